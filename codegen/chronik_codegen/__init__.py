@@ -1,0 +1,1 @@
+"""Chronik's code generator: Kafka's JSON message specs → typed Python codecs in ``generated/``."""

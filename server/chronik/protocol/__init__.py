@@ -1,0 +1,1 @@
+"""Sans-I/O Kafka protocol pieces: wire primitives, Construct codecs, record batches."""

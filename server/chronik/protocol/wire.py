@@ -1,0 +1,394 @@
+"""Primitives shared by the generated message codecs (``chronik_protocol``).
+
+The generated straight-line codecs read from a ``memoryview`` with an explicit position and
+append to a ``bytearray``. This module holds what they share: the pre-compiled ``struct``
+formats, unsigned varints (Kafka's ``ByteUtils.readUnsignedVarint``, at most 5 bytes), the
+``DEFAULT`` sentinel for mutable defaults, and the two error types.
+
+Errors: anything malformed in a buffer surfaces as :class:`DecodeError` carrying the API
+(or message) name, the version and the field path; a value that cannot be written surfaces
+as :class:`EncodeError`. Generated code raises :class:`Malformed` internally (cheap, no
+context) and the message's ``decode`` converts it, locating the field by re-parsing with
+the Construct codec, which tracks paths.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from typing import Any, Final
+
+__all__ = [
+    "DEFAULT",
+    "ZERO_UUID",
+    "DecodeError",
+    "EncodeError",
+    "Malformed",
+    "read_uvarint",
+    "uvarint",
+]
+
+ZERO_UUID: Final = uuid.UUID(int=0)
+
+#: The largest varint Kafka reads for a 32-bit value: 5 bytes (``ByteUtils.readUnsignedVarint``).
+MAX_UVARINT_BYTES: Final = 5
+
+
+class _Default:
+    """Sentinel for "use the field's default" in generated constructors (lists, structs)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Final[Any] = _Default()
+
+
+class Malformed(ValueError):
+    """Raised inside generated decoders; converted to :class:`DecodeError` by ``decode``."""
+
+
+class DecodeError(ValueError):
+    """A buffer that is not a valid encoding of ``message`` at ``version``.
+
+    ``field`` is the dotted path of the field being read when decoding failed (``""`` when
+    it could not be located), ``reason`` says what was wrong.
+    """
+
+    def __init__(self, message: str, version: int, field: str, reason: str) -> None:
+        self.message = message
+        self.version = version
+        self.field = field
+        self.reason = reason
+        where = f" field {field}" if field else ""
+        super().__init__(f"cannot decode {message} v{version}{where}: {reason}")
+
+
+class EncodeError(ValueError):
+    """A message value that cannot be written at ``version`` (wrong type, out of range, null
+    where the version does not allow it, unknown version)."""
+
+    def __init__(self, message: str, version: int, reason: str) -> None:
+        self.message = message
+        self.version = version
+        self.reason = reason
+        super().__init__(f"cannot encode {message} v{version}: {reason}")
+
+
+# Pre-compiled big-endian formats used by the generated code. Runs of fixed-width fields get
+# their own formats, declared in each generated module.
+I8: Final = struct.Struct(">b")
+I16: Final = struct.Struct(">h")
+U16: Final = struct.Struct(">H")
+I32: Final = struct.Struct(">i")
+U32: Final = struct.Struct(">I")
+I64: Final = struct.Struct(">q")
+F64: Final = struct.Struct(">d")
+
+
+def read_uvarint(buf: memoryview, pos: int) -> tuple[int, int]:
+    """Read an unsigned varint of at most 5 bytes; return ``(value, new_pos)``.
+
+    Kafka rejects a sixth continuation byte ("Varint is too long"), so do we.
+    """
+    b = buf[pos]
+    if b < 0x80:
+        return b, pos + 1
+    value = b & 0x7F
+    shift = 7
+    pos += 1
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            if value > 0xFFFFFFFF:
+                raise Malformed("varint does not fit 32 bits")
+            return value, pos
+        shift += 7
+        if shift >= 7 * MAX_UVARINT_BYTES:
+            raise Malformed("varint is longer than 5 bytes")
+
+
+_SMALL_UVARINTS: Final = tuple(bytes((i,)) for i in range(0x80))
+
+
+def uvarint(value: int) -> bytes:
+    """Encode ``value`` (0 ≤ value < 2**32) as an unsigned varint."""
+    if value < 0x80:
+        if value < 0:
+            raise ValueError(f"unsigned varint cannot hold {value}")
+        return _SMALL_UVARINTS[value]
+    if value > 0xFFFFFFFF:
+        raise ValueError(f"unsigned varint cannot hold {value}")
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Readers used by generated decoders. Each takes (buf, pos) and returns (value, new_pos); a
+# length past the end, a negative non-null length or a null where the field is not nullable
+# raises Malformed. Lengths are checked before slicing: memoryview slices never fail short.
+
+_unpack_i16 = I16.unpack_from
+_unpack_i32 = I32.unpack_from
+
+
+def _check_end(buf: memoryview, end: int) -> None:
+    if end > len(buf):
+        raise Malformed(f"length runs {end - len(buf)} bytes past the end of the buffer")
+
+
+def read_string16(buf: memoryview, pos: int) -> tuple[str, int]:
+    (n,) = _unpack_i16(buf, pos)
+    pos += 2
+    if n < 0:
+        raise Malformed("null for a non-nullable string")
+    end = pos + n
+    _check_end(buf, end)
+    return str(buf[pos:end], "utf-8"), end
+
+
+def read_nstring16(buf: memoryview, pos: int) -> tuple[str | None, int]:
+    (n,) = _unpack_i16(buf, pos)
+    pos += 2
+    if n < 0:
+        if n != -1:
+            raise Malformed(f"negative string length {n}")
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return str(buf[pos:end], "utf-8"), end
+
+
+def _compact_len(buf: memoryview, pos: int) -> tuple[int, int]:
+    """Compact length: uvarint N+1, 0 meaning null (returned as -1)."""
+    n = buf[pos]
+    if n < 0x80:
+        return n - 1, pos + 1
+    n, pos = read_uvarint(buf, pos)
+    return n - 1, pos
+
+
+def read_cstring(buf: memoryview, pos: int) -> tuple[str, int]:
+    n, pos = _compact_len(buf, pos)
+    if n < 0:
+        raise Malformed("null for a non-nullable string")
+    end = pos + n
+    _check_end(buf, end)
+    return str(buf[pos:end], "utf-8"), end
+
+
+def read_ncstring(buf: memoryview, pos: int) -> tuple[str | None, int]:
+    n, pos = _compact_len(buf, pos)
+    if n < 0:
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return str(buf[pos:end], "utf-8"), end
+
+
+def read_bytes32(buf: memoryview, pos: int) -> tuple[bytes, int]:
+    (n,) = _unpack_i32(buf, pos)
+    pos += 4
+    if n < 0:
+        raise Malformed("null for non-nullable bytes")
+    end = pos + n
+    _check_end(buf, end)
+    return bytes(buf[pos:end]), end
+
+
+def read_nbytes32(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
+    (n,) = _unpack_i32(buf, pos)
+    pos += 4
+    if n < 0:
+        if n != -1:
+            raise Malformed(f"negative bytes length {n}")
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return bytes(buf[pos:end]), end
+
+
+def read_cbytes(buf: memoryview, pos: int) -> tuple[bytes, int]:
+    n, pos = _compact_len(buf, pos)
+    if n < 0:
+        raise Malformed("null for non-nullable bytes")
+    end = pos + n
+    _check_end(buf, end)
+    return bytes(buf[pos:end]), end
+
+
+def read_ncbytes(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
+    n, pos = _compact_len(buf, pos)
+    if n < 0:
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return bytes(buf[pos:end]), end
+
+
+def read_records32(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
+    """Records stay a zero-copy slice of the request buffer."""
+    (n,) = _unpack_i32(buf, pos)
+    pos += 4
+    if n < 0:
+        if n != -1:
+            raise Malformed(f"negative records length {n}")
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return buf[pos:end], end
+
+
+def read_crecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
+    n, pos = _compact_len(buf, pos)
+    if n < 0:
+        return None, pos
+    end = pos + n
+    _check_end(buf, end)
+    return buf[pos:end], end
+
+
+def read_count32(buf: memoryview, pos: int, min_size: int) -> tuple[int, int]:
+    """Array length (int32, -1 null → -1). As Kafka does, refuse counts the rest cannot hold."""
+    (n,) = _unpack_i32(buf, pos)
+    pos += 4
+    if n < -1:
+        raise Malformed(f"negative array length {n}")
+    if n * min_size > len(buf) - pos or n > len(buf) - pos:
+        raise Malformed(f"array of {n} elements cannot fit in the {len(buf) - pos} bytes left")
+    return n, pos
+
+
+def read_ccount(buf: memoryview, pos: int, min_size: int) -> tuple[int, int]:
+    """Compact array length (uvarint N+1, 0 null → -1), checked like :func:`read_count32`."""
+    n, pos = _compact_len(buf, pos)
+    if n * min_size > len(buf) - pos or n > len(buf) - pos:
+        raise Malformed(f"array of {n} elements cannot fit in the {len(buf) - pos} bytes left")
+    return n, pos
+
+
+_ARRAY_FORMATS: dict[tuple[str, int], struct.Struct] = {}
+
+
+def read_fixed_array(buf: memoryview, pos: int, n: int, code: str, size: int) -> tuple[list[Any], int]:
+    """``n`` fixed-width elements (``code`` a struct code such as ``i``) in one unpack."""
+    fmt = _ARRAY_FORMATS.get((code, n))
+    if fmt is None:
+        fmt = struct.Struct(f">{n}{code}")
+        if n < 64:
+            _ARRAY_FORMATS[(code, n)] = fmt
+    return list(fmt.unpack_from(buf, pos)), pos + n * size
+
+
+def pack_fixed_array(values: list[Any], code: str) -> bytes:
+    n = len(values)
+    fmt = _ARRAY_FORMATS.get((code, n))
+    if fmt is None:
+        fmt = struct.Struct(f">{n}{code}")
+        if n < 64:
+            _ARRAY_FORMATS[(code, n)] = fmt
+    return fmt.pack(*values)
+
+
+def read_uuid(buf: memoryview, pos: int) -> tuple[uuid.UUID, int]:
+    return uuid.UUID(bytes=bytes(buf[pos : pos + 16])), pos + 16
+
+
+def skip_tag(buf: memoryview, pos: int) -> tuple[int, int, int]:
+    """Read a tagged field's tag and size; return ``(tag, start, end)`` of its payload."""
+    tag, pos = read_uvarint(buf, pos)
+    size, pos = read_uvarint(buf, pos)
+    end = pos + size
+    _check_end(buf, end)
+    return tag, pos, end
+
+
+# --------------------------------------------------------------------------------------------
+# Writers used by generated encoders: they append to a bytearray.
+
+
+def write_string16(out: bytearray, value: str) -> None:
+    raw = value.encode()
+    if len(raw) > 0x7FFF:
+        raise ValueError(f"string of {len(raw)} bytes is longer than 32767")
+    out += I16.pack(len(raw))
+    out += raw
+
+
+def write_nstring16(out: bytearray, value: str | None) -> None:
+    if value is None:
+        out += b"\xff\xff"
+    else:
+        write_string16(out, value)
+
+
+def write_cstring(out: bytearray, value: str) -> None:
+    raw = value.encode()
+    out += uvarint(len(raw) + 1)
+    out += raw
+
+
+def write_ncstring(out: bytearray, value: str | None) -> None:
+    if value is None:
+        out.append(0)
+    else:
+        raw = value.encode()
+        out += uvarint(len(raw) + 1)
+        out += raw
+
+
+def write_bytes32(out: bytearray, value: bytes | bytearray | memoryview) -> None:
+    out += I32.pack(len(value))
+    out += value
+
+
+def write_nbytes32(out: bytearray, value: bytes | bytearray | memoryview | None) -> None:
+    if value is None:
+        out += b"\xff\xff\xff\xff"
+    else:
+        out += I32.pack(len(value))
+        out += value
+
+
+def write_cbytes(out: bytearray, value: bytes | bytearray | memoryview) -> None:
+    out += uvarint(len(value) + 1)
+    out += value
+
+
+def write_ncbytes(out: bytearray, value: bytes | bytearray | memoryview | None) -> None:
+    if value is None:
+        out.append(0)
+    else:
+        out += uvarint(len(value) + 1)
+        out += value
+
+
+def write_count32(out: bytearray, values: list[Any] | None) -> None:
+    out += b"\xff\xff\xff\xff" if values is None else I32.pack(len(values))
+
+
+def write_ccount(out: bytearray, values: list[Any] | None) -> None:
+    out += b"\x00" if values is None else uvarint(len(values) + 1)
+
+
+def write_tagged(
+    out: bytearray, known: list[tuple[int, bytes | bytearray]], unknown: list[tuple[int, bytes]] | None
+) -> None:
+    """Write the tagged-field section: known and unknown tags merged in ascending order."""
+    fields = sorted(known + list(unknown), key=lambda t: t[0]) if unknown else known
+    out += uvarint(len(fields))
+    for tag, data in fields:
+        out += uvarint(tag)
+        out += uvarint(len(data))
+        out += data
