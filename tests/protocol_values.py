@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 import construct as c
+
 from chronik.protocol.constructs import KArray, KBytes, KMessage, KNullable, KString, KTaggedFields, KUuid
 
 _INTS = {

@@ -10,14 +10,15 @@ import contextlib
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chronik.protocol.wire import DecodeError
 from chronik_protocol.api_table import MESSAGES, construct_codec, message_class
 from chronik_protocol.messages.api_versions_request import ApiVersionsRequest
 from chronik_protocol.messages.metadata_request import MetadataRequest
 from chronik_protocol.messages.produce_request import ProduceRequest
 from chronik_protocol.messages.request_header import RequestHeader
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from .protocol_values import message_value
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from chronik_protocol.api_table import MESSAGES, construct_codec, message_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from chronik_protocol.api_table import MESSAGES, construct_codec, message_class
 
 from .protocol_values import message_value
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from chronik_codegen import jsonc
 from chronik_codegen.model import ModelError, build_model, snake
 from chronik_codegen.paths import cache_dir, load_pins, output_dir

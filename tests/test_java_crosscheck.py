@@ -20,8 +20,8 @@ import random
 from typing import Any
 
 import pytest
-from chronik_protocol.api_table import MESSAGES, RELEASES, construct_codec, message_class
 
+from chronik_protocol.api_table import MESSAGES, RELEASES, construct_codec, message_class
 from tests.javacheck.runner import java_available, run_java
 
 from .protocol_values import message_value, to_kafka_json

@@ -27,6 +27,9 @@ FIXED = {
 }
 
 
+FA_NAMES = {"?": "bool"}  # identifier suffix of a fixed-array format table whose code is not one
+
+
 @dataclass
 class Formats:
     """``struct.Struct`` formats a module needs, shared by all its functions."""
@@ -77,6 +80,7 @@ class DecoderEmitter:
         self.class_defaults = class_defaults
         self.lines: list[str] = []
         self.tmp = 0
+        self.fixed_arrays: set[str] = set()  # struct codes of fixed-width arrays read
 
     def _t(self) -> str:
         self.tmp += 1
@@ -85,17 +89,26 @@ class DecoderEmitter:
     def emit(self, s: RStruct, name: str) -> list[str]:
         self.lines = [f"def {name}(b: memoryview, p: int) -> tuple[{s.name}, int]:"]
         values: dict[str, str] = {}
-        run: list[RField] = []
+        # A run is a sequence of fixed-width reads done with one unpack: fixed fields, plus the
+        # int16/int32 length prefix of a following non-compact string, bytes or array.
+        run: list[tuple[str, int, str]] = []  # (struct code, size, target variable)
         for f in s.fields:
-            if f.kind.name in FIXED:
-                run.append(f)
-                continue
-            self._flush_run(run, values)
-            run = []
             var = "v_" + f.py_name
-            self._read(f, var, s, "    ")
             values[f.py_name] = var
-        self._flush_run(run, values)
+            if f.kind.name in FIXED:
+                code, size = FIXED[f.kind.name]
+                run.append((code, size, var))
+            elif not f.compact and f.kind.name in {"string", "bytes", "records", "array"}:
+                nv = "n_" + f.py_name
+                run.append(("h", 2, nv) if f.kind.name == "string" else ("i", 4, nv))
+                self._flush_run(run, s)
+                run = []
+                self._body(f, var, nv, s, "    ")
+            else:
+                self._flush_run(run, s)
+                run = []
+                self._read(f, var, s, "    ")
+        self._flush_run(run, s)
         unknown = "None"
         if s.flexible:
             unknown = "u"
@@ -107,20 +120,59 @@ class DecoderEmitter:
         self.lines.append(f"    return {s.name}({', '.join(args)}), p")
         return self.lines
 
-    def _flush_run(self, run: list[RField], values: dict[str, str]) -> None:
+    def _flush_run(self, run: list[tuple[str, int, str]], s: RStruct) -> None:
         if not run:
             return
-        codes = "".join(FIXED[f.kind.name][0] for f in run)
-        size = sum(FIXED[f.kind.name][1] for f in run)
-        fmt = self.formats.get(codes)
-        names = ["v_" + f.py_name for f in run]
+        fmt = self.formats.get("".join(code for code, _, _ in run))
+        names = [var for _, _, var in run]
         target = names[0] + "," if len(names) == 1 else ", ".join(names)
         self.lines.append(f"    {target} = {fmt}.unpack_from(b, p)")
-        self.lines.append(f"    p += {size}")
-        for f in run:
-            if f.kind.name == "uuid":
-                self.lines.append(f"    v_{f.py_name} = _UUID(bytes=v_{f.py_name})")
-            values[f.py_name] = "v_" + f.py_name
+        self.lines.append(f"    p += {sum(size for _, size, _ in run)}")
+        for code, _, var in run:
+            if code == "16s":
+                self.lines.append(f"    {var} = _UUID(bytes={var})")
+
+    def _compact_len(self, nv: str, ind: str) -> None:
+        """Read a compact length (uvarint N+1) into ``nv`` as N (-1 for null)."""
+        L = self.lines
+        L.append(f"{ind}{nv} = b[p]")
+        L.append(f"{ind}if {nv} < 0x80:")
+        L.append(f"{ind}    p += 1")
+        L.append(f"{ind}else:")
+        L.append(f"{ind}    {nv}, p = _ruv(b, p)")
+        L.append(f"{ind}{nv} -= 1")
+
+    def _body(self, f: RField, var: str, nv: str, s: RStruct, ind: str) -> None:
+        """Read the payload of a string/bytes/records/array whose length is in ``nv``."""
+        L = self.lines
+        k = f.kind.name
+        what = {"string": "string", "bytes": "bytes", "records": "records", "array": "array"}[k]
+        L.append(f"{ind}if {nv} < 0:")
+        if f.nullable or k == "records":
+            L.append(f"{ind}    if {nv} != -1:")
+            L.append(f"{ind}        raise _Malformed(f'negative {what} length {{{nv}}}')")
+            if f.nullable:
+                L.append(f"{ind}    {var} = None")
+            else:
+                L.append(f"{ind}    raise _Malformed('null for non-nullable {what}')")
+        else:
+            L.append(f"{ind}    raise _Malformed('null or negative length for non-nullable {what}')")
+        L.append(f"{ind}else:")
+        i2 = ind + "    "
+        if k == "array":
+            self._array_body(f, var, nv, s, i2)
+            return
+        e = self._t()
+        L.append(f"{i2}{e} = p + {nv}")
+        L.append(f"{i2}if {e} > len(b):")
+        L.append(f"{i2}    raise _Malformed(f'{what} length {{{nv}}} runs past the end of the buffer')")
+        if k == "string":
+            L.append(f"{i2}{var} = str(b[p:{e}], 'utf-8')")
+        elif k == "bytes":
+            L.append(f"{i2}{var} = bytes(b[p:{e}])")
+        else:
+            L.append(f"{i2}{var} = b[p:{e}]")
+        L.append(f"{i2}p = {e}")
 
     def _read(self, f: RField, var: str, s: RStruct, ind: str) -> None:
         """Lines reading field ``f`` at ``p`` into ``var`` (any kind)."""
@@ -132,18 +184,15 @@ class DecoderEmitter:
             L.append(f"{ind}p += {size}")
             if k.name == "uuid":
                 L.append(f"{ind}{var} = _UUID(bytes={var})")
-        elif k.name == "string":
-            fn = ("_rncstr" if f.nullable else "_rcstr") if f.compact else ("_rnstr" if f.nullable else "_rstr")
-            L.append(f"{ind}{var}, p = {fn}(b, p)")
-        elif k.name == "bytes":
-            fn = ("_rncbytes" if f.nullable else "_rcbytes") if f.compact else ("_rnbytes" if f.nullable else "_rbytes")
-            L.append(f"{ind}{var}, p = {fn}(b, p)")
-        elif k.name == "records":
-            fn = "_rcrecords" if f.compact else "_rrecords"
-            L.append(f"{ind}{var}, p = {fn}(b, p)")
-            if not f.nullable:
-                L.append(f"{ind}if {var} is None:")
-                L.append(f"{ind}    raise _Malformed('null for non-nullable records')")
+        elif k.name in {"string", "bytes", "records", "array"}:
+            nv = self._t()
+            if f.compact:
+                self._compact_len(nv, ind)
+            else:
+                code, size = ("h", 2) if k.name == "string" else ("i", 4)
+                L.append(f"{ind}{nv}, = {self.formats.get(code)}.unpack_from(b, p)")
+                L.append(f"{ind}p += {size}")
+            self._body(f, var, nv, s, ind)
         elif k.name == "struct":
             sub = dict(s.structs)[k.struct]
             fn = self.fn_of[(k.struct, sub)]
@@ -155,81 +204,74 @@ class DecoderEmitter:
                 L.append(f"{ind}    {var}, p = {fn}(b, p + 1)")
             else:
                 L.append(f"{ind}{var}, p = {fn}(b, p)")
-        elif k.name == "array":
-            self._read_array(f, var, s, ind)
         else:
             raise AssertionError(k)
 
-    def _read_array(self, f: RField, var: str, s: RStruct, ind: str) -> None:
+    def _array_body(self, f: RField, var: str, n: str, s: RStruct, ind: str) -> None:
         L = self.lines
         elem = f.kind.elem
         assert elem is not None
-        n = self._t()
         if elem.name == "struct":
-            sub = dict(s.structs)[elem.struct]
-            esize = max(1, min_size(sub))
+            esize = max(1, min_size(dict(s.structs)[elem.struct]))
         elif elem.name in FIXED:
             esize = FIXED[elem.name][1]
         else:
             esize = 1 if f.compact else (2 if elem.name == "string" else 4)
-        counter = "_rccount" if f.compact else "_rcount"
-        L.append(f"{ind}{n}, p = {counter}(b, p, {esize})")
-        L.append(f"{ind}if {n} < 0:")
-        if f.nullable:
-            L.append(f"{ind}    {var} = None")
-        else:
-            L.append(f"{ind}    raise _Malformed('null for a non-nullable array')")
-        L.append(f"{ind}else:")
-        ind2 = ind + "    "
+        # As Kafka's readers do: refuse a count the remaining bytes cannot hold.
+        L.append(f"{ind}if {n} * {esize} > len(b) - p:")
+        L.append(f"{ind}    raise _Malformed(f'array of {{{n}}} elements cannot fit in the {{len(b) - p}} bytes left')")
         if elem.name in FIXED and elem.name != "uuid":
             code, size = FIXED[elem.name]
-            L.append(f"{ind2}{var}, p = _rfixed(b, p, {n}, {code!r}, {size})")
+            L.append(f"{ind}if {n} < 64:")
+            L.append(f"{ind}    {var} = list(_FA_{FA_NAMES.get(code, code)}[{n}].unpack_from(b, p))")
+            L.append(f"{ind}else:")
+            L.append(f"{ind}    {var} = list(_struct.unpack_from(f'>{{{n}}}{code}', b, p))")
+            L.append(f"{ind}p += {n} * {size}")
+            self.fixed_arrays.add(code)
             return
-        L.append(f"{ind2}{var} = []")
-        L.append(f"{ind2}_append = {var}.append")
-        L.append(f"{ind2}for _ in range({n}):")
+        L.append(f"{ind}{var} = []")
+        L.append(f"{ind}_append = {var}.append")
+        L.append(f"{ind}for _ in range({n}):")
         x = self._t()
         sub_field = RField("x", "x", elem, False, None, f.compact, "")
-        self._read(sub_field, x, s, ind2 + "    ")
-        L.append(f"{ind2}    _append({x})")
+        self._read(sub_field, x, s, ind + "    ")
+        L.append(f"{ind}    _append({x})")
 
     def _read_tags(self, s: RStruct, values: dict[str, str]) -> None:
+        """The tagged-field section; the common empty section costs one index and one test."""
         L = self.lines
         L.append("    u = None")
         for f in s.tagged:
             var = "v_" + f.py_name
             L.append(f"    {var} = {self.class_defaults[s.name][f.py_name]}")
             values[f.py_name] = var
-        L.append("    n = b[p]")
-        L.append("    if n < 0x80:")
+        L.append("    if b[p] == 0:")
         L.append("        p += 1")
         L.append("    else:")
         L.append("        n, p = _ruv(b, p)")
-        L.append("    for _ in range(n):")
-        L.append("        tag, p, end = _rtag(b, p)")
+        L.append("        for _ in range(n):")
+        L.append("            tag, p, end = _rtag(b, p)")
+        ind = "            "
         first = True
         for f in s.tagged:
-            L.append(f"        {'if' if first else 'elif'} tag == {f.tag}:")
+            L.append(f"{ind}{'if' if first else 'elif'} tag == {f.tag}:")
             first = False
-            self._read(f, "v_" + f.py_name, s, "            ")
-            L.append("            if p != end:")
-            L.append(f"                raise _Malformed('tagged field {f.tag} ({f.spec_name}) has the wrong size')")
+            self._read(f, "v_" + f.py_name, s, ind + "    ")
+            L.append(f"{ind}    if p != end:")
+            L.append(f"{ind}        raise _Malformed('tagged field {f.tag} ({f.spec_name}) has the wrong size')")
         reserved = sorted(self.all_tags.get(s.name, set()) - {f.tag for f in s.tagged})
         if reserved:
             # Kafka's generated readers reject a tag the struct defines for other versions only.
             cond = f"tag == {reserved[0]}" if len(reserved) == 1 else f"tag in {tuple(reserved)}"
-            L.append(f"        {'if' if first else 'elif'} {cond}:")
-            L.append("            raise _Malformed(f'tag {tag} is not valid for this version')")
+            L.append(f"{ind}{'if' if first else 'elif'} {cond}:")
+            L.append(f"{ind}    raise _Malformed(f'tag {{tag}} is not valid for this version')")
             first = False
-        if first:
-            L.append("        if u is None:")
-        else:
-            L.append("        elif u is None:")
-        L.append("            u = [(tag, bytes(b[p:end]))]")
-        L.append("            p = end")
-        L.append("        else:")
-        L.append("            u.append((tag, bytes(b[p:end])))")
-        L.append("            p = end")
+        L.append(f"{ind}if u is None:" if first else f"{ind}elif u is None:")
+        L.append(f"{ind}    u = [(tag, bytes(b[p:end]))]")
+        L.append(f"{ind}    p = end")
+        L.append(f"{ind}else:")
+        L.append(f"{ind}    u.append((tag, bytes(b[p:end])))")
+        L.append(f"{ind}    p = end")
 
 
 class EncoderEmitter:
@@ -253,14 +295,47 @@ class EncoderEmitter:
 
     def emit(self, s: RStruct, name: str) -> list[str]:
         self.lines = [f"def {name}(m: {s.name}, w: bytearray) -> None:"]
-        run: list[RField] = []
+        # A run packs fixed fields, plus the length prefix of a following non-compact string,
+        # bytes or array, in one struct.pack; the payload is appended after it.
+        run: list[tuple[str, str]] = []  # (struct code, value expression)
         for f in s.fields:
-            if f.kind.name in FIXED:
-                run.append(f)
-                continue
-            self._flush_run(run)
-            run = []
-            self._write(f, f"m.{f.py_name}", s, "    ", "w")
+            k = f.kind.name
+            if k in FIXED:
+                run.append((FIXED[k][0], f"m.{f.py_name}.bytes" if k == "uuid" else f"m.{f.py_name}"))
+            elif not f.compact and k in {"string", "bytes", "records", "array"}:
+                var = self._t()
+                L = self.lines
+                if k == "string":
+                    if f.nullable:
+                        L.append(f"    {var} = m.{f.py_name}")
+                        L.append(f"    if {var} is not None:")
+                        L.append(f"        {var} = {var}.encode()")
+                    else:
+                        L.append(f"    {var} = m.{f.py_name}.encode()")
+                else:
+                    L.append(f"    {var} = m.{f.py_name}")
+                    if not f.nullable and k != "records":
+                        L.append(f"    if {var} is None:")
+                        L.append(f"        raise ValueError('null for non-nullable {f.spec_name}')")
+                length = f"-1 if {var} is None else len({var})" if f.nullable or k == "records" else f"len({var})"
+                run.append(("h" if k == "string" else "i", length))
+                self._flush_run(run)
+                run = []
+                if k == "array":
+                    body = "    "
+                    if f.nullable:
+                        L.append(f"    if {var} is not None:")
+                        body = "        "
+                    self._elements(f, var, s, body, "w")
+                elif f.nullable or k == "records":
+                    L.append(f"    if {var} is not None:")
+                    L.append(f"        w += {var}")
+                else:
+                    L.append(f"    w += {var}")
+            else:
+                self._flush_run(run)
+                run = []
+                self._write(f, f"m.{f.py_name}", s, "    ", "w")
         self._flush_run(run)
         if s.flexible:
             self._write_tags(s)
@@ -268,12 +343,11 @@ class EncoderEmitter:
             self.lines.append("    pass  # no fields at this version")
         return self.lines
 
-    def _flush_run(self, run: list[RField]) -> None:
+    def _flush_run(self, run: list[tuple[str, str]]) -> None:
         if not run:
             return
-        codes = "".join(FIXED[f.kind.name][0] for f in run)
-        fmt = self.formats.get(codes)
-        args = ", ".join(f"m.{f.py_name}.bytes" if f.kind.name == "uuid" else f"m.{f.py_name}" for f in run)
+        fmt = self.formats.get("".join(code for code, _ in run))
+        args = ", ".join(expr if " if " not in expr else f"({expr})" for _, expr in run)
         self.lines.append(f"    w += {fmt}.pack({args})")
 
     def _write(self, f: RField, expr: str, s: RStruct, ind: str, w: str) -> None:
@@ -286,8 +360,17 @@ class EncoderEmitter:
         elif k.name == "string":
             fn = ("_wncstr" if f.nullable else "_wcstr") if f.compact else ("_wnstr" if f.nullable else "_wstr")
             L.append(f"{ind}{fn}({w}, {expr})")
+        elif k.name in {"bytes", "records"} and f.compact:
+            x = self._t()
+            L.append(f"{ind}{x} = {expr}")
+            L.append(f"{ind}if {x} is None:")
+            null = f"{w}.append(0)" if f.nullable else f"raise ValueError('null for non-nullable {f.spec_name}')"
+            L.append(f"{ind}    {null}")
+            L.append(f"{ind}else:")
+            L.append(f"{ind}    {w} += _uv(len({x}) + 1)")
+            L.append(f"{ind}    {w} += {x}")
         elif k.name in {"bytes", "records"}:
-            fn = ("_wncbytes" if f.nullable else "_wcbytes") if f.compact else ("_wnbytes" if f.nullable else "_wbytes")
+            fn = "_wnbytes" if f.nullable else "_wbytes"
             L.append(f"{ind}{fn}({w}, {expr})")
         elif k.name == "struct":
             sub = dict(s.structs)[k.struct]
@@ -309,8 +392,6 @@ class EncoderEmitter:
 
     def _write_array(self, f: RField, expr: str, s: RStruct, ind: str, w: str) -> None:
         L = self.lines
-        elem = f.kind.elem
-        assert elem is not None
         xs = self._t()
         L.append(f"{ind}{xs} = {expr}")
         counter = "_wccount" if f.compact else "_wcount"
@@ -322,13 +403,20 @@ class EncoderEmitter:
         if f.nullable:
             L.append(f"{ind}if {xs} is not None:")
             body = ind + "    "
+        self._elements(f, xs, s, body, w)
+
+    def _elements(self, f: RField, xs: str, s: RStruct, ind: str, w: str) -> None:
+        """Append the elements of the array ``xs`` (its length is already written)."""
+        L = self.lines
+        elem = f.kind.elem
+        assert elem is not None
         if elem.name in FIXED and elem.name != "uuid":
-            L.append(f"{body}{w} += _pfixed({xs}, {FIXED[elem.name][0]!r})")
+            L.append(f"{ind}{w} += _pfixed({xs}, {FIXED[elem.name][0]!r})")
             return
         x = self._t()
-        L.append(f"{body}for {x} in {xs}:")
+        L.append(f"{ind}for {x} in {xs}:")
         sub_field = RField("x", "x", elem, False, None, f.compact, "")
-        self._write(sub_field, x, s, body + "    ", w)
+        self._write(sub_field, x, s, ind + "    ", w)
 
     def _write_tags(self, s: RStruct) -> None:
         L = self.lines

@@ -155,6 +155,7 @@ class MessageRenderer:
             functions.append("\n".join(dec.emit(s, dec_of[(name, s)])))
             enc = EncoderEmitter(formats, enc_of, class_defaults)
             functions.append("\n".join(enc.emit(s, enc_of[(name, s)])))
+        schemas = [self._schema(name, s) for name, s in ordered]
         versions = list(mv.versions)
         flexible = [v for v, s in mv.versions.items() if s.flexible]
         classes = []
@@ -194,7 +195,59 @@ class MessageRenderer:
             formats=[(n, codes) for codes, n in formats.names.items()],
             functions=functions,
             decoders=[(v, dec_of[(mv.name, s)]) for v, s in mv.versions.items()],
+            schemas=schemas,
+            schema_roots=[(v, f"_S_{mv.name}_{self.fn_key(s)}") for v, s in mv.versions.items()],
             encoders=[(v, enc_of[(mv.name, s)]) for v, s in mv.versions.items()],
+        )
+
+    _KINDS = {
+        "bool": "K_BOOL",
+        "int8": "K_INT8",
+        "int16": "K_INT16",
+        "uint16": "K_UINT16",
+        "int32": "K_INT32",
+        "uint32": "K_UINT32",
+        "int64": "K_INT64",
+        "float64": "K_FLOAT64",
+        "uuid": "K_UUID",
+        "string": "K_STRING",
+        "bytes": "K_BYTES",
+        "records": "K_RECORDS",
+        "struct": "K_STRUCT",
+        "array": "K_ARRAY",
+    }
+
+    def _schema(self, name: str, s: RStruct) -> str:
+        """The native decoder's table for one struct version (see chronik.protocol.wire)."""
+
+        def sub_of(k: Kind) -> str:
+            base = k.elem if k.name == "array" else k
+            if base is not None and base.name == "struct":
+                return f"_S_{base.struct}_{self.fn_key(dict(s.structs)[base.struct])}"
+            return "None"
+
+        def field(f: RField) -> str:
+            elem = self._KINDS[f.kind.elem.name] if f.kind.elem else "0"
+            return f"({self._KINDS[f.kind.name]}, {f.nullable}, {f.compact}, {f.py_name!r}, {elem}, {sub_of(f.kind)})"
+
+        fields = "".join(field(f) + ", " for f in s.fields)
+        tagged = "".join(f"({f.tag}, " + field(f)[1:] + ", " for f in s.tagged)
+        present = {f.py_name for f in s.fields}
+        defaults = []
+        for cf in self.classes[name]:
+            if cf.py in present:
+                continue
+            d = cf.default
+            if d == "[]":
+                defaults.append(f"({cf.py!r}, DEFAULT_LIST, None)")
+            elif d.endswith("()"):
+                defaults.append(f"({cf.py!r}, DEFAULT_STRUCT, {d[:-2]})")
+            else:
+                defaults.append(f"({cf.py!r}, DEFAULT_CONST, {d})")
+        reserved = sorted(self.all_tags[name] - {f.tag for f in s.tagged})
+        return (
+            f"_S_{name}_{self.fn_key(s)} = ({name}, {s.flexible}, ({fields}), ({tagged}), "
+            f"({''.join(d + ', ' for d in defaults)}), {tuple(reserved)!r})"
         )
 
     def _has(self, s: RStruct, name: str) -> bool:

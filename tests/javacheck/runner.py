@@ -70,8 +70,7 @@ def ensure_jars(kafka_version: str) -> Path:
         proc = subprocess.run(["bash", str(JAVA_DEPS)], cwd=REPO, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not jar.is_file():
             raise JavaCheckError(
-                f"scripts/java-deps failed to fetch {jar} (exit {proc.returncode}):\n"
-                f"{proc.stdout}\n{proc.stderr}"
+                f"scripts/java-deps failed to fetch {jar} (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
             )
     return lib
 
@@ -146,13 +145,9 @@ def run_java(kafka_version: str, vectors: list[dict[str, Any]]) -> list[dict[str
             check=False,
         )
         if proc.returncode != 0:
-            raise JavaCheckError(
-                f"CodecCheck (Kafka {kafka_version}) exited {proc.returncode}:\n{proc.stderr}"
-            )
+            raise JavaCheckError(f"CodecCheck (Kafka {kafka_version}) exited {proc.returncode}:\n{proc.stderr}")
         with outfile.open(encoding="utf-8") as f:
             results = [json.loads(line) for line in f if line.strip()]
     if len(results) != len(vectors):
-        raise JavaCheckError(
-            f"CodecCheck returned {len(results)} results for {len(vectors)} vectors:\n{proc.stderr}"
-        )
+        raise JavaCheckError(f"CodecCheck returned {len(results)} results for {len(vectors)} vectors:\n{proc.stderr}")
     return results

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -237,77 +246,132 @@ class AddPartitionsToTxnTransaction:
             ")"
         )
 
-_F0 = _struct.Struct(">qh")
-_F1 = _struct.Struct(">qh?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">qhi")
+_F3 = _struct.Struct(">qh")
+_F4 = _struct.Struct(">qh?")
 
 
 def _d_AddPartitionsToTxnTopic_v0(b: memoryview, p: int) -> tuple[AddPartitionsToTxnTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partitions < 64:
+            v_partitions = list(_FA_i[n_partitions].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{n_partitions}i', b, p))
+        p += n_partitions * 4
     return AddPartitionsToTxnTopic(v_name, v_partitions, None), p
 
 
 def _e_AddPartitionsToTxnTopic_v0(m: AddPartitionsToTxnTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_AddPartitionsToTxnRequest_v0(b: memoryview, p: int) -> tuple[AddPartitionsToTxnRequest, int]:
-    v_v3_and_below_transactional_id, p = _rstr(b, p)
-    v_v3_and_below_producer_id, v_v3_and_below_producer_epoch = _F0.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_v3_and_below_transactional_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_v3_and_below_transactional_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_v3_and_below_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_v3_and_below_transactional_id} runs past the end of the buffer')
+        v_v3_and_below_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_v3_and_below_producer_id, v_v3_and_below_producer_epoch, n_v3_and_below_topics = _F2.unpack_from(b, p)
+    p += 14
+    if n_v3_and_below_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_v3_and_below_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_v3_and_below_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_v3_and_below_topics = []
         _append = v_v3_and_below_topics.append
-        for _ in range(_t1):
+        for _ in range(n_v3_and_below_topics):
             _t2, p = _d_AddPartitionsToTxnTopic_v0(b, p)
             _append(_t2)
     return AddPartitionsToTxnRequest(v_v3_and_below_transactional_id, v_v3_and_below_producer_id, v_v3_and_below_producer_epoch, v_v3_and_below_topics, [], None), p
 
 
 def _e_AddPartitionsToTxnRequest_v0(m: AddPartitionsToTxnRequest, w: bytearray) -> None:
-    _wstr(w, m.v3_and_below_transactional_id)
-    w += _F0.pack(m.v3_and_below_producer_id, m.v3_and_below_producer_epoch)
-    _t1 = m.v3_and_below_topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array V3AndBelowTopics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AddPartitionsToTxnTopic_v0(_t2, w)
+    _t1 = m.v3_and_below_transactional_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.v3_and_below_topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable V3AndBelowTopics')
+    w += _F2.pack(m.v3_and_below_producer_id, m.v3_and_below_producer_epoch, len(_t2))
+    for _t3 in _t2:
+        _e_AddPartitionsToTxnTopic_v0(_t3, w)
 
 
 def _d_AddPartitionsToTxnTopic_v3(b: memoryview, p: int) -> tuple[AddPartitionsToTxnTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnTopic(v_name, v_partitions, u), p
 
 
@@ -326,38 +390,57 @@ def _e_AddPartitionsToTxnTopic_v3(m: AddPartitionsToTxnTopic, w: bytearray) -> N
 
 
 def _d_AddPartitionsToTxnRequest_v3(b: memoryview, p: int) -> tuple[AddPartitionsToTxnRequest, int]:
-    v_v3_and_below_transactional_id, p = _rcstr(b, p)
-    v_v3_and_below_producer_id, v_v3_and_below_producer_epoch = _F0.unpack_from(b, p)
-    p += 10
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_v3_and_below_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_v3_and_below_producer_id, v_v3_and_below_producer_epoch = _F3.unpack_from(b, p)
+    p += 10
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_v3_and_below_topics = []
         _append = v_v3_and_below_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AddPartitionsToTxnTopic_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AddPartitionsToTxnTopic_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnRequest(v_v3_and_below_transactional_id, v_v3_and_below_producer_id, v_v3_and_below_producer_epoch, v_v3_and_below_topics, [], u), p
 
 
 def _e_AddPartitionsToTxnRequest_v3(m: AddPartitionsToTxnRequest, w: bytearray) -> None:
     _wcstr(w, m.v3_and_below_transactional_id)
-    w += _F0.pack(m.v3_and_below_producer_id, m.v3_and_below_producer_epoch)
+    w += _F3.pack(m.v3_and_below_producer_id, m.v3_and_below_producer_epoch)
     _t1 = m.v3_and_below_topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array V3AndBelowTopics')
@@ -372,38 +455,57 @@ def _e_AddPartitionsToTxnRequest_v3(m: AddPartitionsToTxnRequest, w: bytearray) 
 
 
 def _d_AddPartitionsToTxnTransaction_v4(b: memoryview, p: int) -> tuple[AddPartitionsToTxnTransaction, int]:
-    v_transactional_id, p = _rcstr(b, p)
-    v_producer_id, v_producer_epoch, v_verify_only = _F1.unpack_from(b, p)
-    p += 11
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_producer_id, v_producer_epoch, v_verify_only = _F4.unpack_from(b, p)
+    p += 11
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AddPartitionsToTxnTopic_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AddPartitionsToTxnTopic_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnTransaction(v_transactional_id, v_producer_id, v_producer_epoch, v_verify_only, v_topics, u), p
 
 
 def _e_AddPartitionsToTxnTransaction_v4(m: AddPartitionsToTxnTransaction, w: bytearray) -> None:
     _wcstr(w, m.transactional_id)
-    w += _F1.pack(m.producer_id, m.producer_epoch, m.verify_only)
+    w += _F4.pack(m.producer_id, m.producer_epoch, m.verify_only)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -418,29 +520,35 @@ def _e_AddPartitionsToTxnTransaction_v4(m: AddPartitionsToTxnTransaction, w: byt
 
 
 def _d_AddPartitionsToTxnRequest_v4(b: memoryview, p: int) -> tuple[AddPartitionsToTxnRequest, int]:
-    _t1, p = _rccount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_transactions = []
         _append = v_transactions.append
         for _ in range(_t1):
             _t2, p = _d_AddPartitionsToTxnTransaction_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnRequest('', 0, 0, [], v_transactions, u), p
 
 
@@ -457,6 +565,26 @@ def _e_AddPartitionsToTxnRequest_v4(m: AddPartitionsToTxnRequest, w: bytearray) 
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AddPartitionsToTxnTopic_v0 = (AddPartitionsToTxnTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_INT32, None), ), (), (), ())
+_S_AddPartitionsToTxnRequest_v0 = (AddPartitionsToTxnRequest, False, ((K_STRING, False, False, 'v3_and_below_transactional_id', 0, None), (K_INT64, False, False, 'v3_and_below_producer_id', 0, None), (K_INT16, False, False, 'v3_and_below_producer_epoch', 0, None), (K_ARRAY, False, False, 'v3_and_below_topics', K_STRUCT, _S_AddPartitionsToTxnTopic_v0), ), (), (('transactions', DEFAULT_LIST, None), ), ())
+_S_AddPartitionsToTxnTopic_v3 = (AddPartitionsToTxnTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_AddPartitionsToTxnRequest_v3 = (AddPartitionsToTxnRequest, True, ((K_STRING, False, True, 'v3_and_below_transactional_id', 0, None), (K_INT64, False, True, 'v3_and_below_producer_id', 0, None), (K_INT16, False, True, 'v3_and_below_producer_epoch', 0, None), (K_ARRAY, False, True, 'v3_and_below_topics', K_STRUCT, _S_AddPartitionsToTxnTopic_v3), ), (), (('transactions', DEFAULT_LIST, None), ), ())
+_S_AddPartitionsToTxnTransaction_v4 = (AddPartitionsToTxnTransaction, True, ((K_STRING, False, True, 'transactional_id', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_BOOL, False, True, 'verify_only', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_AddPartitionsToTxnTopic_v3), ), (), (), ())
+_S_AddPartitionsToTxnRequest_v4 = (AddPartitionsToTxnRequest, True, ((K_ARRAY, False, True, 'transactions', K_STRUCT, _S_AddPartitionsToTxnTransaction_v4), ), (), (('v3_and_below_transactional_id', DEFAULT_CONST, ''), ('v3_and_below_producer_id', DEFAULT_CONST, 0), ('v3_and_below_producer_epoch', DEFAULT_CONST, 0), ('v3_and_below_topics', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_AddPartitionsToTxnRequest_v0,
+    1: _S_AddPartitionsToTxnRequest_v0,
+    2: _S_AddPartitionsToTxnRequest_v0,
+    3: _S_AddPartitionsToTxnRequest_v3,
+    4: _S_AddPartitionsToTxnRequest_v4,
+    5: _S_AddPartitionsToTxnRequest_v4,
+}
 
 _DECODERS = {
     0: _d_AddPartitionsToTxnRequest_v0,

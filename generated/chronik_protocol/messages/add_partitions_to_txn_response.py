@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -257,7 +266,9 @@ class AddPartitionsToTxnResult:
         )
 
 _F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
 
 
 def _d_AddPartitionsToTxnPartitionResult_v0(b: memoryview, p: int) -> tuple[AddPartitionsToTxnPartitionResult, int]:
@@ -271,50 +282,64 @@ def _e_AddPartitionsToTxnPartitionResult_v0(m: AddPartitionsToTxnPartitionResult
 
 
 def _d_AddPartitionsToTxnTopicResult_v0(b: memoryview, p: int) -> tuple[AddPartitionsToTxnTopicResult, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_results_by_partition, = _F2.unpack_from(b, p)
+    p += 4
+    if n_results_by_partition < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_results_by_partition * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_results_by_partition} elements cannot fit in the {len(b) - p} bytes left')
         v_results_by_partition = []
         _append = v_results_by_partition.append
-        for _ in range(_t1):
+        for _ in range(n_results_by_partition):
             _t2, p = _d_AddPartitionsToTxnPartitionResult_v0(b, p)
             _append(_t2)
     return AddPartitionsToTxnTopicResult(v_name, v_results_by_partition, None), p
 
 
 def _e_AddPartitionsToTxnTopicResult_v0(m: AddPartitionsToTxnTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.results_by_partition
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array ResultsByPartition')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AddPartitionsToTxnPartitionResult_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.results_by_partition
+    if _t2 is None:
+        raise ValueError('null for non-nullable ResultsByPartition')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_AddPartitionsToTxnPartitionResult_v0(_t3, w)
 
 
 def _d_AddPartitionsToTxnResponse_v0(b: memoryview, p: int) -> tuple[AddPartitionsToTxnResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results_by_topic_v3_and_below = _F3.unpack_from(b, p)
+    p += 8
+    if n_results_by_topic_v3_and_below < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results_by_topic_v3_and_below * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_results_by_topic_v3_and_below} elements cannot fit in the {len(b) - p} bytes left')
         v_results_by_topic_v3_and_below = []
         _append = v_results_by_topic_v3_and_below.append
-        for _ in range(_t1):
-            _t2, p = _d_AddPartitionsToTxnTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results_by_topic_v3_and_below):
+            _t1, p = _d_AddPartitionsToTxnTopicResult_v0(b, p)
+            _append(_t1)
     return AddPartitionsToTxnResponse(v_throttle_time_ms, v_results_by_topic_v3_and_below, 0, [], None), p
 
 
 def _e_AddPartitionsToTxnResponse_v0(m: AddPartitionsToTxnResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.results_by_topic_v3_and_below
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ResultsByTopicV3AndBelow')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ResultsByTopicV3AndBelow')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_AddPartitionsToTxnTopicResult_v0(_t2, w)
 
@@ -323,19 +348,18 @@ def _d_AddPartitionsToTxnPartitionResult_v3(b: memoryview, p: int) -> tuple[AddP
     v_partition_index, v_partition_error_code = _F0.unpack_from(b, p)
     p += 6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnPartitionResult(v_partition_index, v_partition_error_code, u), p
 
 
@@ -349,30 +373,49 @@ def _e_AddPartitionsToTxnPartitionResult_v3(m: AddPartitionsToTxnPartitionResult
 
 
 def _d_AddPartitionsToTxnTopicResult_v3(b: memoryview, p: int) -> tuple[AddPartitionsToTxnTopicResult, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_results_by_partition = []
         _append = v_results_by_partition.append
-        for _ in range(_t1):
-            _t2, p = _d_AddPartitionsToTxnPartitionResult_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AddPartitionsToTxnPartitionResult_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnTopicResult(v_name, v_results_by_partition, u), p
 
 
@@ -392,36 +435,42 @@ def _e_AddPartitionsToTxnTopicResult_v3(m: AddPartitionsToTxnTopicResult, w: byt
 
 
 def _d_AddPartitionsToTxnResponse_v3(b: memoryview, p: int) -> tuple[AddPartitionsToTxnResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results_by_topic_v3_and_below = []
         _append = v_results_by_topic_v3_and_below.append
         for _ in range(_t1):
             _t2, p = _d_AddPartitionsToTxnTopicResult_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnResponse(v_throttle_time_ms, v_results_by_topic_v3_and_below, 0, [], u), p
 
 
 def _e_AddPartitionsToTxnResponse_v3(m: AddPartitionsToTxnResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.results_by_topic_v3_and_below
     if _t1 is None:
         raise ValueError('null for a non-nullable array ResultsByTopicV3AndBelow')
@@ -436,30 +485,49 @@ def _e_AddPartitionsToTxnResponse_v3(m: AddPartitionsToTxnResponse, w: bytearray
 
 
 def _d_AddPartitionsToTxnResult_v4(b: memoryview, p: int) -> tuple[AddPartitionsToTxnResult, int]:
-    v_transactional_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_results = []
         _append = v_topic_results.append
-        for _ in range(_t1):
-            _t2, p = _d_AddPartitionsToTxnTopicResult_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AddPartitionsToTxnTopicResult_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnResult(v_transactional_id, v_topic_results, u), p
 
 
@@ -481,29 +549,35 @@ def _e_AddPartitionsToTxnResult_v4(m: AddPartitionsToTxnResult, w: bytearray) ->
 def _d_AddPartitionsToTxnResponse_v4(b: memoryview, p: int) -> tuple[AddPartitionsToTxnResponse, int]:
     v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results_by_transaction = []
         _append = v_results_by_transaction.append
         for _ in range(_t1):
             _t2, p = _d_AddPartitionsToTxnResult_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddPartitionsToTxnResponse(v_throttle_time_ms, [], v_error_code, v_results_by_transaction, u), p
 
 
@@ -521,6 +595,28 @@ def _e_AddPartitionsToTxnResponse_v4(m: AddPartitionsToTxnResponse, w: bytearray
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AddPartitionsToTxnPartitionResult_v0 = (AddPartitionsToTxnPartitionResult, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'partition_error_code', 0, None), ), (), (), ())
+_S_AddPartitionsToTxnTopicResult_v0 = (AddPartitionsToTxnTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'results_by_partition', K_STRUCT, _S_AddPartitionsToTxnPartitionResult_v0), ), (), (), ())
+_S_AddPartitionsToTxnResponse_v0 = (AddPartitionsToTxnResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results_by_topic_v3_and_below', K_STRUCT, _S_AddPartitionsToTxnTopicResult_v0), ), (), (('error_code', DEFAULT_CONST, 0), ('results_by_transaction', DEFAULT_LIST, None), ), ())
+_S_AddPartitionsToTxnPartitionResult_v3 = (AddPartitionsToTxnPartitionResult, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'partition_error_code', 0, None), ), (), (), ())
+_S_AddPartitionsToTxnTopicResult_v3 = (AddPartitionsToTxnTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'results_by_partition', K_STRUCT, _S_AddPartitionsToTxnPartitionResult_v3), ), (), (), ())
+_S_AddPartitionsToTxnResponse_v3 = (AddPartitionsToTxnResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results_by_topic_v3_and_below', K_STRUCT, _S_AddPartitionsToTxnTopicResult_v3), ), (), (('error_code', DEFAULT_CONST, 0), ('results_by_transaction', DEFAULT_LIST, None), ), ())
+_S_AddPartitionsToTxnResult_v4 = (AddPartitionsToTxnResult, True, ((K_STRING, False, True, 'transactional_id', 0, None), (K_ARRAY, False, True, 'topic_results', K_STRUCT, _S_AddPartitionsToTxnTopicResult_v3), ), (), (), ())
+_S_AddPartitionsToTxnResponse_v4 = (AddPartitionsToTxnResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'results_by_transaction', K_STRUCT, _S_AddPartitionsToTxnResult_v4), ), (), (('results_by_topic_v3_and_below', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_AddPartitionsToTxnResponse_v0,
+    1: _S_AddPartitionsToTxnResponse_v0,
+    2: _S_AddPartitionsToTxnResponse_v0,
+    3: _S_AddPartitionsToTxnResponse_v3,
+    4: _S_AddPartitionsToTxnResponse_v4,
+    5: _S_AddPartitionsToTxnResponse_v4,
+}
 
 _DECODERS = {
     0: _d_AddPartitionsToTxnResponse_v0,

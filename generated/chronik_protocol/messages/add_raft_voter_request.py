@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -199,24 +208,49 @@ _F2 = _struct.Struct(">?")
 
 
 def _d_Listener_v0(b: memoryview, p: int) -> tuple[Listener, int]:
-    v_name, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_port, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Listener(v_name, v_host, v_port, u), p
 
 
@@ -232,33 +266,54 @@ def _e_Listener_v0(m: Listener, w: bytearray) -> None:
 
 
 def _d_AddRaftVoterRequest_v0(b: memoryview, p: int) -> tuple[AddRaftVoterRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_timeout_ms, v_voter_id, v_voter_directory_id = _F1.unpack_from(b, p)
     p += 24
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddRaftVoterRequest(v_cluster_id, v_timeout_ms, v_voter_id, v_voter_directory_id, v_listeners, True, u), p
 
 
@@ -279,35 +334,56 @@ def _e_AddRaftVoterRequest_v0(m: AddRaftVoterRequest, w: bytearray) -> None:
 
 
 def _d_AddRaftVoterRequest_v1(b: memoryview, p: int) -> tuple[AddRaftVoterRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_timeout_ms, v_voter_id, v_voter_directory_id = _F1.unpack_from(b, p)
     p += 24
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
     v_ack_when_committed, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AddRaftVoterRequest(v_cluster_id, v_timeout_ms, v_voter_id, v_voter_directory_id, v_listeners, v_ack_when_committed, u), p
 
 
@@ -327,6 +403,19 @@ def _e_AddRaftVoterRequest_v1(m: AddRaftVoterRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Listener_v0 = (Listener, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_AddRaftVoterRequest_v0 = (AddRaftVoterRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'timeout_ms', 0, None), (K_INT32, False, True, 'voter_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), ), (), (('ack_when_committed', DEFAULT_CONST, True), ), ())
+_S_AddRaftVoterRequest_v1 = (AddRaftVoterRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'timeout_ms', 0, None), (K_INT32, False, True, 'voter_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), (K_BOOL, False, True, 'ack_when_committed', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AddRaftVoterRequest_v0,
+    1: _S_AddRaftVoterRequest_v1,
+}
 
 _DECODERS = {
     0: _d_AddRaftVoterRequest_v0,

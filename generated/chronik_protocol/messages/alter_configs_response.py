@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,81 +187,132 @@ class AlterConfigsResourceResponse:
             ")"
         )
 
-_F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">b")
-_F2 = _struct.Struct(">i")
+_F0 = _struct.Struct(">hh")
+_F1 = _struct.Struct(">bh")
+_F2 = _struct.Struct(">ii")
+_F3 = _struct.Struct(">h")
+_F4 = _struct.Struct(">b")
+_F5 = _struct.Struct(">i")
 
 
 def _d_AlterConfigsResourceResponse_v0(b: memoryview, p: int) -> tuple[AlterConfigsResourceResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F1.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     return AlterConfigsResourceResponse(v_error_code, v_error_message, v_resource_type, v_resource_name, None), p
 
 
 def _e_AlterConfigsResourceResponse_v0(m: AlterConfigsResourceResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F1.pack(m.resource_type)
-    _wstr(w, m.resource_name)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F1.pack(m.resource_type, len(_t2))
+    w += _t2
 
 
 def _d_AlterConfigsResponse_v0(b: memoryview, p: int) -> tuple[AlterConfigsResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_responses = _F2.unpack_from(b, p)
+    p += 8
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterConfigsResourceResponse_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_AlterConfigsResourceResponse_v0(b, p)
+            _append(_t1)
     return AlterConfigsResponse(v_throttle_time_ms, v_responses, None), p
 
 
 def _e_AlterConfigsResponse_v0(m: AlterConfigsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_AlterConfigsResourceResponse_v0(_t2, w)
 
 
 def _d_AlterConfigsResourceResponse_v2(b: memoryview, p: int) -> tuple[AlterConfigsResourceResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F3.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_resource_type, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_resource_type, = _F4.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterConfigsResourceResponse(v_error_code, v_error_message, v_resource_type, v_resource_name, u), p
 
 
 def _e_AlterConfigsResourceResponse_v2(m: AlterConfigsResourceResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F3.pack(m.error_code)
     _wncstr(w, m.error_message)
-    w += _F1.pack(m.resource_type)
+    w += _F4.pack(m.resource_type)
     _wcstr(w, m.resource_name)
     u = m.unknown_tagged_fields
     if u:
@@ -262,36 +322,42 @@ def _e_AlterConfigsResourceResponse_v2(m: AlterConfigsResourceResponse, w: bytea
 
 
 def _d_AlterConfigsResponse_v2(b: memoryview, p: int) -> tuple[AlterConfigsResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
+    v_throttle_time_ms, = _F5.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_AlterConfigsResourceResponse_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterConfigsResponse(v_throttle_time_ms, v_responses, u), p
 
 
 def _e_AlterConfigsResponse_v2(m: AlterConfigsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
+    w += _F5.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
         raise ValueError('null for a non-nullable array Responses')
@@ -304,6 +370,21 @@ def _e_AlterConfigsResponse_v2(m: AlterConfigsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterConfigsResourceResponse_v0 = (AlterConfigsResourceResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), ), (), (), ())
+_S_AlterConfigsResponse_v0 = (AlterConfigsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_AlterConfigsResourceResponse_v0), ), (), (), ())
+_S_AlterConfigsResourceResponse_v2 = (AlterConfigsResourceResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), ), (), (), ())
+_S_AlterConfigsResponse_v2 = (AlterConfigsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_AlterConfigsResourceResponse_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterConfigsResponse_v0,
+    1: _S_AlterConfigsResponse_v0,
+    2: _S_AlterConfigsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_AlterConfigsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -252,27 +261,37 @@ _F4 = _struct.Struct(">16s")
 def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _F0.unpack_from(b, p)
     p += 14
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_isr = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     v_partition_epoch, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_leader_id, v_leader_epoch, v_isr, 0, v_partition_epoch, u), p
 
 
@@ -292,30 +311,49 @@ def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v0(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, _ZERO_UUID, v_partitions, u), p
 
 
@@ -337,29 +375,35 @@ def _e_TopicData_v0(m: TopicData, w: bytearray) -> None:
 def _d_AlterPartitionResponse_v0(b: memoryview, p: int) -> tuple[AlterPartitionResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_TopicData_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterPartitionResponse(v_throttle_time_ms, v_error_code, v_topics, u), p
 
 
@@ -381,27 +425,37 @@ def _e_AlterPartitionResponse_v0(m: AlterPartitionResponse, w: bytearray) -> Non
 def _d_PartitionData_v1(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _F0.unpack_from(b, p)
     p += 14
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_isr = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     v_leader_recovery_state, v_partition_epoch = _F3.unpack_from(b, p)
     p += 5
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_leader_id, v_leader_epoch, v_isr, v_leader_recovery_state, v_partition_epoch, u), p
 
 
@@ -421,30 +475,49 @@ def _e_PartitionData_v1(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v1(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, _ZERO_UUID, v_partitions, u), p
 
 
@@ -466,29 +539,35 @@ def _e_TopicData_v1(m: TopicData, w: bytearray) -> None:
 def _d_AlterPartitionResponse_v1(b: memoryview, p: int) -> tuple[AlterPartitionResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_TopicData_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterPartitionResponse(v_throttle_time_ms, v_error_code, v_topics, u), p
 
 
@@ -511,29 +590,35 @@ def _d_TopicData_v2(b: memoryview, p: int) -> tuple[TopicData, int]:
     v_topic_id, = _F4.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData('', v_topic_id, v_partitions, u), p
 
 
@@ -555,29 +640,35 @@ def _e_TopicData_v2(m: TopicData, w: bytearray) -> None:
 def _d_AlterPartitionResponse_v2(b: memoryview, p: int) -> tuple[AlterPartitionResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_TopicData_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterPartitionResponse(v_throttle_time_ms, v_error_code, v_topics, u), p
 
 
@@ -595,6 +686,26 @@ def _e_AlterPartitionResponse_v2(m: AlterPartitionResponse, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionData_v0 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'isr', K_INT32, None), (K_INT32, False, True, 'partition_epoch', 0, None), ), (), (('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_TopicData_v0 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_AlterPartitionResponse_v0 = (AlterPartitionResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v0), ), (), (), ())
+_S_PartitionData_v1 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'isr', K_INT32, None), (K_INT8, False, True, 'leader_recovery_state', 0, None), (K_INT32, False, True, 'partition_epoch', 0, None), ), (), (), ())
+_S_TopicData_v1 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_AlterPartitionResponse_v1 = (AlterPartitionResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v1), ), (), (), ())
+_S_TopicData_v2 = (TopicData, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (('topic_name', DEFAULT_CONST, ''), ), ())
+_S_AlterPartitionResponse_v2 = (AlterPartitionResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterPartitionResponse_v0,
+    1: _S_AlterPartitionResponse_v1,
+    2: _S_AlterPartitionResponse_v2,
+    3: _S_AlterPartitionResponse_v2,
+}
 
 _DECODERS = {
     0: _d_AlterPartitionResponse_v0,

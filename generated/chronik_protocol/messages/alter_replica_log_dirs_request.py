@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -202,94 +211,154 @@ class AlterReplicaLogDirTopic:
             ")"
         )
 
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
 
 
 def _d_AlterReplicaLogDirTopic_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDirTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partitions < 64:
+            v_partitions = list(_FA_i[n_partitions].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{n_partitions}i', b, p))
+        p += n_partitions * 4
     return AlterReplicaLogDirTopic(v_name, v_partitions, None), p
 
 
 def _e_AlterReplicaLogDirTopic_v0(m: AlterReplicaLogDirTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_AlterReplicaLogDir_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDir, int]:
-    v_path, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_path, = _F0.unpack_from(b, p)
+    p += 2
+    if n_path < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_path
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_path} runs past the end of the buffer')
+        v_path = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_AlterReplicaLogDirTopic_v0(b, p)
             _append(_t2)
     return AlterReplicaLogDir(v_path, v_topics, None), p
 
 
 def _e_AlterReplicaLogDir_v0(m: AlterReplicaLogDir, w: bytearray) -> None:
-    _wstr(w, m.path)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AlterReplicaLogDirTopic_v0(_t2, w)
+    _t1 = m.path.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_AlterReplicaLogDirTopic_v0(_t3, w)
 
 
 def _d_AlterReplicaLogDirsRequest_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDirsRequest, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_dirs, = _F1.unpack_from(b, p)
+    p += 4
+    if n_dirs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_dirs * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_dirs} elements cannot fit in the {len(b) - p} bytes left')
         v_dirs = []
         _append = v_dirs.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterReplicaLogDir_v0(b, p)
-            _append(_t2)
+        for _ in range(n_dirs):
+            _t1, p = _d_AlterReplicaLogDir_v0(b, p)
+            _append(_t1)
     return AlterReplicaLogDirsRequest(v_dirs, None), p
 
 
 def _e_AlterReplicaLogDirsRequest_v0(m: AlterReplicaLogDirsRequest, w: bytearray) -> None:
     _t1 = m.dirs
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Dirs')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Dirs')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_AlterReplicaLogDir_v0(_t2, w)
 
 
 def _d_AlterReplicaLogDirTopic_v2(b: memoryview, p: int) -> tuple[AlterReplicaLogDirTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDirTopic(v_name, v_partitions, u), p
 
 
@@ -308,30 +377,49 @@ def _e_AlterReplicaLogDirTopic_v2(m: AlterReplicaLogDirTopic, w: bytearray) -> N
 
 
 def _d_AlterReplicaLogDir_v2(b: memoryview, p: int) -> tuple[AlterReplicaLogDir, int]:
-    v_path, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_path = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterReplicaLogDirTopic_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterReplicaLogDirTopic_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDir(v_path, v_topics, u), p
 
 
@@ -351,29 +439,35 @@ def _e_AlterReplicaLogDir_v2(m: AlterReplicaLogDir, w: bytearray) -> None:
 
 
 def _d_AlterReplicaLogDirsRequest_v2(b: memoryview, p: int) -> tuple[AlterReplicaLogDirsRequest, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_dirs = []
         _append = v_dirs.append
         for _ in range(_t1):
             _t2, p = _d_AlterReplicaLogDir_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDirsRequest(v_dirs, u), p
 
 
@@ -390,6 +484,23 @@ def _e_AlterReplicaLogDirsRequest_v2(m: AlterReplicaLogDirsRequest, w: bytearray
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterReplicaLogDirTopic_v0 = (AlterReplicaLogDirTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_INT32, None), ), (), (), ())
+_S_AlterReplicaLogDir_v0 = (AlterReplicaLogDir, False, ((K_STRING, False, False, 'path', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_AlterReplicaLogDirTopic_v0), ), (), (), ())
+_S_AlterReplicaLogDirsRequest_v0 = (AlterReplicaLogDirsRequest, False, ((K_ARRAY, False, False, 'dirs', K_STRUCT, _S_AlterReplicaLogDir_v0), ), (), (), ())
+_S_AlterReplicaLogDirTopic_v2 = (AlterReplicaLogDirTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_AlterReplicaLogDir_v2 = (AlterReplicaLogDir, True, ((K_STRING, False, True, 'path', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_AlterReplicaLogDirTopic_v2), ), (), (), ())
+_S_AlterReplicaLogDirsRequest_v2 = (AlterReplicaLogDirsRequest, True, ((K_ARRAY, False, True, 'dirs', K_STRUCT, _S_AlterReplicaLogDir_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterReplicaLogDirsRequest_v0,
+    1: _S_AlterReplicaLogDirsRequest_v0,
+    2: _S_AlterReplicaLogDirsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_AlterReplicaLogDirsRequest_v0,

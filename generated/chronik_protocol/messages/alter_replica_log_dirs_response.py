@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -208,7 +217,9 @@ class AlterReplicaLogDirPartitionResult:
         )
 
 _F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
 
 
 def _d_AlterReplicaLogDirPartitionResult_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDirPartitionResult, int]:
@@ -222,50 +233,64 @@ def _e_AlterReplicaLogDirPartitionResult_v0(m: AlterReplicaLogDirPartitionResult
 
 
 def _d_AlterReplicaLogDirTopicResult_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDirTopicResult, int]:
-    v_topic_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_AlterReplicaLogDirPartitionResult_v0(b, p)
             _append(_t2)
     return AlterReplicaLogDirTopicResult(v_topic_name, v_partitions, None), p
 
 
 def _e_AlterReplicaLogDirTopicResult_v0(m: AlterReplicaLogDirTopicResult, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AlterReplicaLogDirPartitionResult_v0(_t2, w)
+    _t1 = m.topic_name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_AlterReplicaLogDirPartitionResult_v0(_t3, w)
 
 
 def _d_AlterReplicaLogDirsResponse_v0(b: memoryview, p: int) -> tuple[AlterReplicaLogDirsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F3.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterReplicaLogDirTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_AlterReplicaLogDirTopicResult_v0(b, p)
+            _append(_t1)
     return AlterReplicaLogDirsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_AlterReplicaLogDirsResponse_v0(m: AlterReplicaLogDirsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_AlterReplicaLogDirTopicResult_v0(_t2, w)
 
@@ -274,19 +299,18 @@ def _d_AlterReplicaLogDirPartitionResult_v2(b: memoryview, p: int) -> tuple[Alte
     v_partition_index, v_error_code = _F0.unpack_from(b, p)
     p += 6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDirPartitionResult(v_partition_index, v_error_code, u), p
 
 
@@ -300,30 +324,49 @@ def _e_AlterReplicaLogDirPartitionResult_v2(m: AlterReplicaLogDirPartitionResult
 
 
 def _d_AlterReplicaLogDirTopicResult_v2(b: memoryview, p: int) -> tuple[AlterReplicaLogDirTopicResult, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterReplicaLogDirPartitionResult_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterReplicaLogDirPartitionResult_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDirTopicResult(v_topic_name, v_partitions, u), p
 
 
@@ -343,36 +386,42 @@ def _e_AlterReplicaLogDirTopicResult_v2(m: AlterReplicaLogDirTopicResult, w: byt
 
 
 def _d_AlterReplicaLogDirsResponse_v2(b: memoryview, p: int) -> tuple[AlterReplicaLogDirsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_AlterReplicaLogDirTopicResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterReplicaLogDirsResponse(v_throttle_time_ms, v_results, u), p
 
 
 def _e_AlterReplicaLogDirsResponse_v2(m: AlterReplicaLogDirsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -385,6 +434,23 @@ def _e_AlterReplicaLogDirsResponse_v2(m: AlterReplicaLogDirsResponse, w: bytearr
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterReplicaLogDirPartitionResult_v0 = (AlterReplicaLogDirPartitionResult, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_AlterReplicaLogDirTopicResult_v0 = (AlterReplicaLogDirTopicResult, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_AlterReplicaLogDirPartitionResult_v0), ), (), (), ())
+_S_AlterReplicaLogDirsResponse_v0 = (AlterReplicaLogDirsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_AlterReplicaLogDirTopicResult_v0), ), (), (), ())
+_S_AlterReplicaLogDirPartitionResult_v2 = (AlterReplicaLogDirPartitionResult, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_AlterReplicaLogDirTopicResult_v2 = (AlterReplicaLogDirTopicResult, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_AlterReplicaLogDirPartitionResult_v2), ), (), (), ())
+_S_AlterReplicaLogDirsResponse_v2 = (AlterReplicaLogDirsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_AlterReplicaLogDirTopicResult_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterReplicaLogDirsResponse_v0,
+    1: _S_AlterReplicaLogDirsResponse_v0,
+    2: _S_AlterReplicaLogDirsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_AlterReplicaLogDirsResponse_v0,

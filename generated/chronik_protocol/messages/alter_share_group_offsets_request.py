@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -214,19 +223,18 @@ def _d_AlterShareGroupOffsetsRequestPartition_v0(b: memoryview, p: int) -> tuple
     v_partition_index, v_start_offset = _F0.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsRequestPartition(v_partition_index, v_start_offset, u), p
 
 
@@ -240,30 +248,49 @@ def _e_AlterShareGroupOffsetsRequestPartition_v0(m: AlterShareGroupOffsetsReques
 
 
 def _d_AlterShareGroupOffsetsRequestTopic_v0(b: memoryview, p: int) -> tuple[AlterShareGroupOffsetsRequestTopic, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 13)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 13 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterShareGroupOffsetsRequestPartition_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterShareGroupOffsetsRequestPartition_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsRequestTopic(v_topic_name, v_partitions, u), p
 
 
@@ -283,30 +310,49 @@ def _e_AlterShareGroupOffsetsRequestTopic_v0(m: AlterShareGroupOffsetsRequestTop
 
 
 def _d_AlterShareGroupOffsetsRequest_v0(b: memoryview, p: int) -> tuple[AlterShareGroupOffsetsRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterShareGroupOffsetsRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterShareGroupOffsetsRequestTopic_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsRequest(v_group_id, v_topics, u), p
 
 
@@ -324,6 +370,18 @@ def _e_AlterShareGroupOffsetsRequest_v0(m: AlterShareGroupOffsetsRequest, w: byt
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterShareGroupOffsetsRequestPartition_v0 = (AlterShareGroupOffsetsRequestPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'start_offset', 0, None), ), (), (), ())
+_S_AlterShareGroupOffsetsRequestTopic_v0 = (AlterShareGroupOffsetsRequestTopic, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_AlterShareGroupOffsetsRequestPartition_v0), ), (), (), ())
+_S_AlterShareGroupOffsetsRequest_v0 = (AlterShareGroupOffsetsRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_AlterShareGroupOffsetsRequestTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterShareGroupOffsetsRequest_v0,
+}
 
 _DECODERS = {
     0: _d_AlterShareGroupOffsetsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -234,21 +243,35 @@ _F1 = _struct.Struct(">16s")
 def _d_AlterShareGroupOffsetsResponsePartition_v0(b: memoryview, p: int) -> tuple[AlterShareGroupOffsetsResponsePartition, int]:
     v_partition_index, v_error_code = _F0.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsResponsePartition(v_partition_index, v_error_code, v_error_message, u), p
 
 
@@ -263,33 +286,52 @@ def _e_AlterShareGroupOffsetsResponsePartition_v0(m: AlterShareGroupOffsetsRespo
 
 
 def _d_AlterShareGroupOffsetsResponseTopic_v0(b: memoryview, p: int) -> tuple[AlterShareGroupOffsetsResponseTopic, int]:
-    v_topic_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_topic_id, = _F1.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterShareGroupOffsetsResponsePartition_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterShareGroupOffsetsResponsePartition_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsResponseTopic(v_topic_name, v_topic_id, v_partitions, u), p
 
 
@@ -312,30 +354,51 @@ def _e_AlterShareGroupOffsetsResponseTopic_v0(m: AlterShareGroupOffsetsResponseT
 def _d_AlterShareGroupOffsetsResponse_v0(b: memoryview, p: int) -> tuple[AlterShareGroupOffsetsResponse, int]:
     v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterShareGroupOffsetsResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterShareGroupOffsetsResponseTopic_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterShareGroupOffsetsResponse(v_throttle_time_ms, v_error_code, v_error_message, v_responses, u), p
 
 
@@ -354,6 +417,18 @@ def _e_AlterShareGroupOffsetsResponse_v0(m: AlterShareGroupOffsetsResponse, w: b
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterShareGroupOffsetsResponsePartition_v0 = (AlterShareGroupOffsetsResponsePartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_AlterShareGroupOffsetsResponseTopic_v0 = (AlterShareGroupOffsetsResponseTopic, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_AlterShareGroupOffsetsResponsePartition_v0), ), (), (), ())
+_S_AlterShareGroupOffsetsResponse_v0 = (AlterShareGroupOffsetsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_AlterShareGroupOffsetsResponseTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterShareGroupOffsetsResponse_v0,
+}
 
 _DECODERS = {
     0: _d_AlterShareGroupOffsetsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -227,23 +236,35 @@ _F1 = _struct.Struct(">bi")
 
 
 def _d_ScramCredentialDeletion_v0(b: memoryview, p: int) -> tuple[ScramCredentialDeletion, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_mechanism, = _F0.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ScramCredentialDeletion(v_name, v_mechanism, u), p
 
 
@@ -258,33 +279,81 @@ def _e_ScramCredentialDeletion_v0(m: ScramCredentialDeletion, w: bytearray) -> N
 
 
 def _d_ScramCredentialUpsertion_v0(b: memoryview, p: int) -> tuple[ScramCredentialUpsertion, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_mechanism, v_iterations = _F1.unpack_from(b, p)
     p += 5
-    v_salt, p = _rcbytes(b, p)
-    v_salted_password, p = _rcbytes(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {_t3} runs past the end of the buffer')
+        v_salt = bytes(b[p:_t4])
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'bytes length {_t5} runs past the end of the buffer')
+        v_salted_password = bytes(b[p:_t6])
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ScramCredentialUpsertion(v_name, v_mechanism, v_iterations, v_salt, v_salted_password, u), p
 
 
 def _e_ScramCredentialUpsertion_v0(m: ScramCredentialUpsertion, w: bytearray) -> None:
     _wcstr(w, m.name)
     w += _F1.pack(m.mechanism, m.iterations)
-    _wcbytes(w, m.salt)
-    _wcbytes(w, m.salted_password)
+    _t1 = m.salt
+    if _t1 is None:
+        raise ValueError('null for non-nullable Salt')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.salted_password
+    if _t2 is None:
+        raise ValueError('null for non-nullable SaltedPassword')
+    else:
+        w += _uv(len(_t2) + 1)
+        w += _t2
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -293,38 +362,51 @@ def _e_ScramCredentialUpsertion_v0(m: ScramCredentialUpsertion, w: bytearray) ->
 
 
 def _d_AlterUserScramCredentialsRequest_v0(b: memoryview, p: int) -> tuple[AlterUserScramCredentialsRequest, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_deletions = []
         _append = v_deletions.append
         for _ in range(_t1):
             _t2, p = _d_ScramCredentialDeletion_v0(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_upsertions = []
         _append = v_upsertions.append
         for _ in range(_t3):
             _t4, p = _d_ScramCredentialUpsertion_v0(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterUserScramCredentialsRequest(v_deletions, v_upsertions, u), p
 
 
@@ -347,6 +429,18 @@ def _e_AlterUserScramCredentialsRequest_v0(m: AlterUserScramCredentialsRequest, 
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ScramCredentialDeletion_v0 = (ScramCredentialDeletion, True, ((K_STRING, False, True, 'name', 0, None), (K_INT8, False, True, 'mechanism', 0, None), ), (), (), ())
+_S_ScramCredentialUpsertion_v0 = (ScramCredentialUpsertion, True, ((K_STRING, False, True, 'name', 0, None), (K_INT8, False, True, 'mechanism', 0, None), (K_INT32, False, True, 'iterations', 0, None), (K_BYTES, False, True, 'salt', 0, None), (K_BYTES, False, True, 'salted_password', 0, None), ), (), (), ())
+_S_AlterUserScramCredentialsRequest_v0 = (AlterUserScramCredentialsRequest, True, ((K_ARRAY, False, True, 'deletions', K_STRUCT, _S_ScramCredentialDeletion_v0), (K_ARRAY, False, True, 'upsertions', K_STRUCT, _S_ScramCredentialUpsertion_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_AlterUserScramCredentialsRequest_v0,
+}
 
 _DECODERS = {
     0: _d_AlterUserScramCredentialsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -151,22 +160,47 @@ def _e_ApiVersionsRequest_v0(m: ApiVersionsRequest, w: bytearray) -> None:
 
 
 def _d_ApiVersionsRequest_v3(b: memoryview, p: int) -> tuple[ApiVersionsRequest, int]:
-    v_client_software_name, p = _rcstr(b, p)
-    v_client_software_version, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_client_software_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_client_software_version = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ApiVersionsRequest(v_client_software_name, v_client_software_version, None, -1, u), p
 
 
@@ -181,25 +215,65 @@ def _e_ApiVersionsRequest_v3(m: ApiVersionsRequest, w: bytearray) -> None:
 
 
 def _d_ApiVersionsRequest_v5(b: memoryview, p: int) -> tuple[ApiVersionsRequest, int]:
-    v_client_software_name, p = _rcstr(b, p)
-    v_client_software_version, p = _rcstr(b, p)
-    v_cluster_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_client_software_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_client_software_version = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_cluster_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     v_node_id, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ApiVersionsRequest(v_client_software_name, v_client_software_version, v_cluster_id, v_node_id, u), p
 
 
@@ -214,6 +288,23 @@ def _e_ApiVersionsRequest_v5(m: ApiVersionsRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ApiVersionsRequest_v0 = (ApiVersionsRequest, False, (), (), (('client_software_name', DEFAULT_CONST, ''), ('client_software_version', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('node_id', DEFAULT_CONST, -1), ), ())
+_S_ApiVersionsRequest_v3 = (ApiVersionsRequest, True, ((K_STRING, False, True, 'client_software_name', 0, None), (K_STRING, False, True, 'client_software_version', 0, None), ), (), (('cluster_id', DEFAULT_CONST, None), ('node_id', DEFAULT_CONST, -1), ), ())
+_S_ApiVersionsRequest_v5 = (ApiVersionsRequest, True, ((K_STRING, False, True, 'client_software_name', 0, None), (K_STRING, False, True, 'client_software_version', 0, None), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'node_id', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ApiVersionsRequest_v0,
+    1: _S_ApiVersionsRequest_v0,
+    2: _S_ApiVersionsRequest_v0,
+    3: _S_ApiVersionsRequest_v3,
+    4: _S_ApiVersionsRequest_v3,
+    5: _S_ApiVersionsRequest_v5,
+}
 
 _DECODERS = {
     0: _d_ApiVersionsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -287,11 +296,12 @@ class SupportedFeatureKey:
         )
 
 _F0 = _struct.Struct(">hhh")
-_F1 = _struct.Struct(">h")
+_F1 = _struct.Struct(">hi")
 _F2 = _struct.Struct(">i")
 _F3 = _struct.Struct(">hh")
-_F4 = _struct.Struct(">q")
-_F5 = _struct.Struct(">?")
+_F4 = _struct.Struct(">h")
+_F5 = _struct.Struct(">q")
+_F6 = _struct.Struct(">?")
 
 
 def _d_ApiVersion_v0(b: memoryview, p: int) -> tuple[ApiVersion, int]:
@@ -305,53 +315,53 @@ def _e_ApiVersion_v0(m: ApiVersion, w: bytearray) -> None:
 
 
 def _d_ApiVersionsResponse_v0(b: memoryview, p: int) -> tuple[ApiVersionsResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_api_keys = _F1.unpack_from(b, p)
+    p += 6
+    if n_api_keys < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_api_keys * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_api_keys} elements cannot fit in the {len(b) - p} bytes left')
         v_api_keys = []
         _append = v_api_keys.append
-        for _ in range(_t1):
-            _t2, p = _d_ApiVersion_v0(b, p)
-            _append(_t2)
+        for _ in range(n_api_keys):
+            _t1, p = _d_ApiVersion_v0(b, p)
+            _append(_t1)
     return ApiVersionsResponse(v_error_code, v_api_keys, 0, [], -1, [], False, None), p
 
 
 def _e_ApiVersionsResponse_v0(m: ApiVersionsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
     _t1 = m.api_keys
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ApiKeys')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ApiKeys')
+    w += _F1.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _e_ApiVersion_v0(_t2, w)
 
 
 def _d_ApiVersionsResponse_v1(b: memoryview, p: int) -> tuple[ApiVersionsResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_api_keys = _F1.unpack_from(b, p)
+    p += 6
+    if n_api_keys < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_api_keys * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_api_keys} elements cannot fit in the {len(b) - p} bytes left')
         v_api_keys = []
         _append = v_api_keys.append
-        for _ in range(_t1):
-            _t2, p = _d_ApiVersion_v0(b, p)
-            _append(_t2)
+        for _ in range(n_api_keys):
+            _t1, p = _d_ApiVersion_v0(b, p)
+            _append(_t1)
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return ApiVersionsResponse(v_error_code, v_api_keys, v_throttle_time_ms, [], -1, [], False, None), p
 
 
 def _e_ApiVersionsResponse_v1(m: ApiVersionsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
     _t1 = m.api_keys
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ApiKeys')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ApiKeys')
+    w += _F1.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _e_ApiVersion_v0(_t2, w)
     w += _F2.pack(m.throttle_time_ms)
@@ -361,19 +371,18 @@ def _d_ApiVersion_v3(b: memoryview, p: int) -> tuple[ApiVersion, int]:
     v_api_key, v_min_version, v_max_version = _F0.unpack_from(b, p)
     p += 6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ApiVersion(v_api_key, v_min_version, v_max_version, u), p
 
 
@@ -387,23 +396,35 @@ def _e_ApiVersion_v3(m: ApiVersion, w: bytearray) -> None:
 
 
 def _d_FinalizedFeatureKey_v3(b: memoryview, p: int) -> tuple[FinalizedFeatureKey, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_max_version_level, v_min_version_level = _F3.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FinalizedFeatureKey(v_name, v_max_version_level, v_min_version_level, u), p
 
 
@@ -418,23 +439,35 @@ def _e_FinalizedFeatureKey_v3(m: FinalizedFeatureKey, w: bytearray) -> None:
 
 
 def _d_SupportedFeatureKey_v3(b: memoryview, p: int) -> tuple[SupportedFeatureKey, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_min_version, v_max_version = _F3.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SupportedFeatureKey(v_name, v_min_version, v_max_version, u), p
 
 
@@ -449,12 +482,19 @@ def _e_SupportedFeatureKey_v3(m: SupportedFeatureKey, w: bytearray) -> None:
 
 
 def _d_ApiVersionsResponse_v3(b: memoryview, p: int) -> tuple[ApiVersionsResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F4.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_api_keys = []
         _append = v_api_keys.append
         for _ in range(_t1):
@@ -467,58 +507,71 @@ def _d_ApiVersionsResponse_v3(b: memoryview, p: int) -> tuple[ApiVersionsRespons
     v_finalized_features_epoch = -1
     v_finalized_features = []
     v_zk_migration_ready = False
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 6)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 6 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_supported_features = []
+                    _append = v_supported_features.append
+                    for _ in range(_t3):
+                        _t4, p = _d_SupportedFeatureKey_v3(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (SupportedFeatures) has the wrong size')
+            elif tag == 1:
+                v_finalized_features_epoch, = _F5.unpack_from(b, p)
+                p += 8
+                if p != end:
+                    raise _Malformed('tagged field 1 (FinalizedFeaturesEpoch) has the wrong size')
+            elif tag == 2:
+                _t5 = b[p]
+                if _t5 < 0x80:
+                    p += 1
+                else:
+                    _t5, p = _ruv(b, p)
+                _t5 -= 1
+                if _t5 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t5 * 6 > len(b) - p:
+                        raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
+                    v_finalized_features = []
+                    _append = v_finalized_features.append
+                    for _ in range(_t5):
+                        _t6, p = _d_FinalizedFeatureKey_v3(b, p)
+                        _append(_t6)
+                if p != end:
+                    raise _Malformed('tagged field 2 (FinalizedFeatures) has the wrong size')
+            elif tag == 3:
+                v_zk_migration_ready, = _F6.unpack_from(b, p)
+                p += 1
+                if p != end:
+                    raise _Malformed('tagged field 3 (ZkMigrationReady) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_supported_features = []
-                _append = v_supported_features.append
-                for _ in range(_t3):
-                    _t4, p = _d_SupportedFeatureKey_v3(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (SupportedFeatures) has the wrong size')
-        elif tag == 1:
-            v_finalized_features_epoch, = _F4.unpack_from(b, p)
-            p += 8
-            if p != end:
-                raise _Malformed('tagged field 1 (FinalizedFeaturesEpoch) has the wrong size')
-        elif tag == 2:
-            _t5, p = _rccount(b, p, 6)
-            if _t5 < 0:
-                raise _Malformed('null for a non-nullable array')
-            else:
-                v_finalized_features = []
-                _append = v_finalized_features.append
-                for _ in range(_t5):
-                    _t6, p = _d_FinalizedFeatureKey_v3(b, p)
-                    _append(_t6)
-            if p != end:
-                raise _Malformed('tagged field 2 (FinalizedFeatures) has the wrong size')
-        elif tag == 3:
-            v_zk_migration_ready, = _F5.unpack_from(b, p)
-            p += 1
-            if p != end:
-                raise _Malformed('tagged field 3 (ZkMigrationReady) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ApiVersionsResponse(v_error_code, v_api_keys, v_throttle_time_ms, v_supported_features, v_finalized_features_epoch, v_finalized_features, v_zk_migration_ready, u), p
 
 
 def _e_ApiVersionsResponse_v3(m: ApiVersionsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F4.pack(m.error_code)
     _t1 = m.api_keys
     if _t1 is None:
         raise ValueError('null for a non-nullable array ApiKeys')
@@ -538,7 +591,7 @@ def _e_ApiVersionsResponse_v3(m: ApiVersionsResponse, w: bytearray) -> None:
         k.append((0, t))
     if m.finalized_features_epoch != -1:
         t = bytearray()
-        t += _F4.pack(m.finalized_features_epoch)
+        t += _F5.pack(m.finalized_features_epoch)
         k.append((1, t))
     if m.finalized_features is None or len(m.finalized_features) != 0:
         t = bytearray()
@@ -551,7 +604,7 @@ def _e_ApiVersionsResponse_v3(m: ApiVersionsResponse, w: bytearray) -> None:
         k.append((2, t))
     if m.zk_migration_ready != False:
         t = bytearray()
-        t += _F5.pack(m.zk_migration_ready)
+        t += _F6.pack(m.zk_migration_ready)
         k.append((3, t))
     u = m.unknown_tagged_fields
     if k or u:
@@ -559,6 +612,27 @@ def _e_ApiVersionsResponse_v3(m: ApiVersionsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ApiVersion_v0 = (ApiVersion, False, ((K_INT16, False, False, 'api_key', 0, None), (K_INT16, False, False, 'min_version', 0, None), (K_INT16, False, False, 'max_version', 0, None), ), (), (), ())
+_S_ApiVersionsResponse_v0 = (ApiVersionsResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'api_keys', K_STRUCT, _S_ApiVersion_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('supported_features', DEFAULT_LIST, None), ('finalized_features_epoch', DEFAULT_CONST, -1), ('finalized_features', DEFAULT_LIST, None), ('zk_migration_ready', DEFAULT_CONST, False), ), (0, 1, 2, 3))
+_S_ApiVersionsResponse_v1 = (ApiVersionsResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'api_keys', K_STRUCT, _S_ApiVersion_v0), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('supported_features', DEFAULT_LIST, None), ('finalized_features_epoch', DEFAULT_CONST, -1), ('finalized_features', DEFAULT_LIST, None), ('zk_migration_ready', DEFAULT_CONST, False), ), (0, 1, 2, 3))
+_S_ApiVersion_v3 = (ApiVersion, True, ((K_INT16, False, True, 'api_key', 0, None), (K_INT16, False, True, 'min_version', 0, None), (K_INT16, False, True, 'max_version', 0, None), ), (), (), ())
+_S_FinalizedFeatureKey_v3 = (FinalizedFeatureKey, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'max_version_level', 0, None), (K_INT16, False, True, 'min_version_level', 0, None), ), (), (), ())
+_S_SupportedFeatureKey_v3 = (SupportedFeatureKey, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'min_version', 0, None), (K_INT16, False, True, 'max_version', 0, None), ), (), (), ())
+_S_ApiVersionsResponse_v3 = (ApiVersionsResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'api_keys', K_STRUCT, _S_ApiVersion_v3), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), ((0, K_ARRAY, False, True, 'supported_features', K_STRUCT, _S_SupportedFeatureKey_v3), (1, K_INT64, False, True, 'finalized_features_epoch', 0, None), (2, K_ARRAY, False, True, 'finalized_features', K_STRUCT, _S_FinalizedFeatureKey_v3), (3, K_BOOL, False, True, 'zk_migration_ready', 0, None), ), (('supported_features', DEFAULT_LIST, None), ('finalized_features_epoch', DEFAULT_CONST, -1), ('finalized_features', DEFAULT_LIST, None), ('zk_migration_ready', DEFAULT_CONST, False), ), ())
+
+SCHEMAS = {
+    0: _S_ApiVersionsResponse_v0,
+    1: _S_ApiVersionsResponse_v1,
+    2: _S_ApiVersionsResponse_v1,
+    3: _S_ApiVersionsResponse_v3,
+    4: _S_ApiVersionsResponse_v3,
+    5: _S_ApiVersionsResponse_v3,
+}
 
 _DECODERS = {
     0: _d_ApiVersionsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -272,9 +281,10 @@ class LeaderEndpoint:
         )
 
 _F0 = _struct.Struct(">iii")
-_F1 = _struct.Struct(">H")
-_F2 = _struct.Struct(">i16sii")
-_F3 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">H")
+_F4 = _struct.Struct(">i16sii")
 
 
 def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
@@ -288,79 +298,137 @@ def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v0(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_PartitionData_v0(b, p)
             _append(_t2)
     return TopicData(v_topic_name, v_partitions, None), p
 
 
 def _e_TopicData_v0(m: TopicData, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionData_v0(_t2, w)
+    _t1 = m.topic_name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionData_v0(_t3, w)
 
 
 def _d_BeginQuorumEpochRequest_v0(b: memoryview, p: int) -> tuple[BeginQuorumEpochRequest, int]:
-    v_cluster_id, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_cluster_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t1 = p + n_cluster_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_TopicData_v0(b, p)
             _append(_t2)
     return BeginQuorumEpochRequest(v_cluster_id, -1, v_topics, [], None), p
 
 
 def _e_BeginQuorumEpochRequest_v0(m: BeginQuorumEpochRequest, w: bytearray) -> None:
-    _wnstr(w, m.cluster_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TopicData_v0(_t2, w)
+    _t1 = m.cluster_id
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_TopicData_v0(_t3, w)
 
 
 def _d_LeaderEndpoint_v1(b: memoryview, p: int) -> tuple[LeaderEndpoint, int]:
-    v_name, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
-    v_port, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_port, = _F3.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderEndpoint(v_name, v_host, v_port, u), p
 
 
 def _e_LeaderEndpoint_v1(m: LeaderEndpoint, w: bytearray) -> None:
     _wcstr(w, m.name)
     _wcstr(w, m.host)
-    w += _F1.pack(m.port)
+    w += _F3.pack(m.port)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -369,28 +437,27 @@ def _e_LeaderEndpoint_v1(m: LeaderEndpoint, w: bytearray) -> None:
 
 
 def _d_PartitionData_v1(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_voter_directory_id, v_leader_id, v_leader_epoch = _F2.unpack_from(b, p)
+    v_partition_index, v_voter_directory_id, v_leader_id, v_leader_epoch = _F4.unpack_from(b, p)
     p += 28
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_voter_directory_id, v_leader_id, v_leader_epoch, u), p
 
 
 def _e_PartitionData_v1(m: PartitionData, w: bytearray) -> None:
-    w += _F2.pack(m.partition_index, m.voter_directory_id.bytes, m.leader_id, m.leader_epoch)
+    w += _F4.pack(m.partition_index, m.voter_directory_id.bytes, m.leader_id, m.leader_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -399,30 +466,49 @@ def _e_PartitionData_v1(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v1(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 29)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 29 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, v_partitions, u), p
 
 
@@ -442,47 +528,75 @@ def _e_TopicData_v1(m: TopicData, w: bytearray) -> None:
 
 
 def _d_BeginQuorumEpochRequest_v1(b: memoryview, p: int) -> tuple[BeginQuorumEpochRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
-    v_voter_id, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_voter_id, = _F2.unpack_from(b, p)
+    p += 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicData_v1(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 5)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_TopicData_v1(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_leader_endpoints = []
         _append = v_leader_endpoints.append
-        for _ in range(_t3):
-            _t4, p = _d_LeaderEndpoint_v1(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_LeaderEndpoint_v1(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BeginQuorumEpochRequest(v_cluster_id, v_voter_id, v_topics, v_leader_endpoints, u), p
 
 
 def _e_BeginQuorumEpochRequest_v1(m: BeginQuorumEpochRequest, w: bytearray) -> None:
     _wncstr(w, m.cluster_id)
-    w += _F3.pack(m.voter_id)
+    w += _F2.pack(m.voter_id)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -501,6 +615,23 @@ def _e_BeginQuorumEpochRequest_v1(m: BeginQuorumEpochRequest, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionData_v0 = (PartitionData, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'leader_id', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), ), (), (('voter_directory_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_TopicData_v0 = (TopicData, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (), ())
+_S_BeginQuorumEpochRequest_v0 = (BeginQuorumEpochRequest, False, ((K_STRING, True, False, 'cluster_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_TopicData_v0), ), (), (('voter_id', DEFAULT_CONST, -1), ('leader_endpoints', DEFAULT_LIST, None), ), ())
+_S_LeaderEndpoint_v1 = (LeaderEndpoint, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_PartitionData_v1 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_TopicData_v1 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (), ())
+_S_BeginQuorumEpochRequest_v1 = (BeginQuorumEpochRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'voter_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v1), (K_ARRAY, False, True, 'leader_endpoints', K_STRUCT, _S_LeaderEndpoint_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_BeginQuorumEpochRequest_v0,
+    1: _S_BeginQuorumEpochRequest_v1,
+}
 
 _DECODERS = {
     0: _d_BeginQuorumEpochRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -162,21 +171,20 @@ def _d_BrokerHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[BrokerHeartbeat
     v_broker_id, v_broker_epoch, v_current_metadata_offset, v_want_fence, v_want_shut_down = _F0.unpack_from(b, p)
     p += 22
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag in (0, 1):
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag in (0, 1):
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerHeartbeatRequest(v_broker_id, v_broker_epoch, v_current_metadata_offset, v_want_fence, v_want_shut_down, [], None, u), p
 
 
@@ -194,35 +202,41 @@ def _d_BrokerHeartbeatRequest_v1(b: memoryview, p: int) -> tuple[BrokerHeartbeat
     p += 22
     u = None
     v_offline_log_dirs = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t1, p = _rccount(b, p, 16)
-            if _t1 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t1 = b[p]
+                if _t1 < 0x80:
+                    p += 1
+                else:
+                    _t1, p = _ruv(b, p)
+                _t1 -= 1
+                if _t1 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t1 * 16 > len(b) - p:
+                        raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+                    v_offline_log_dirs = []
+                    _append = v_offline_log_dirs.append
+                    for _ in range(_t1):
+                        _t2, = _F1.unpack_from(b, p)
+                        p += 16
+                        _t2 = _UUID(bytes=_t2)
+                        _append(_t2)
+                if p != end:
+                    raise _Malformed('tagged field 0 (OfflineLogDirs) has the wrong size')
+            elif tag == 1:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_offline_log_dirs = []
-                _append = v_offline_log_dirs.append
-                for _ in range(_t1):
-                    _t2, = _F1.unpack_from(b, p)
-                    p += 16
-                    _t2 = _UUID(bytes=_t2)
-                    _append(_t2)
-            if p != end:
-                raise _Malformed('tagged field 0 (OfflineLogDirs) has the wrong size')
-        elif tag == 1:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerHeartbeatRequest(v_broker_id, v_broker_epoch, v_current_metadata_offset, v_want_fence, v_want_shut_down, v_offline_log_dirs, None, u), p
 
 
@@ -251,47 +265,62 @@ def _d_BrokerHeartbeatRequest_v2(b: memoryview, p: int) -> tuple[BrokerHeartbeat
     u = None
     v_offline_log_dirs = []
     v_cordoned_log_dirs = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t1, p = _rccount(b, p, 16)
-            if _t1 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t1 = b[p]
+                if _t1 < 0x80:
+                    p += 1
+                else:
+                    _t1, p = _ruv(b, p)
+                _t1 -= 1
+                if _t1 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t1 * 16 > len(b) - p:
+                        raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+                    v_offline_log_dirs = []
+                    _append = v_offline_log_dirs.append
+                    for _ in range(_t1):
+                        _t2, = _F1.unpack_from(b, p)
+                        p += 16
+                        _t2 = _UUID(bytes=_t2)
+                        _append(_t2)
+                if p != end:
+                    raise _Malformed('tagged field 0 (OfflineLogDirs) has the wrong size')
+            elif tag == 1:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    if _t3 != -1:
+                        raise _Malformed(f'negative array length {_t3}')
+                    v_cordoned_log_dirs = None
+                else:
+                    if _t3 * 16 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_cordoned_log_dirs = []
+                    _append = v_cordoned_log_dirs.append
+                    for _ in range(_t3):
+                        _t4, = _F1.unpack_from(b, p)
+                        p += 16
+                        _t4 = _UUID(bytes=_t4)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 1 (CordonedLogDirs) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_offline_log_dirs = []
-                _append = v_offline_log_dirs.append
-                for _ in range(_t1):
-                    _t2, = _F1.unpack_from(b, p)
-                    p += 16
-                    _t2 = _UUID(bytes=_t2)
-                    _append(_t2)
-            if p != end:
-                raise _Malformed('tagged field 0 (OfflineLogDirs) has the wrong size')
-        elif tag == 1:
-            _t3, p = _rccount(b, p, 16)
-            if _t3 < 0:
-                v_cordoned_log_dirs = None
-            else:
-                v_cordoned_log_dirs = []
-                _append = v_cordoned_log_dirs.append
-                for _ in range(_t3):
-                    _t4, = _F1.unpack_from(b, p)
-                    p += 16
-                    _t4 = _UUID(bytes=_t4)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 1 (CordonedLogDirs) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerHeartbeatRequest(v_broker_id, v_broker_epoch, v_current_metadata_offset, v_want_fence, v_want_shut_down, v_offline_log_dirs, v_cordoned_log_dirs, u), p
 
 
@@ -321,6 +350,20 @@ def _e_BrokerHeartbeatRequest_v2(m: BrokerHeartbeatRequest, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_BrokerHeartbeatRequest_v0 = (BrokerHeartbeatRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT64, False, True, 'current_metadata_offset', 0, None), (K_BOOL, False, True, 'want_fence', 0, None), (K_BOOL, False, True, 'want_shut_down', 0, None), ), (), (('offline_log_dirs', DEFAULT_LIST, None), ('cordoned_log_dirs', DEFAULT_CONST, None), ), (0, 1))
+_S_BrokerHeartbeatRequest_v1 = (BrokerHeartbeatRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT64, False, True, 'current_metadata_offset', 0, None), (K_BOOL, False, True, 'want_fence', 0, None), (K_BOOL, False, True, 'want_shut_down', 0, None), ), ((0, K_ARRAY, False, True, 'offline_log_dirs', K_UUID, None), ), (('offline_log_dirs', DEFAULT_LIST, None), ('cordoned_log_dirs', DEFAULT_CONST, None), ), (1,))
+_S_BrokerHeartbeatRequest_v2 = (BrokerHeartbeatRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT64, False, True, 'current_metadata_offset', 0, None), (K_BOOL, False, True, 'want_fence', 0, None), (K_BOOL, False, True, 'want_shut_down', 0, None), ), ((0, K_ARRAY, False, True, 'offline_log_dirs', K_UUID, None), (1, K_ARRAY, True, True, 'cordoned_log_dirs', K_UUID, None), ), (('offline_log_dirs', DEFAULT_LIST, None), ('cordoned_log_dirs', DEFAULT_CONST, None), ), ())
+
+SCHEMAS = {
+    0: _S_BrokerHeartbeatRequest_v0,
+    1: _S_BrokerHeartbeatRequest_v1,
+    2: _S_BrokerHeartbeatRequest_v2,
+}
 
 _DECODERS = {
     0: _d_BrokerHeartbeatRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -266,23 +275,35 @@ _F5 = _struct.Struct(">q")
 
 
 def _d_Feature_v0(b: memoryview, p: int) -> tuple[Feature, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_min_supported_version, v_max_supported_version = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Feature(v_name, v_min_supported_version, v_max_supported_version, u), p
 
 
@@ -297,24 +318,49 @@ def _e_Feature_v0(m: Feature, w: bytearray) -> None:
 
 
 def _d_Listener_v0(b: memoryview, p: int) -> tuple[Listener, int]:
-    v_name, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_port, v_security_protocol = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Listener(v_name, v_host, v_port, v_security_protocol, u), p
 
 
@@ -332,43 +378,84 @@ def _e_Listener_v0(m: Listener, w: bytearray) -> None:
 def _d_BrokerRegistrationRequest_v0(b: memoryview, p: int) -> tuple[BrokerRegistrationRequest, int]:
     v_broker_id, = _F2.unpack_from(b, p)
     p += 4
-    v_cluster_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_incarnation_id, = _F3.unpack_from(b, p)
     p += 16
     v_incarnation_id = _UUID(bytes=v_incarnation_id)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_features = []
         _append = v_features.append
-        for _ in range(_t3):
-            _t4, p = _d_Feature_v0(b, p)
-            _append(_t4)
-    v_rack, p = _rncstr(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_Feature_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack = str(b[p:_t8], 'utf-8')
+        p = _t8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerRegistrationRequest(v_broker_id, v_cluster_id, v_incarnation_id, v_listeners, v_features, v_rack, False, [], -1, u), p
 
 
@@ -399,45 +486,86 @@ def _e_BrokerRegistrationRequest_v0(m: BrokerRegistrationRequest, w: bytearray) 
 def _d_BrokerRegistrationRequest_v1(b: memoryview, p: int) -> tuple[BrokerRegistrationRequest, int]:
     v_broker_id, = _F2.unpack_from(b, p)
     p += 4
-    v_cluster_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_incarnation_id, = _F3.unpack_from(b, p)
     p += 16
     v_incarnation_id = _UUID(bytes=v_incarnation_id)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_features = []
         _append = v_features.append
-        for _ in range(_t3):
-            _t4, p = _d_Feature_v0(b, p)
-            _append(_t4)
-    v_rack, p = _rncstr(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_Feature_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_is_migrating_zk_broker, = _F4.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerRegistrationRequest(v_broker_id, v_cluster_id, v_incarnation_id, v_listeners, v_features, v_rack, v_is_migrating_zk_broker, [], -1, u), p
 
 
@@ -469,56 +597,104 @@ def _e_BrokerRegistrationRequest_v1(m: BrokerRegistrationRequest, w: bytearray) 
 def _d_BrokerRegistrationRequest_v2(b: memoryview, p: int) -> tuple[BrokerRegistrationRequest, int]:
     v_broker_id, = _F2.unpack_from(b, p)
     p += 4
-    v_cluster_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_incarnation_id, = _F3.unpack_from(b, p)
     p += 16
     v_incarnation_id = _UUID(bytes=v_incarnation_id)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_features = []
         _append = v_features.append
-        for _ in range(_t3):
-            _t4, p = _d_Feature_v0(b, p)
-            _append(_t4)
-    v_rack, p = _rncstr(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_Feature_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_is_migrating_zk_broker, = _F4.unpack_from(b, p)
     p += 1
-    _t5, p = _rccount(b, p, 16)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
     else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 16 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_log_dirs = []
         _append = v_log_dirs.append
-        for _ in range(_t5):
-            _t6, = _F3.unpack_from(b, p)
+        for _ in range(_t9):
+            _t10, = _F3.unpack_from(b, p)
             p += 16
-            _t6 = _UUID(bytes=_t6)
-            _append(_t6)
+            _t10 = _UUID(bytes=_t10)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerRegistrationRequest(v_broker_id, v_cluster_id, v_incarnation_id, v_listeners, v_features, v_rack, v_is_migrating_zk_broker, v_log_dirs, -1, u), p
 
 
@@ -556,58 +732,106 @@ def _e_BrokerRegistrationRequest_v2(m: BrokerRegistrationRequest, w: bytearray) 
 def _d_BrokerRegistrationRequest_v3(b: memoryview, p: int) -> tuple[BrokerRegistrationRequest, int]:
     v_broker_id, = _F2.unpack_from(b, p)
     p += 4
-    v_cluster_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_incarnation_id, = _F3.unpack_from(b, p)
     p += 16
     v_incarnation_id = _UUID(bytes=v_incarnation_id)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_listeners = []
         _append = v_listeners.append
-        for _ in range(_t1):
-            _t2, p = _d_Listener_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_Listener_v0(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_features = []
         _append = v_features.append
-        for _ in range(_t3):
-            _t4, p = _d_Feature_v0(b, p)
-            _append(_t4)
-    v_rack, p = _rncstr(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_Feature_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_is_migrating_zk_broker, = _F4.unpack_from(b, p)
     p += 1
-    _t5, p = _rccount(b, p, 16)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
     else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 16 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_log_dirs = []
         _append = v_log_dirs.append
-        for _ in range(_t5):
-            _t6, = _F3.unpack_from(b, p)
+        for _ in range(_t9):
+            _t10, = _F3.unpack_from(b, p)
             p += 16
-            _t6 = _UUID(bytes=_t6)
-            _append(_t6)
+            _t10 = _UUID(bytes=_t10)
+            _append(_t10)
     v_previous_broker_epoch, = _F5.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BrokerRegistrationRequest(v_broker_id, v_cluster_id, v_incarnation_id, v_listeners, v_features, v_rack, v_is_migrating_zk_broker, v_log_dirs, v_previous_broker_epoch, u), p
 
 
@@ -642,6 +866,25 @@ def _e_BrokerRegistrationRequest_v3(m: BrokerRegistrationRequest, w: bytearray) 
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Feature_v0 = (Feature, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'min_supported_version', 0, None), (K_INT16, False, True, 'max_supported_version', 0, None), ), (), (), ())
+_S_Listener_v0 = (Listener, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), (K_INT16, False, True, 'security_protocol', 0, None), ), (), (), ())
+_S_BrokerRegistrationRequest_v0 = (BrokerRegistrationRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_UUID, False, True, 'incarnation_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), (K_ARRAY, False, True, 'features', K_STRUCT, _S_Feature_v0), (K_STRING, True, True, 'rack', 0, None), ), (), (('is_migrating_zk_broker', DEFAULT_CONST, False), ('log_dirs', DEFAULT_LIST, None), ('previous_broker_epoch', DEFAULT_CONST, -1), ), ())
+_S_BrokerRegistrationRequest_v1 = (BrokerRegistrationRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_UUID, False, True, 'incarnation_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), (K_ARRAY, False, True, 'features', K_STRUCT, _S_Feature_v0), (K_STRING, True, True, 'rack', 0, None), (K_BOOL, False, True, 'is_migrating_zk_broker', 0, None), ), (), (('log_dirs', DEFAULT_LIST, None), ('previous_broker_epoch', DEFAULT_CONST, -1), ), ())
+_S_BrokerRegistrationRequest_v2 = (BrokerRegistrationRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_UUID, False, True, 'incarnation_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), (K_ARRAY, False, True, 'features', K_STRUCT, _S_Feature_v0), (K_STRING, True, True, 'rack', 0, None), (K_BOOL, False, True, 'is_migrating_zk_broker', 0, None), (K_ARRAY, False, True, 'log_dirs', K_UUID, None), ), (), (('previous_broker_epoch', DEFAULT_CONST, -1), ), ())
+_S_BrokerRegistrationRequest_v3 = (BrokerRegistrationRequest, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_UUID, False, True, 'incarnation_id', 0, None), (K_ARRAY, False, True, 'listeners', K_STRUCT, _S_Listener_v0), (K_ARRAY, False, True, 'features', K_STRUCT, _S_Feature_v0), (K_STRING, True, True, 'rack', 0, None), (K_BOOL, False, True, 'is_migrating_zk_broker', 0, None), (K_ARRAY, False, True, 'log_dirs', K_UUID, None), (K_INT64, False, True, 'previous_broker_epoch', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_BrokerRegistrationRequest_v0,
+    1: _S_BrokerRegistrationRequest_v1,
+    2: _S_BrokerRegistrationRequest_v2,
+    3: _S_BrokerRegistrationRequest_v3,
+    4: _S_BrokerRegistrationRequest_v3,
+}
 
 _DECODERS = {
     0: _d_BrokerRegistrationRequest_v0,

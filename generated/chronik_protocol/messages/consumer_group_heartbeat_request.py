@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -216,25 +225,35 @@ def _d_TopicPartitions_v0(b: memoryview, p: int) -> tuple[TopicPartitions, int]:
     v_topic_id, = _F0.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_partitions = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicPartitions(v_topic_id, v_partitions, u), p
 
 
@@ -253,47 +272,148 @@ def _e_TopicPartitions_v0(m: TopicPartitions, w: bytearray) -> None:
 
 
 def _d_ConsumerGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[ConsumerGroupHeartbeatRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F1.unpack_from(b, p)
     p += 4
-    v_instance_id, p = _rncstr(b, p)
-    v_rack_id, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack_id = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_rebalance_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative array length {_t9}')
         v_subscribed_topic_names = None
     else:
+        if _t9 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_subscribed_topic_names = []
         _append = v_subscribed_topic_names.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    v_server_assignor, p = _rncstr(b, p)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
+        for _ in range(_t9):
+            _t11 = b[p]
+            if _t11 < 0x80:
+                p += 1
+            else:
+                _t11, p = _ruv(b, p)
+            _t11 -= 1
+            if _t11 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t12 = p + _t11
+                if _t12 > len(b):
+                    raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+                _t10 = str(b[p:_t12], 'utf-8')
+                p = _t12
+            _append(_t10)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        if _t13 != -1:
+            raise _Malformed(f'negative string length {_t13}')
+        v_server_assignor = None
+    else:
+        _t14 = p + _t13
+        if _t14 > len(b):
+            raise _Malformed(f'string length {_t13} runs past the end of the buffer')
+        v_server_assignor = str(b[p:_t14], 'utf-8')
+        p = _t14
+    _t15 = b[p]
+    if _t15 < 0x80:
+        p += 1
+    else:
+        _t15, p = _ruv(b, p)
+    _t15 -= 1
+    if _t15 < 0:
+        if _t15 != -1:
+            raise _Malformed(f'negative array length {_t15}')
         v_topic_partitions = None
     else:
+        if _t15 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t15} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_partitions = []
         _append = v_topic_partitions.append
-        for _ in range(_t3):
-            _t4, p = _d_TopicPartitions_v0(b, p)
-            _append(_t4)
+        for _ in range(_t15):
+            _t16, p = _d_TopicPartitions_v0(b, p)
+            _append(_t16)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ConsumerGroupHeartbeatRequest(v_group_id, v_member_id, v_member_epoch, v_instance_id, v_rack_id, v_rebalance_timeout_ms, v_subscribed_topic_names, None, v_server_assignor, v_topic_partitions, u), p
 
 
@@ -323,48 +443,164 @@ def _e_ConsumerGroupHeartbeatRequest_v0(m: ConsumerGroupHeartbeatRequest, w: byt
 
 
 def _d_ConsumerGroupHeartbeatRequest_v1(b: memoryview, p: int) -> tuple[ConsumerGroupHeartbeatRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F1.unpack_from(b, p)
     p += 4
-    v_instance_id, p = _rncstr(b, p)
-    v_rack_id, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack_id = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_rebalance_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative array length {_t9}')
         v_subscribed_topic_names = None
     else:
+        if _t9 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_subscribed_topic_names = []
         _append = v_subscribed_topic_names.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    v_subscribed_topic_regex, p = _rncstr(b, p)
-    v_server_assignor, p = _rncstr(b, p)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
+        for _ in range(_t9):
+            _t11 = b[p]
+            if _t11 < 0x80:
+                p += 1
+            else:
+                _t11, p = _ruv(b, p)
+            _t11 -= 1
+            if _t11 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t12 = p + _t11
+                if _t12 > len(b):
+                    raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+                _t10 = str(b[p:_t12], 'utf-8')
+                p = _t12
+            _append(_t10)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        if _t13 != -1:
+            raise _Malformed(f'negative string length {_t13}')
+        v_subscribed_topic_regex = None
+    else:
+        _t14 = p + _t13
+        if _t14 > len(b):
+            raise _Malformed(f'string length {_t13} runs past the end of the buffer')
+        v_subscribed_topic_regex = str(b[p:_t14], 'utf-8')
+        p = _t14
+    _t15 = b[p]
+    if _t15 < 0x80:
+        p += 1
+    else:
+        _t15, p = _ruv(b, p)
+    _t15 -= 1
+    if _t15 < 0:
+        if _t15 != -1:
+            raise _Malformed(f'negative string length {_t15}')
+        v_server_assignor = None
+    else:
+        _t16 = p + _t15
+        if _t16 > len(b):
+            raise _Malformed(f'string length {_t15} runs past the end of the buffer')
+        v_server_assignor = str(b[p:_t16], 'utf-8')
+        p = _t16
+    _t17 = b[p]
+    if _t17 < 0x80:
+        p += 1
+    else:
+        _t17, p = _ruv(b, p)
+    _t17 -= 1
+    if _t17 < 0:
+        if _t17 != -1:
+            raise _Malformed(f'negative array length {_t17}')
         v_topic_partitions = None
     else:
+        if _t17 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t17} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_partitions = []
         _append = v_topic_partitions.append
-        for _ in range(_t3):
-            _t4, p = _d_TopicPartitions_v0(b, p)
-            _append(_t4)
+        for _ in range(_t17):
+            _t18, p = _d_TopicPartitions_v0(b, p)
+            _append(_t18)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ConsumerGroupHeartbeatRequest(v_group_id, v_member_id, v_member_epoch, v_instance_id, v_rack_id, v_rebalance_timeout_ms, v_subscribed_topic_names, v_subscribed_topic_regex, v_server_assignor, v_topic_partitions, u), p
 
 
@@ -393,6 +629,19 @@ def _e_ConsumerGroupHeartbeatRequest_v1(m: ConsumerGroupHeartbeatRequest, w: byt
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TopicPartitions_v0 = (TopicPartitions, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_ConsumerGroupHeartbeatRequest_v0 = (ConsumerGroupHeartbeatRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_STRING, True, True, 'instance_id', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_INT32, False, True, 'rebalance_timeout_ms', 0, None), (K_ARRAY, True, True, 'subscribed_topic_names', K_STRING, None), (K_STRING, True, True, 'server_assignor', 0, None), (K_ARRAY, True, True, 'topic_partitions', K_STRUCT, _S_TopicPartitions_v0), ), (), (('subscribed_topic_regex', DEFAULT_CONST, None), ), ())
+_S_ConsumerGroupHeartbeatRequest_v1 = (ConsumerGroupHeartbeatRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_STRING, True, True, 'instance_id', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_INT32, False, True, 'rebalance_timeout_ms', 0, None), (K_ARRAY, True, True, 'subscribed_topic_names', K_STRING, None), (K_STRING, True, True, 'subscribed_topic_regex', 0, None), (K_STRING, True, True, 'server_assignor', 0, None), (K_ARRAY, True, True, 'topic_partitions', K_STRUCT, _S_TopicPartitions_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ConsumerGroupHeartbeatRequest_v0,
+    1: _S_ConsumerGroupHeartbeatRequest_v1,
+}
 
 _DECODERS = {
     0: _d_ConsumerGroupHeartbeatRequest_v0,

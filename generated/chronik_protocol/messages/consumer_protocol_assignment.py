@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -168,50 +177,101 @@ class TopicPartition:
             ")"
         )
 
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
 
 
 def _d_TopicPartition_v0(b: memoryview, p: int) -> tuple[TopicPartition, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F0.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partitions < 64:
+            v_partitions = list(_FA_i[n_partitions].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{n_partitions}i', b, p))
+        p += n_partitions * 4
     return TopicPartition(v_topic, v_partitions, None), p
 
 
 def _e_TopicPartition_v0(m: TopicPartition, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.topic.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_ConsumerProtocolAssignment_v0(b: memoryview, p: int) -> tuple[ConsumerProtocolAssignment, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_assigned_partitions, = _F1.unpack_from(b, p)
+    p += 4
+    if n_assigned_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_assigned_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_assigned_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_assigned_partitions = []
         _append = v_assigned_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicPartition_v0(b, p)
-            _append(_t2)
-    v_user_data, p = _rnbytes(b, p)
+        for _ in range(n_assigned_partitions):
+            _t1, p = _d_TopicPartition_v0(b, p)
+            _append(_t1)
+    n_user_data, = _F1.unpack_from(b, p)
+    p += 4
+    if n_user_data < 0:
+        if n_user_data != -1:
+            raise _Malformed(f'negative bytes length {n_user_data}')
+        v_user_data = None
+    else:
+        _t2 = p + n_user_data
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_user_data} runs past the end of the buffer')
+        v_user_data = bytes(b[p:_t2])
+        p = _t2
     return ConsumerProtocolAssignment(v_assigned_partitions, v_user_data, None), p
 
 
 def _e_ConsumerProtocolAssignment_v0(m: ConsumerProtocolAssignment, w: bytearray) -> None:
     _t1 = m.assigned_partitions
     if _t1 is None:
-        raise ValueError('null for a non-nullable array AssignedPartitions')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable AssignedPartitions')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicPartition_v0(_t2, w)
-    _wnbytes(w, m.user_data)
+    _t3 = m.user_data
+    w += _F1.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TopicPartition_v0 = (TopicPartition, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_INT32, None), ), (), (), ())
+_S_ConsumerProtocolAssignment_v0 = (ConsumerProtocolAssignment, False, ((K_ARRAY, False, False, 'assigned_partitions', K_STRUCT, _S_TopicPartition_v0), (K_BYTES, True, False, 'user_data', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ConsumerProtocolAssignment_v0,
+    1: _S_ConsumerProtocolAssignment_v0,
+    2: _S_ConsumerProtocolAssignment_v0,
+    3: _S_ConsumerProtocolAssignment_v0,
+}
 
 _DECODERS = {
     0: _d_ConsumerProtocolAssignment_v0,

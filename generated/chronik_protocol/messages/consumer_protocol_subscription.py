@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -184,110 +193,211 @@ class TopicPartition:
         )
 
 _F0 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">ih")
 
 
 def _d_ConsumerProtocolSubscription_v0(b: memoryview, p: int) -> tuple[ConsumerProtocolSubscription, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
-    v_user_data, p = _rnbytes(b, p)
+        for _ in range(n_topics):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
+    n_user_data, = _F0.unpack_from(b, p)
+    p += 4
+    if n_user_data < 0:
+        if n_user_data != -1:
+            raise _Malformed(f'negative bytes length {n_user_data}')
+        v_user_data = None
+    else:
+        _t4 = p + n_user_data
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_user_data} runs past the end of the buffer')
+        v_user_data = bytes(b[p:_t4])
+        p = _t4
     return ConsumerProtocolSubscription(v_topics, v_user_data, [], -1, None, None), p
 
 
 def _e_ConsumerProtocolSubscription_v0(m: ConsumerProtocolSubscription, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
-    _wnbytes(w, m.user_data)
+    _t3 = m.user_data
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_TopicPartition_v1(b: memoryview, p: int) -> tuple[TopicPartition, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F0.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partitions < 64:
+            v_partitions = list(_FA_i[n_partitions].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{n_partitions}i', b, p))
+        p += n_partitions * 4
     return TopicPartition(v_topic, v_partitions, None), p
 
 
 def _e_TopicPartition_v1(m: TopicPartition, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F0.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_ConsumerProtocolSubscription_v1(b: memoryview, p: int) -> tuple[ConsumerProtocolSubscription, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
-    v_user_data, p = _rnbytes(b, p)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
+    n_user_data, = _F0.unpack_from(b, p)
+    p += 4
+    if n_user_data < 0:
+        if n_user_data != -1:
+            raise _Malformed(f'negative bytes length {n_user_data}')
+        v_user_data = None
     else:
+        _t4 = p + n_user_data
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_user_data} runs past the end of the buffer')
+        v_user_data = bytes(b[p:_t4])
+        p = _t4
+    n_owned_partitions, = _F0.unpack_from(b, p)
+    p += 4
+    if n_owned_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_owned_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_owned_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_owned_partitions = []
         _append = v_owned_partitions.append
-        for _ in range(_t3):
-            _t4, p = _d_TopicPartition_v1(b, p)
-            _append(_t4)
+        for _ in range(n_owned_partitions):
+            _t5, p = _d_TopicPartition_v1(b, p)
+            _append(_t5)
     return ConsumerProtocolSubscription(v_topics, v_user_data, v_owned_partitions, -1, None, None), p
 
 
 def _e_ConsumerProtocolSubscription_v1(m: ConsumerProtocolSubscription, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
-    _wnbytes(w, m.user_data)
-    _t3 = m.owned_partitions
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array OwnedPartitions')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_TopicPartition_v1(_t4, w)
+    _t3 = m.user_data
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.owned_partitions
+    if _t4 is None:
+        raise ValueError('null for non-nullable OwnedPartitions')
+    w += _F0.pack(len(_t4))
+    for _t5 in _t4:
+        _e_TopicPartition_v1(_t5, w)
 
 
 def _d_ConsumerProtocolSubscription_v2(b: memoryview, p: int) -> tuple[ConsumerProtocolSubscription, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
-    v_user_data, p = _rnbytes(b, p)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
+    n_user_data, = _F0.unpack_from(b, p)
+    p += 4
+    if n_user_data < 0:
+        if n_user_data != -1:
+            raise _Malformed(f'negative bytes length {n_user_data}')
+        v_user_data = None
     else:
+        _t4 = p + n_user_data
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_user_data} runs past the end of the buffer')
+        v_user_data = bytes(b[p:_t4])
+        p = _t4
+    n_owned_partitions, = _F0.unpack_from(b, p)
+    p += 4
+    if n_owned_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_owned_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_owned_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_owned_partitions = []
         _append = v_owned_partitions.append
-        for _ in range(_t3):
-            _t4, p = _d_TopicPartition_v1(b, p)
-            _append(_t4)
+        for _ in range(n_owned_partitions):
+            _t5, p = _d_TopicPartition_v1(b, p)
+            _append(_t5)
     v_generation_id, = _F0.unpack_from(b, p)
     p += 4
     return ConsumerProtocolSubscription(v_topics, v_user_data, v_owned_partitions, v_generation_id, None, None), p
@@ -296,63 +406,125 @@ def _d_ConsumerProtocolSubscription_v2(b: memoryview, p: int) -> tuple[ConsumerP
 def _e_ConsumerProtocolSubscription_v2(m: ConsumerProtocolSubscription, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
-    _wnbytes(w, m.user_data)
-    _t3 = m.owned_partitions
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array OwnedPartitions')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_TopicPartition_v1(_t4, w)
+    _t3 = m.user_data
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.owned_partitions
+    if _t4 is None:
+        raise ValueError('null for non-nullable OwnedPartitions')
+    w += _F0.pack(len(_t4))
+    for _t5 in _t4:
+        _e_TopicPartition_v1(_t5, w)
     w += _F0.pack(m.generation_id)
 
 
 def _d_ConsumerProtocolSubscription_v3(b: memoryview, p: int) -> tuple[ConsumerProtocolSubscription, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
-    v_user_data, p = _rnbytes(b, p)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
+    n_user_data, = _F0.unpack_from(b, p)
+    p += 4
+    if n_user_data < 0:
+        if n_user_data != -1:
+            raise _Malformed(f'negative bytes length {n_user_data}')
+        v_user_data = None
     else:
+        _t4 = p + n_user_data
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_user_data} runs past the end of the buffer')
+        v_user_data = bytes(b[p:_t4])
+        p = _t4
+    n_owned_partitions, = _F0.unpack_from(b, p)
+    p += 4
+    if n_owned_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_owned_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_owned_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_owned_partitions = []
         _append = v_owned_partitions.append
-        for _ in range(_t3):
-            _t4, p = _d_TopicPartition_v1(b, p)
-            _append(_t4)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_rack_id, p = _rnstr(b, p)
+        for _ in range(n_owned_partitions):
+            _t5, p = _d_TopicPartition_v1(b, p)
+            _append(_t5)
+    v_generation_id, n_rack_id = _F2.unpack_from(b, p)
+    p += 6
+    if n_rack_id < 0:
+        if n_rack_id != -1:
+            raise _Malformed(f'negative string length {n_rack_id}')
+        v_rack_id = None
+    else:
+        _t6 = p + n_rack_id
+        if _t6 > len(b):
+            raise _Malformed(f'string length {n_rack_id} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     return ConsumerProtocolSubscription(v_topics, v_user_data, v_owned_partitions, v_generation_id, v_rack_id, None), p
 
 
 def _e_ConsumerProtocolSubscription_v3(m: ConsumerProtocolSubscription, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
-    _wnbytes(w, m.user_data)
-    _t3 = m.owned_partitions
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array OwnedPartitions')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_TopicPartition_v1(_t4, w)
-    w += _F0.pack(m.generation_id)
-    _wnstr(w, m.rack_id)
+    _t3 = m.user_data
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.owned_partitions
+    if _t4 is None:
+        raise ValueError('null for non-nullable OwnedPartitions')
+    w += _F0.pack(len(_t4))
+    for _t5 in _t4:
+        _e_TopicPartition_v1(_t5, w)
+    _t6 = m.rack_id
+    if _t6 is not None:
+        _t6 = _t6.encode()
+    w += _F2.pack(m.generation_id, (-1 if _t6 is None else len(_t6)))
+    if _t6 is not None:
+        w += _t6
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ConsumerProtocolSubscription_v0 = (ConsumerProtocolSubscription, False, ((K_ARRAY, False, False, 'topics', K_STRING, None), (K_BYTES, True, False, 'user_data', 0, None), ), (), (('owned_partitions', DEFAULT_LIST, None), ('generation_id', DEFAULT_CONST, -1), ('rack_id', DEFAULT_CONST, None), ), ())
+_S_TopicPartition_v1 = (TopicPartition, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_INT32, None), ), (), (), ())
+_S_ConsumerProtocolSubscription_v1 = (ConsumerProtocolSubscription, False, ((K_ARRAY, False, False, 'topics', K_STRING, None), (K_BYTES, True, False, 'user_data', 0, None), (K_ARRAY, False, False, 'owned_partitions', K_STRUCT, _S_TopicPartition_v1), ), (), (('generation_id', DEFAULT_CONST, -1), ('rack_id', DEFAULT_CONST, None), ), ())
+_S_ConsumerProtocolSubscription_v2 = (ConsumerProtocolSubscription, False, ((K_ARRAY, False, False, 'topics', K_STRING, None), (K_BYTES, True, False, 'user_data', 0, None), (K_ARRAY, False, False, 'owned_partitions', K_STRUCT, _S_TopicPartition_v1), (K_INT32, False, False, 'generation_id', 0, None), ), (), (('rack_id', DEFAULT_CONST, None), ), ())
+_S_ConsumerProtocolSubscription_v3 = (ConsumerProtocolSubscription, False, ((K_ARRAY, False, False, 'topics', K_STRING, None), (K_BYTES, True, False, 'user_data', 0, None), (K_ARRAY, False, False, 'owned_partitions', K_STRUCT, _S_TopicPartition_v1), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, True, False, 'rack_id', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ConsumerProtocolSubscription_v0,
+    1: _S_ConsumerProtocolSubscription_v1,
+    2: _S_ConsumerProtocolSubscription_v2,
+    3: _S_ConsumerProtocolSubscription_v3,
+}
 
 _DECODERS = {
     0: _d_ConsumerProtocolSubscription_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -188,129 +197,233 @@ class AclCreation:
             ")"
         )
 
-_F0 = _struct.Struct(">b")
-_F1 = _struct.Struct(">bb")
+_F0 = _struct.Struct(">bh")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">bb")
+_F3 = _struct.Struct(">i")
+_F4 = _struct.Struct(">b")
 
 
 def _d_AclCreation_v0(b: memoryview, p: int) -> tuple[AclCreation, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    v_principal, p = _rstr(b, p)
-    v_host, p = _rstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    v_resource_type, n_resource_name = _F0.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal, = _F1.unpack_from(b, p)
+    p += 2
+    if n_principal < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal} runs past the end of the buffer')
+        v_principal = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_host, = _F1.unpack_from(b, p)
+    p += 2
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_host
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t3], 'utf-8')
+        p = _t3
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     return AclCreation(v_resource_type, v_resource_name, 3, v_principal, v_host, v_operation, v_permission_type, None), p
 
 
 def _e_AclCreation_v0(m: AclCreation, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _wstr(w, m.principal)
-    _wstr(w, m.host)
-    w += _F1.pack(m.operation, m.permission_type)
+    _t1 = m.resource_name.encode()
+    w += _F0.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.principal.encode()
+    w += _F1.pack(len(_t2))
+    w += _t2
+    _t3 = m.host.encode()
+    w += _F1.pack(len(_t3))
+    w += _t3
+    w += _F2.pack(m.operation, m.permission_type)
 
 
 def _d_CreateAclsRequest_v0(b: memoryview, p: int) -> tuple[CreateAclsRequest, int]:
-    _t1, p = _rcount(b, p, 9)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_creations, = _F3.unpack_from(b, p)
+    p += 4
+    if n_creations < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_creations * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_creations} elements cannot fit in the {len(b) - p} bytes left')
         v_creations = []
         _append = v_creations.append
-        for _ in range(_t1):
-            _t2, p = _d_AclCreation_v0(b, p)
-            _append(_t2)
+        for _ in range(n_creations):
+            _t1, p = _d_AclCreation_v0(b, p)
+            _append(_t1)
     return CreateAclsRequest(v_creations, None), p
 
 
 def _e_CreateAclsRequest_v0(m: CreateAclsRequest, w: bytearray) -> None:
     _t1 = m.creations
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Creations')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Creations')
+    w += _F3.pack(len(_t1))
     for _t2 in _t1:
         _e_AclCreation_v0(_t2, w)
 
 
 def _d_AclCreation_v1(b: memoryview, p: int) -> tuple[AclCreation, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    v_resource_pattern_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_principal, p = _rstr(b, p)
-    v_host, p = _rstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    v_resource_type, n_resource_name = _F0.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_pattern_type, n_principal = _F0.unpack_from(b, p)
+    p += 3
+    if n_principal < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal} runs past the end of the buffer')
+        v_principal = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_host, = _F1.unpack_from(b, p)
+    p += 2
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_host
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t3], 'utf-8')
+        p = _t3
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     return AclCreation(v_resource_type, v_resource_name, v_resource_pattern_type, v_principal, v_host, v_operation, v_permission_type, None), p
 
 
 def _e_AclCreation_v1(m: AclCreation, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    w += _F0.pack(m.resource_pattern_type)
-    _wstr(w, m.principal)
-    _wstr(w, m.host)
-    w += _F1.pack(m.operation, m.permission_type)
+    _t1 = m.resource_name.encode()
+    w += _F0.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.principal.encode()
+    w += _F0.pack(m.resource_pattern_type, len(_t2))
+    w += _t2
+    _t3 = m.host.encode()
+    w += _F1.pack(len(_t3))
+    w += _t3
+    w += _F2.pack(m.operation, m.permission_type)
 
 
 def _d_CreateAclsRequest_v1(b: memoryview, p: int) -> tuple[CreateAclsRequest, int]:
-    _t1, p = _rcount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_creations, = _F3.unpack_from(b, p)
+    p += 4
+    if n_creations < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_creations * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_creations} elements cannot fit in the {len(b) - p} bytes left')
         v_creations = []
         _append = v_creations.append
-        for _ in range(_t1):
-            _t2, p = _d_AclCreation_v1(b, p)
-            _append(_t2)
+        for _ in range(n_creations):
+            _t1, p = _d_AclCreation_v1(b, p)
+            _append(_t1)
     return CreateAclsRequest(v_creations, None), p
 
 
 def _e_CreateAclsRequest_v1(m: CreateAclsRequest, w: bytearray) -> None:
     _t1 = m.creations
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Creations')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Creations')
+    w += _F3.pack(len(_t1))
     for _t2 in _t1:
         _e_AclCreation_v1(_t2, w)
 
 
 def _d_AclCreation_v2(b: memoryview, p: int) -> tuple[AclCreation, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
+    v_resource_type, = _F4.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
-    v_resource_pattern_type, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_resource_pattern_type, = _F4.unpack_from(b, p)
     p += 1
-    v_principal, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_host = str(b[p:_t6], 'utf-8')
+        p = _t6
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AclCreation(v_resource_type, v_resource_name, v_resource_pattern_type, v_principal, v_host, v_operation, v_permission_type, u), p
 
 
 def _e_AclCreation_v2(m: AclCreation, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
+    w += _F4.pack(m.resource_type)
     _wcstr(w, m.resource_name)
-    w += _F0.pack(m.resource_pattern_type)
+    w += _F4.pack(m.resource_pattern_type)
     _wcstr(w, m.principal)
     _wcstr(w, m.host)
-    w += _F1.pack(m.operation, m.permission_type)
+    w += _F2.pack(m.operation, m.permission_type)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -319,29 +432,35 @@ def _e_AclCreation_v2(m: AclCreation, w: bytearray) -> None:
 
 
 def _d_CreateAclsRequest_v2(b: memoryview, p: int) -> tuple[CreateAclsRequest, int]:
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_creations = []
         _append = v_creations.append
         for _ in range(_t1):
             _t2, p = _d_AclCreation_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateAclsRequest(v_creations, u), p
 
 
@@ -358,6 +477,24 @@ def _e_CreateAclsRequest_v2(m: CreateAclsRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AclCreation_v0 = (AclCreation, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_STRING, False, False, 'principal', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (('resource_pattern_type', DEFAULT_CONST, 3), ), ())
+_S_CreateAclsRequest_v0 = (CreateAclsRequest, False, ((K_ARRAY, False, False, 'creations', K_STRUCT, _S_AclCreation_v0), ), (), (), ())
+_S_AclCreation_v1 = (AclCreation, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_INT8, False, False, 'resource_pattern_type', 0, None), (K_STRING, False, False, 'principal', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (), ())
+_S_CreateAclsRequest_v1 = (CreateAclsRequest, False, ((K_ARRAY, False, False, 'creations', K_STRUCT, _S_AclCreation_v1), ), (), (), ())
+_S_AclCreation_v2 = (AclCreation, True, ((K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_INT8, False, True, 'resource_pattern_type', 0, None), (K_STRING, False, True, 'principal', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT8, False, True, 'operation', 0, None), (K_INT8, False, True, 'permission_type', 0, None), ), (), (), ())
+_S_CreateAclsRequest_v2 = (CreateAclsRequest, True, ((K_ARRAY, False, True, 'creations', K_STRUCT, _S_AclCreation_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreateAclsRequest_v0,
+    1: _S_CreateAclsRequest_v1,
+    2: _S_CreateAclsRequest_v2,
+    3: _S_CreateAclsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_CreateAclsRequest_v0,

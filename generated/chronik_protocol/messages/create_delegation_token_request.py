@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,31 +187,58 @@ class CreatableRenewers:
             ")"
         )
 
-_F0 = _struct.Struct(">q")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">q")
 
 
 def _d_CreatableRenewers_v0(b: memoryview, p: int) -> tuple[CreatableRenewers, int]:
-    v_principal_type, p = _rstr(b, p)
-    v_principal_name, p = _rstr(b, p)
+    n_principal_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_principal_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal_type} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_name} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     return CreatableRenewers(v_principal_type, v_principal_name, None), p
 
 
 def _e_CreatableRenewers_v0(m: CreatableRenewers, w: bytearray) -> None:
-    _wstr(w, m.principal_type)
-    _wstr(w, m.principal_name)
+    _t1 = m.principal_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.principal_name.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
 
 
 def _d_CreateDelegationTokenRequest_v0(b: memoryview, p: int) -> tuple[CreateDelegationTokenRequest, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_renewers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_renewers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_renewers * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_renewers} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableRenewers_v0(b, p)
-            _append(_t2)
-    v_max_lifetime_ms, = _F0.unpack_from(b, p)
+        for _ in range(n_renewers):
+            _t1, p = _d_CreatableRenewers_v0(b, p)
+            _append(_t1)
+    v_max_lifetime_ms, = _F2.unpack_from(b, p)
     p += 8
     return CreateDelegationTokenRequest('', '', v_renewers, v_max_lifetime_ms, None), p
 
@@ -210,30 +246,55 @@ def _d_CreateDelegationTokenRequest_v0(b: memoryview, p: int) -> tuple[CreateDel
 def _e_CreateDelegationTokenRequest_v0(m: CreateDelegationTokenRequest, w: bytearray) -> None:
     _t1 = m.renewers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Renewers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Renewers')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatableRenewers_v0(_t2, w)
-    w += _F0.pack(m.max_lifetime_ms)
+    w += _F2.pack(m.max_lifetime_ms)
 
 
 def _d_CreatableRenewers_v2(b: memoryview, p: int) -> tuple[CreatableRenewers, int]:
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableRenewers(v_principal_type, v_principal_name, u), p
 
 
@@ -248,31 +309,37 @@ def _e_CreatableRenewers_v2(m: CreatableRenewers, w: bytearray) -> None:
 
 
 def _d_CreateDelegationTokenRequest_v2(b: memoryview, p: int) -> tuple[CreateDelegationTokenRequest, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
         for _ in range(_t1):
             _t2, p = _d_CreatableRenewers_v2(b, p)
             _append(_t2)
-    v_max_lifetime_ms, = _F0.unpack_from(b, p)
+    v_max_lifetime_ms, = _F2.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateDelegationTokenRequest('', '', v_renewers, v_max_lifetime_ms, u), p
 
 
@@ -283,7 +350,7 @@ def _e_CreateDelegationTokenRequest_v2(m: CreateDelegationTokenRequest, w: bytea
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_CreatableRenewers_v2(_t2, w)
-    w += _F0.pack(m.max_lifetime_ms)
+    w += _F2.pack(m.max_lifetime_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -292,33 +359,69 @@ def _e_CreateDelegationTokenRequest_v2(m: CreateDelegationTokenRequest, w: bytea
 
 
 def _d_CreateDelegationTokenRequest_v3(b: memoryview, p: int) -> tuple[CreateDelegationTokenRequest, int]:
-    v_owner_principal_type, p = _rncstr(b, p)
-    v_owner_principal_name, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_owner_principal_type = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_owner_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_owner_principal_name = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_owner_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableRenewers_v2(b, p)
-            _append(_t2)
-    v_max_lifetime_ms, = _F0.unpack_from(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_CreatableRenewers_v2(b, p)
+            _append(_t6)
+    v_max_lifetime_ms, = _F2.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateDelegationTokenRequest(v_owner_principal_type, v_owner_principal_name, v_renewers, v_max_lifetime_ms, u), p
 
 
@@ -331,13 +434,30 @@ def _e_CreateDelegationTokenRequest_v3(m: CreateDelegationTokenRequest, w: bytea
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_CreatableRenewers_v2(_t2, w)
-    w += _F0.pack(m.max_lifetime_ms)
+    w += _F2.pack(m.max_lifetime_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreatableRenewers_v0 = (CreatableRenewers, False, ((K_STRING, False, False, 'principal_type', 0, None), (K_STRING, False, False, 'principal_name', 0, None), ), (), (), ())
+_S_CreateDelegationTokenRequest_v0 = (CreateDelegationTokenRequest, False, ((K_ARRAY, False, False, 'renewers', K_STRUCT, _S_CreatableRenewers_v0), (K_INT64, False, False, 'max_lifetime_ms', 0, None), ), (), (('owner_principal_type', DEFAULT_CONST, ''), ('owner_principal_name', DEFAULT_CONST, ''), ), ())
+_S_CreatableRenewers_v2 = (CreatableRenewers, True, ((K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), ), (), (), ())
+_S_CreateDelegationTokenRequest_v2 = (CreateDelegationTokenRequest, True, ((K_ARRAY, False, True, 'renewers', K_STRUCT, _S_CreatableRenewers_v2), (K_INT64, False, True, 'max_lifetime_ms', 0, None), ), (), (('owner_principal_type', DEFAULT_CONST, ''), ('owner_principal_name', DEFAULT_CONST, ''), ), ())
+_S_CreateDelegationTokenRequest_v3 = (CreateDelegationTokenRequest, True, ((K_STRING, True, True, 'owner_principal_type', 0, None), (K_STRING, True, True, 'owner_principal_name', 0, None), (K_ARRAY, False, True, 'renewers', K_STRUCT, _S_CreatableRenewers_v2), (K_INT64, False, True, 'max_lifetime_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreateDelegationTokenRequest_v0,
+    1: _S_CreateDelegationTokenRequest_v0,
+    2: _S_CreateDelegationTokenRequest_v2,
+    3: _S_CreateDelegationTokenRequest_v3,
+}
 
 _DECODERS = {
     0: _d_CreateDelegationTokenRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -174,71 +183,169 @@ class CreateDelegationTokenResponse:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">qqq")
-_F2 = _struct.Struct(">i")
+_F0 = _struct.Struct(">hh")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">qqqh")
+_F3 = _struct.Struct(">i")
+_F4 = _struct.Struct(">qqq")
 
 
 def _d_CreateDelegationTokenResponse_v0(b: memoryview, p: int) -> tuple[CreateDelegationTokenResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, n_principal_type = _F0.unpack_from(b, p)
+    p += 4
+    if n_principal_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_principal_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal_type} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_name, = _F1.unpack_from(b, p)
     p += 2
-    v_principal_type, p = _rstr(b, p)
-    v_principal_name, p = _rstr(b, p)
-    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms = _F1.unpack_from(b, p)
-    p += 24
-    v_token_id, p = _rstr(b, p)
-    v_hmac, p = _rbytes(b, p)
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
+    if n_principal_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_name} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms, n_token_id = _F2.unpack_from(b, p)
+    p += 26
+    if n_token_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_token_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_token_id} runs past the end of the buffer')
+        v_token_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_hmac, = _F3.unpack_from(b, p)
+    p += 4
+    if n_hmac < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + n_hmac
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_hmac} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t4])
+        p = _t4
+    v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
     return CreateDelegationTokenResponse(v_error_code, v_principal_type, v_principal_name, '', '', v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms, v_token_id, v_hmac, v_throttle_time_ms, None), p
 
 
 def _e_CreateDelegationTokenResponse_v0(m: CreateDelegationTokenResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wstr(w, m.principal_type)
-    _wstr(w, m.principal_name)
-    w += _F1.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms)
-    _wstr(w, m.token_id)
-    _wbytes(w, m.hmac)
-    w += _F2.pack(m.throttle_time_ms)
+    _t1 = m.principal_type.encode()
+    w += _F0.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.principal_name.encode()
+    w += _F1.pack(len(_t2))
+    w += _t2
+    _t3 = m.token_id.encode()
+    w += _F2.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms, len(_t3))
+    w += _t3
+    _t4 = m.hmac
+    if _t4 is None:
+        raise ValueError('null for non-nullable Hmac')
+    w += _F3.pack(len(_t4))
+    w += _t4
+    w += _F3.pack(m.throttle_time_ms)
 
 
 def _d_CreateDelegationTokenResponse_v2(b: memoryview, p: int) -> tuple[CreateDelegationTokenResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
-    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms = _F4.unpack_from(b, p)
     p += 24
-    v_token_id, p = _rcstr(b, p)
-    v_hmac, p = _rcbytes(b, p)
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_token_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'bytes length {_t7} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t8])
+        p = _t8
+    v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateDelegationTokenResponse(v_error_code, v_principal_type, v_principal_name, '', '', v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms, v_token_id, v_hmac, v_throttle_time_ms, u), p
 
 
 def _e_CreateDelegationTokenResponse_v2(m: CreateDelegationTokenResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F1.pack(m.error_code)
     _wcstr(w, m.principal_type)
     _wcstr(w, m.principal_name)
-    w += _F1.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms)
+    w += _F4.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms)
     _wcstr(w, m.token_id)
-    _wcbytes(w, m.hmac)
-    w += _F2.pack(m.throttle_time_ms)
+    _t1 = m.hmac
+    if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    w += _F3.pack(m.throttle_time_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -247,51 +354,148 @@ def _e_CreateDelegationTokenResponse_v2(m: CreateDelegationTokenResponse, w: byt
 
 
 def _d_CreateDelegationTokenResponse_v3(b: memoryview, p: int) -> tuple[CreateDelegationTokenResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
-    v_token_requester_principal_type, p = _rcstr(b, p)
-    v_token_requester_principal_name, p = _rcstr(b, p)
-    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_token_requester_principal_type = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_token_requester_principal_name = str(b[p:_t8], 'utf-8')
+        p = _t8
+    v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms = _F4.unpack_from(b, p)
     p += 24
-    v_token_id, p = _rcstr(b, p)
-    v_hmac, p = _rcbytes(b, p)
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_token_id = str(b[p:_t10], 'utf-8')
+        p = _t10
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t12 = p + _t11
+        if _t12 > len(b):
+            raise _Malformed(f'bytes length {_t11} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t12])
+        p = _t12
+    v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateDelegationTokenResponse(v_error_code, v_principal_type, v_principal_name, v_token_requester_principal_type, v_token_requester_principal_name, v_issue_timestamp_ms, v_expiry_timestamp_ms, v_max_timestamp_ms, v_token_id, v_hmac, v_throttle_time_ms, u), p
 
 
 def _e_CreateDelegationTokenResponse_v3(m: CreateDelegationTokenResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F1.pack(m.error_code)
     _wcstr(w, m.principal_type)
     _wcstr(w, m.principal_name)
     _wcstr(w, m.token_requester_principal_type)
     _wcstr(w, m.token_requester_principal_name)
-    w += _F1.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms)
+    w += _F4.pack(m.issue_timestamp_ms, m.expiry_timestamp_ms, m.max_timestamp_ms)
     _wcstr(w, m.token_id)
-    _wcbytes(w, m.hmac)
-    w += _F2.pack(m.throttle_time_ms)
+    _t1 = m.hmac
+    if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    w += _F3.pack(m.throttle_time_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreateDelegationTokenResponse_v0 = (CreateDelegationTokenResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'principal_type', 0, None), (K_STRING, False, False, 'principal_name', 0, None), (K_INT64, False, False, 'issue_timestamp_ms', 0, None), (K_INT64, False, False, 'expiry_timestamp_ms', 0, None), (K_INT64, False, False, 'max_timestamp_ms', 0, None), (K_STRING, False, False, 'token_id', 0, None), (K_BYTES, False, False, 'hmac', 0, None), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('token_requester_principal_type', DEFAULT_CONST, ''), ('token_requester_principal_name', DEFAULT_CONST, ''), ), ())
+_S_CreateDelegationTokenResponse_v2 = (CreateDelegationTokenResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), (K_INT64, False, True, 'issue_timestamp_ms', 0, None), (K_INT64, False, True, 'expiry_timestamp_ms', 0, None), (K_INT64, False, True, 'max_timestamp_ms', 0, None), (K_STRING, False, True, 'token_id', 0, None), (K_BYTES, False, True, 'hmac', 0, None), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), (), (('token_requester_principal_type', DEFAULT_CONST, ''), ('token_requester_principal_name', DEFAULT_CONST, ''), ), ())
+_S_CreateDelegationTokenResponse_v3 = (CreateDelegationTokenResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), (K_STRING, False, True, 'token_requester_principal_type', 0, None), (K_STRING, False, True, 'token_requester_principal_name', 0, None), (K_INT64, False, True, 'issue_timestamp_ms', 0, None), (K_INT64, False, True, 'expiry_timestamp_ms', 0, None), (K_INT64, False, True, 'max_timestamp_ms', 0, None), (K_STRING, False, True, 'token_id', 0, None), (K_BYTES, False, True, 'hmac', 0, None), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreateDelegationTokenResponse_v0,
+    1: _S_CreateDelegationTokenResponse_v0,
+    2: _S_CreateDelegationTokenResponse_v2,
+    3: _S_CreateDelegationTokenResponse_v3,
+}
 
 _DECODERS = {
     0: _d_CreateDelegationTokenResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -213,63 +222,88 @@ class CreatePartitionsAssignment:
         )
 
 _F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">i?")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">ii")
+_F3 = _struct.Struct(">i?")
 
 
 def _d_CreatePartitionsAssignment_v0(b: memoryview, p: int) -> tuple[CreatePartitionsAssignment, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_broker_ids, = _F0.unpack_from(b, p)
+    p += 4
+    if n_broker_ids < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_broker_ids, p = _rfixed(b, p, _t1, 'i', 4)
+        if n_broker_ids * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_broker_ids} elements cannot fit in the {len(b) - p} bytes left')
+        if n_broker_ids < 64:
+            v_broker_ids = list(_FA_i[n_broker_ids].unpack_from(b, p))
+        else:
+            v_broker_ids = list(_struct.unpack_from(f'>{n_broker_ids}i', b, p))
+        p += n_broker_ids * 4
     return CreatePartitionsAssignment(v_broker_ids, None), p
 
 
 def _e_CreatePartitionsAssignment_v0(m: CreatePartitionsAssignment, w: bytearray) -> None:
     _t1 = m.broker_ids
     if _t1 is None:
-        raise ValueError('null for a non-nullable array BrokerIds')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable BrokerIds')
+    w += _F0.pack(len(_t1))
     w += _pfixed(_t1, 'i')
 
 
 def _d_CreatePartitionsTopic_v0(b: memoryview, p: int) -> tuple[CreatePartitionsTopic, int]:
-    v_name, p = _rstr(b, p)
-    v_count, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_count, n_assignments = _F2.unpack_from(b, p)
+    p += 8
+    if n_assignments < 0:
+        if n_assignments != -1:
+            raise _Malformed(f'negative array length {n_assignments}')
         v_assignments = None
     else:
+        if n_assignments * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_assignments} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
+        for _ in range(n_assignments):
             _t2, p = _d_CreatePartitionsAssignment_v0(b, p)
             _append(_t2)
     return CreatePartitionsTopic(v_name, v_count, v_assignments, None), p
 
 
 def _e_CreatePartitionsTopic_v0(m: CreatePartitionsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    w += _F0.pack(m.count)
-    _t1 = m.assignments
-    _wcount(w, _t1)
-    if _t1 is not None:
-        for _t2 in _t1:
-            _e_CreatePartitionsAssignment_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.assignments
+    w += _F2.pack(m.count, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        for _t3 in _t2:
+            _e_CreatePartitionsAssignment_v0(_t3, w)
 
 
 def _d_CreatePartitionsRequest_v0(b: memoryview, p: int) -> tuple[CreatePartitionsRequest, int]:
-    _t1, p = _rcount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatePartitionsTopic_v0(b, p)
-            _append(_t2)
-    v_timeout_ms, v_validate_only = _F1.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatePartitionsTopic_v0(b, p)
+            _append(_t1)
+    v_timeout_ms, v_validate_only = _F3.unpack_from(b, p)
     p += 5
     return CreatePartitionsRequest(v_topics, v_timeout_ms, v_validate_only, None), p
 
@@ -277,33 +311,43 @@ def _d_CreatePartitionsRequest_v0(b: memoryview, p: int) -> tuple[CreatePartitio
 def _e_CreatePartitionsRequest_v0(m: CreatePartitionsRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatePartitionsTopic_v0(_t2, w)
-    w += _F1.pack(m.timeout_ms, m.validate_only)
+    w += _F3.pack(m.timeout_ms, m.validate_only)
 
 
 def _d_CreatePartitionsAssignment_v2(b: memoryview, p: int) -> tuple[CreatePartitionsAssignment, int]:
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_broker_ids, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_broker_ids = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_broker_ids = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatePartitionsAssignment(v_broker_ids, u), p
 
 
@@ -321,32 +365,53 @@ def _e_CreatePartitionsAssignment_v2(m: CreatePartitionsAssignment, w: bytearray
 
 
 def _d_CreatePartitionsTopic_v2(b: memoryview, p: int) -> tuple[CreatePartitionsTopic, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_count, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 2)
-    if _t1 < 0:
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_assignments = None
     else:
+        if _t3 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatePartitionsAssignment_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_CreatePartitionsAssignment_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatePartitionsTopic(v_name, v_count, v_assignments, u), p
 
 
@@ -366,31 +431,37 @@ def _e_CreatePartitionsTopic_v2(m: CreatePartitionsTopic, w: bytearray) -> None:
 
 
 def _d_CreatePartitionsRequest_v2(b: memoryview, p: int) -> tuple[CreatePartitionsRequest, int]:
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_CreatePartitionsTopic_v2(b, p)
             _append(_t2)
-    v_timeout_ms, v_validate_only = _F1.unpack_from(b, p)
+    v_timeout_ms, v_validate_only = _F3.unpack_from(b, p)
     p += 5
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatePartitionsRequest(v_topics, v_timeout_ms, v_validate_only, u), p
 
 
@@ -401,13 +472,31 @@ def _e_CreatePartitionsRequest_v2(m: CreatePartitionsRequest, w: bytearray) -> N
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_CreatePartitionsTopic_v2(_t2, w)
-    w += _F1.pack(m.timeout_ms, m.validate_only)
+    w += _F3.pack(m.timeout_ms, m.validate_only)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreatePartitionsAssignment_v0 = (CreatePartitionsAssignment, False, ((K_ARRAY, False, False, 'broker_ids', K_INT32, None), ), (), (), ())
+_S_CreatePartitionsTopic_v0 = (CreatePartitionsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_INT32, False, False, 'count', 0, None), (K_ARRAY, True, False, 'assignments', K_STRUCT, _S_CreatePartitionsAssignment_v0), ), (), (), ())
+_S_CreatePartitionsRequest_v0 = (CreatePartitionsRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatePartitionsTopic_v0), (K_INT32, False, False, 'timeout_ms', 0, None), (K_BOOL, False, False, 'validate_only', 0, None), ), (), (), ())
+_S_CreatePartitionsAssignment_v2 = (CreatePartitionsAssignment, True, ((K_ARRAY, False, True, 'broker_ids', K_INT32, None), ), (), (), ())
+_S_CreatePartitionsTopic_v2 = (CreatePartitionsTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_INT32, False, True, 'count', 0, None), (K_ARRAY, True, True, 'assignments', K_STRUCT, _S_CreatePartitionsAssignment_v2), ), (), (), ())
+_S_CreatePartitionsRequest_v2 = (CreatePartitionsRequest, True, ((K_ARRAY, False, True, 'topics', K_STRUCT, _S_CreatePartitionsTopic_v2), (K_INT32, False, True, 'timeout_ms', 0, None), (K_BOOL, False, True, 'validate_only', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreatePartitionsRequest_v0,
+    1: _S_CreatePartitionsRequest_v0,
+    2: _S_CreatePartitionsRequest_v2,
+    3: _S_CreatePartitionsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_CreatePartitionsRequest_v0,

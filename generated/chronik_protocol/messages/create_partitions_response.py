@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -174,67 +183,120 @@ class CreatePartitionsTopicResult:
         )
 
 _F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">hh")
+_F2 = _struct.Struct(">ii")
+_F3 = _struct.Struct(">i")
 
 
 def _d_CreatePartitionsTopicResult_v0(b: memoryview, p: int) -> tuple[CreatePartitionsTopicResult, int]:
-    v_name, p = _rstr(b, p)
-    v_error_code, = _F0.unpack_from(b, p)
+    n_name, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rnstr(b, p)
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_error_code, n_error_message = _F1.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t2 = p + n_error_message
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     return CreatePartitionsTopicResult(v_name, v_error_code, v_error_message, None), p
 
 
 def _e_CreatePartitionsTopicResult_v0(m: CreatePartitionsTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.error_message
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F1.pack(m.error_code, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_CreatePartitionsResponse_v0(b: memoryview, p: int) -> tuple[CreatePartitionsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F2.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatePartitionsTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_CreatePartitionsTopicResult_v0(b, p)
+            _append(_t1)
     return CreatePartitionsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_CreatePartitionsResponse_v0(m: CreatePartitionsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F2.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_CreatePartitionsTopicResult_v0(_t2, w)
 
 
 def _d_CreatePartitionsTopicResult_v2(b: memoryview, p: int) -> tuple[CreatePartitionsTopicResult, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatePartitionsTopicResult(v_name, v_error_code, v_error_message, u), p
 
 
@@ -250,36 +312,42 @@ def _e_CreatePartitionsTopicResult_v2(m: CreatePartitionsTopicResult, w: bytearr
 
 
 def _d_CreatePartitionsResponse_v2(b: memoryview, p: int) -> tuple[CreatePartitionsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_CreatePartitionsTopicResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatePartitionsResponse(v_throttle_time_ms, v_results, u), p
 
 
 def _e_CreatePartitionsResponse_v2(m: CreatePartitionsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -292,6 +360,22 @@ def _e_CreatePartitionsResponse_v2(m: CreatePartitionsResponse, w: bytearray) ->
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreatePartitionsTopicResult_v0 = (CreatePartitionsTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), ), (), (), ())
+_S_CreatePartitionsResponse_v0 = (CreatePartitionsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_CreatePartitionsTopicResult_v0), ), (), (), ())
+_S_CreatePartitionsTopicResult_v2 = (CreatePartitionsTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_CreatePartitionsResponse_v2 = (CreatePartitionsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_CreatePartitionsTopicResult_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreatePartitionsResponse_v0,
+    1: _S_CreatePartitionsResponse_v0,
+    2: _S_CreatePartitionsResponse_v2,
+    3: _S_CreatePartitionsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_CreatePartitionsResponse_v0,

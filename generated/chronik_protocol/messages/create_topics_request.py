@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -266,95 +275,146 @@ class CreatableTopicConfig:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">ih")
-_F2 = _struct.Struct(">i?")
+_F0 = _struct.Struct(">ii")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">ihi")
+_F3 = _struct.Struct(">i")
+_F4 = _struct.Struct(">i?")
+_F5 = _struct.Struct(">ih")
 
 
 def _d_CreatableReplicaAssignment_v0(b: memoryview, p: int) -> tuple[CreatableReplicaAssignment, int]:
-    v_partition_index, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_partition_index, n_broker_ids = _F0.unpack_from(b, p)
+    p += 8
+    if n_broker_ids < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_broker_ids, p = _rfixed(b, p, _t1, 'i', 4)
+        if n_broker_ids * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_broker_ids} elements cannot fit in the {len(b) - p} bytes left')
+        if n_broker_ids < 64:
+            v_broker_ids = list(_FA_i[n_broker_ids].unpack_from(b, p))
+        else:
+            v_broker_ids = list(_struct.unpack_from(f'>{n_broker_ids}i', b, p))
+        p += n_broker_ids * 4
     return CreatableReplicaAssignment(v_partition_index, v_broker_ids, None), p
 
 
 def _e_CreatableReplicaAssignment_v0(m: CreatableReplicaAssignment, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index)
     _t1 = m.broker_ids
     if _t1 is None:
-        raise ValueError('null for a non-nullable array BrokerIds')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable BrokerIds')
+    w += _F0.pack(m.partition_index, len(_t1))
     w += _pfixed(_t1, 'i')
 
 
 def _d_CreatableTopicConfig_v0(b: memoryview, p: int) -> tuple[CreatableTopicConfig, int]:
-    v_name, p = _rstr(b, p)
-    v_value, p = _rnstr(b, p)
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_value, = _F1.unpack_from(b, p)
+    p += 2
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
     return CreatableTopicConfig(v_name, v_value, None), p
 
 
 def _e_CreatableTopicConfig_v0(m: CreatableTopicConfig, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wnstr(w, m.value)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F1.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_CreatableTopic_v0(b: memoryview, p: int) -> tuple[CreatableTopic, int]:
-    v_name, p = _rstr(b, p)
-    v_num_partitions, v_replication_factor = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_num_partitions, v_replication_factor, n_assignments = _F2.unpack_from(b, p)
+    p += 10
+    if n_assignments < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_assignments * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_assignments} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
+        for _ in range(n_assignments):
             _t2, p = _d_CreatableReplicaAssignment_v0(b, p)
             _append(_t2)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_configs, = _F3.unpack_from(b, p)
+    p += 4
+    if n_configs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_configs * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_configs} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t3):
-            _t4, p = _d_CreatableTopicConfig_v0(b, p)
-            _append(_t4)
+        for _ in range(n_configs):
+            _t3, p = _d_CreatableTopicConfig_v0(b, p)
+            _append(_t3)
     return CreatableTopic(v_name, v_num_partitions, v_replication_factor, v_assignments, v_configs, None), p
 
 
 def _e_CreatableTopic_v0(m: CreatableTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    w += _F1.pack(m.num_partitions, m.replication_factor)
-    _t1 = m.assignments
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Assignments')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_CreatableReplicaAssignment_v0(_t2, w)
-    _t3 = m.configs
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Configs')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_CreatableTopicConfig_v0(_t4, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.assignments
+    if _t2 is None:
+        raise ValueError('null for non-nullable Assignments')
+    w += _F2.pack(m.num_partitions, m.replication_factor, len(_t2))
+    for _t3 in _t2:
+        _e_CreatableReplicaAssignment_v0(_t3, w)
+    _t4 = m.configs
+    if _t4 is None:
+        raise ValueError('null for non-nullable Configs')
+    w += _F3.pack(len(_t4))
+    for _t5 in _t4:
+        _e_CreatableTopicConfig_v0(_t5, w)
 
 
 def _d_CreateTopicsRequest_v0(b: memoryview, p: int) -> tuple[CreateTopicsRequest, int]:
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F3.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopic_v0(b, p)
-            _append(_t2)
-    v_timeout_ms, = _F0.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatableTopic_v0(b, p)
+            _append(_t1)
+    v_timeout_ms, = _F3.unpack_from(b, p)
     p += 4
     return CreateTopicsRequest(v_topics, v_timeout_ms, False, None), p
 
@@ -362,24 +422,27 @@ def _d_CreateTopicsRequest_v0(b: memoryview, p: int) -> tuple[CreateTopicsReques
 def _e_CreateTopicsRequest_v0(m: CreateTopicsRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatableTopic_v0(_t2, w)
-    w += _F0.pack(m.timeout_ms)
+    w += _F3.pack(m.timeout_ms)
 
 
 def _d_CreateTopicsRequest_v1(b: memoryview, p: int) -> tuple[CreateTopicsRequest, int]:
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F3.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopic_v0(b, p)
-            _append(_t2)
-    v_timeout_ms, v_validate_only = _F2.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatableTopic_v0(b, p)
+            _append(_t1)
+    v_timeout_ms, v_validate_only = _F4.unpack_from(b, p)
     p += 5
     return CreateTopicsRequest(v_topics, v_timeout_ms, v_validate_only, None), p
 
@@ -387,40 +450,50 @@ def _d_CreateTopicsRequest_v1(b: memoryview, p: int) -> tuple[CreateTopicsReques
 def _e_CreateTopicsRequest_v1(m: CreateTopicsRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatableTopic_v0(_t2, w)
-    w += _F2.pack(m.timeout_ms, m.validate_only)
+    w += _F4.pack(m.timeout_ms, m.validate_only)
 
 
 def _d_CreatableReplicaAssignment_v5(b: memoryview, p: int) -> tuple[CreatableReplicaAssignment, int]:
-    v_partition_index, = _F0.unpack_from(b, p)
+    v_partition_index, = _F3.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_broker_ids, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_broker_ids = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_broker_ids = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableReplicaAssignment(v_partition_index, v_broker_ids, u), p
 
 
 def _e_CreatableReplicaAssignment_v5(m: CreatableReplicaAssignment, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index)
+    w += _F3.pack(m.partition_index)
     _t1 = m.broker_ids
     if _t1 is None:
         raise ValueError('null for a non-nullable array BrokerIds')
@@ -434,22 +507,49 @@ def _e_CreatableReplicaAssignment_v5(m: CreatableReplicaAssignment, w: bytearray
 
 
 def _d_CreatableTopicConfig_v5(b: memoryview, p: int) -> tuple[CreatableTopicConfig, int]:
-    v_name, p = _rcstr(b, p)
-    v_value, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_value = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableTopicConfig(v_name, v_value, u), p
 
 
@@ -464,47 +564,73 @@ def _e_CreatableTopicConfig_v5(m: CreatableTopicConfig, w: bytearray) -> None:
 
 
 def _d_CreatableTopic_v5(b: memoryview, p: int) -> tuple[CreatableTopic, int]:
-    v_name, p = _rcstr(b, p)
-    v_num_partitions, v_replication_factor = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_num_partitions, v_replication_factor = _F5.unpack_from(b, p)
+    p += 6
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableReplicaAssignment_v5(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_CreatableReplicaAssignment_v5(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t3):
-            _t4, p = _d_CreatableTopicConfig_v5(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_CreatableTopicConfig_v5(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableTopic(v_name, v_num_partitions, v_replication_factor, v_assignments, v_configs, u), p
 
 
 def _e_CreatableTopic_v5(m: CreatableTopic, w: bytearray) -> None:
     _wcstr(w, m.name)
-    w += _F1.pack(m.num_partitions, m.replication_factor)
+    w += _F5.pack(m.num_partitions, m.replication_factor)
     _t1 = m.assignments
     if _t1 is None:
         raise ValueError('null for a non-nullable array Assignments')
@@ -525,31 +651,37 @@ def _e_CreatableTopic_v5(m: CreatableTopic, w: bytearray) -> None:
 
 
 def _d_CreateTopicsRequest_v5(b: memoryview, p: int) -> tuple[CreateTopicsRequest, int]:
-    _t1, p = _rccount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_CreatableTopic_v5(b, p)
             _append(_t2)
-    v_timeout_ms, v_validate_only = _F2.unpack_from(b, p)
+    v_timeout_ms, v_validate_only = _F4.unpack_from(b, p)
     p += 5
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateTopicsRequest(v_topics, v_timeout_ms, v_validate_only, u), p
 
 
@@ -560,13 +692,38 @@ def _e_CreateTopicsRequest_v5(m: CreateTopicsRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_CreatableTopic_v5(_t2, w)
-    w += _F2.pack(m.timeout_ms, m.validate_only)
+    w += _F4.pack(m.timeout_ms, m.validate_only)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreatableReplicaAssignment_v0 = (CreatableReplicaAssignment, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_ARRAY, False, False, 'broker_ids', K_INT32, None), ), (), (), ())
+_S_CreatableTopicConfig_v0 = (CreatableTopicConfig, False, ((K_STRING, False, False, 'name', 0, None), (K_STRING, True, False, 'value', 0, None), ), (), (), ())
+_S_CreatableTopic_v0 = (CreatableTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_INT32, False, False, 'num_partitions', 0, None), (K_INT16, False, False, 'replication_factor', 0, None), (K_ARRAY, False, False, 'assignments', K_STRUCT, _S_CreatableReplicaAssignment_v0), (K_ARRAY, False, False, 'configs', K_STRUCT, _S_CreatableTopicConfig_v0), ), (), (), ())
+_S_CreateTopicsRequest_v0 = (CreateTopicsRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatableTopic_v0), (K_INT32, False, False, 'timeout_ms', 0, None), ), (), (('validate_only', DEFAULT_CONST, False), ), ())
+_S_CreateTopicsRequest_v1 = (CreateTopicsRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatableTopic_v0), (K_INT32, False, False, 'timeout_ms', 0, None), (K_BOOL, False, False, 'validate_only', 0, None), ), (), (), ())
+_S_CreatableReplicaAssignment_v5 = (CreatableReplicaAssignment, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_ARRAY, False, True, 'broker_ids', K_INT32, None), ), (), (), ())
+_S_CreatableTopicConfig_v5 = (CreatableTopicConfig, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, True, True, 'value', 0, None), ), (), (), ())
+_S_CreatableTopic_v5 = (CreatableTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_INT32, False, True, 'num_partitions', 0, None), (K_INT16, False, True, 'replication_factor', 0, None), (K_ARRAY, False, True, 'assignments', K_STRUCT, _S_CreatableReplicaAssignment_v5), (K_ARRAY, False, True, 'configs', K_STRUCT, _S_CreatableTopicConfig_v5), ), (), (), ())
+_S_CreateTopicsRequest_v5 = (CreateTopicsRequest, True, ((K_ARRAY, False, True, 'topics', K_STRUCT, _S_CreatableTopic_v5), (K_INT32, False, True, 'timeout_ms', 0, None), (K_BOOL, False, True, 'validate_only', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreateTopicsRequest_v0,
+    1: _S_CreateTopicsRequest_v1,
+    2: _S_CreateTopicsRequest_v1,
+    3: _S_CreateTopicsRequest_v1,
+    4: _S_CreateTopicsRequest_v1,
+    5: _S_CreateTopicsRequest_v5,
+    6: _S_CreateTopicsRequest_v5,
+    7: _S_CreateTopicsRequest_v5,
+}
 
 _DECODERS = {
     0: _d_CreateTopicsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -254,132 +263,202 @@ class CreatableTopicConfigs:
 
 _F0 = _struct.Struct(">h")
 _F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">?b?")
-_F3 = _struct.Struct(">ih")
-_F4 = _struct.Struct(">16sh")
+_F2 = _struct.Struct(">hh")
+_F3 = _struct.Struct(">ii")
+_F4 = _struct.Struct(">?b?")
+_F5 = _struct.Struct(">ih")
+_F6 = _struct.Struct(">16sh")
 
 
 def _d_CreatableTopicResult_v0(b: memoryview, p: int) -> tuple[CreatableTopicResult, int]:
-    v_name, p = _rstr(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     return CreatableTopicResult(v_name, _ZERO_UUID, v_error_code, '', -1, -1, [], 0, None), p
 
 
 def _e_CreatableTopicResult_v0(m: CreatableTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
     w += _F0.pack(m.error_code)
 
 
 def _d_CreateTopicsResponse_v0(b: memoryview, p: int) -> tuple[CreateTopicsResponse, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatableTopicResult_v0(b, p)
+            _append(_t1)
     return CreateTopicsResponse(0, v_topics, None), p
 
 
 def _e_CreateTopicsResponse_v0(m: CreateTopicsResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatableTopicResult_v0(_t2, w)
 
 
 def _d_CreatableTopicResult_v1(b: memoryview, p: int) -> tuple[CreatableTopicResult, int]:
-    v_name, p = _rstr(b, p)
-    v_error_code, = _F0.unpack_from(b, p)
+    n_name, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rnstr(b, p)
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_error_code, n_error_message = _F2.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t2 = p + n_error_message
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     return CreatableTopicResult(v_name, _ZERO_UUID, v_error_code, v_error_message, -1, -1, [], 0, None), p
 
 
 def _e_CreatableTopicResult_v1(m: CreatableTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.error_message
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F2.pack(m.error_code, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_CreateTopicsResponse_v1(b: memoryview, p: int) -> tuple[CreateTopicsResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopicResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatableTopicResult_v1(b, p)
+            _append(_t1)
     return CreateTopicsResponse(0, v_topics, None), p
 
 
 def _e_CreateTopicsResponse_v1(m: CreateTopicsResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_CreatableTopicResult_v1(_t2, w)
 
 
 def _d_CreateTopicsResponse_v2(b: memoryview, p: int) -> tuple[CreateTopicsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopicResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_CreatableTopicResult_v1(b, p)
+            _append(_t1)
     return CreateTopicsResponse(v_throttle_time_ms, v_topics, None), p
 
 
 def _e_CreateTopicsResponse_v2(m: CreateTopicsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_CreatableTopicResult_v1(_t2, w)
 
 
 def _d_CreatableTopicConfigs_v5(b: memoryview, p: int) -> tuple[CreatableTopicConfigs, int]:
-    v_name, p = _rcstr(b, p)
-    v_value, p = _rncstr(b, p)
-    v_read_only, v_config_source, v_is_sensitive = _F2.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_value = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_read_only, v_config_source, v_is_sensitive = _F4.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableTopicConfigs(v_name, v_value, v_read_only, v_config_source, v_is_sensitive, u), p
 
 
 def _e_CreatableTopicConfigs_v5(m: CreatableTopicConfigs, w: bytearray) -> None:
     _wcstr(w, m.name)
     _wncstr(w, m.value)
-    w += _F2.pack(m.read_only, m.config_source, m.is_sensitive)
+    w += _F4.pack(m.read_only, m.config_source, m.is_sensitive)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -388,41 +467,77 @@ def _e_CreatableTopicConfigs_v5(m: CreatableTopicConfigs, w: bytearray) -> None:
 
 
 def _d_CreatableTopicResult_v5(b: memoryview, p: int) -> tuple[CreatableTopicResult, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_num_partitions, v_replication_factor = _F3.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_num_partitions, v_replication_factor = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_configs = None
     else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopicConfigs_v5(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_CreatableTopicConfigs_v5(b, p)
+            _append(_t6)
     u = None
     v_topic_config_error_code = 0
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_topic_config_error_code, = _F0.unpack_from(b, p)
-            p += 2
-            if p != end:
-                raise _Malformed('tagged field 0 (TopicConfigErrorCode) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_topic_config_error_code, = _F0.unpack_from(b, p)
+                p += 2
+                if p != end:
+                    raise _Malformed('tagged field 0 (TopicConfigErrorCode) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableTopicResult(v_name, _ZERO_UUID, v_error_code, v_error_message, v_num_partitions, v_replication_factor, v_configs, v_topic_config_error_code, u), p
 
 
@@ -430,7 +545,7 @@ def _e_CreatableTopicResult_v5(m: CreatableTopicResult, w: bytearray) -> None:
     _wcstr(w, m.name)
     w += _F0.pack(m.error_code)
     _wncstr(w, m.error_message)
-    w += _F3.pack(m.num_partitions, m.replication_factor)
+    w += _F5.pack(m.num_partitions, m.replication_factor)
     _t1 = m.configs
     _wccount(w, _t1)
     if _t1 is not None:
@@ -451,29 +566,35 @@ def _e_CreatableTopicResult_v5(m: CreatableTopicResult, w: bytearray) -> None:
 def _d_CreateTopicsResponse_v5(b: memoryview, p: int) -> tuple[CreateTopicsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 12 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_CreatableTopicResult_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateTopicsResponse(v_throttle_time_ms, v_topics, u), p
 
 
@@ -493,50 +614,86 @@ def _e_CreateTopicsResponse_v5(m: CreateTopicsResponse, w: bytearray) -> None:
 
 
 def _d_CreatableTopicResult_v7(b: memoryview, p: int) -> tuple[CreatableTopicResult, int]:
-    v_name, p = _rcstr(b, p)
-    v_topic_id, v_error_code = _F4.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, v_error_code = _F6.unpack_from(b, p)
     p += 18
     v_topic_id = _UUID(bytes=v_topic_id)
-    v_error_message, p = _rncstr(b, p)
-    v_num_partitions, v_replication_factor = _F3.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_num_partitions, v_replication_factor = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_configs = None
     else:
+        if _t5 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_CreatableTopicConfigs_v5(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_CreatableTopicConfigs_v5(b, p)
+            _append(_t6)
     u = None
     v_topic_config_error_code = 0
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_topic_config_error_code, = _F0.unpack_from(b, p)
-            p += 2
-            if p != end:
-                raise _Malformed('tagged field 0 (TopicConfigErrorCode) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_topic_config_error_code, = _F0.unpack_from(b, p)
+                p += 2
+                if p != end:
+                    raise _Malformed('tagged field 0 (TopicConfigErrorCode) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreatableTopicResult(v_name, v_topic_id, v_error_code, v_error_message, v_num_partitions, v_replication_factor, v_configs, v_topic_config_error_code, u), p
 
 
 def _e_CreatableTopicResult_v7(m: CreatableTopicResult, w: bytearray) -> None:
     _wcstr(w, m.name)
-    w += _F4.pack(m.topic_id.bytes, m.error_code)
+    w += _F6.pack(m.topic_id.bytes, m.error_code)
     _wncstr(w, m.error_message)
-    w += _F3.pack(m.num_partitions, m.replication_factor)
+    w += _F5.pack(m.num_partitions, m.replication_factor)
     _t1 = m.configs
     _wccount(w, _t1)
     if _t1 is not None:
@@ -557,29 +714,35 @@ def _e_CreatableTopicResult_v7(m: CreatableTopicResult, w: bytearray) -> None:
 def _d_CreateTopicsResponse_v7(b: memoryview, p: int) -> tuple[CreateTopicsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 28)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 28 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_CreatableTopicResult_v7(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CreateTopicsResponse(v_throttle_time_ms, v_topics, u), p
 
 
@@ -597,6 +760,32 @@ def _e_CreateTopicsResponse_v7(m: CreateTopicsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_CreatableTopicResult_v0 = (CreatableTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('error_message', DEFAULT_CONST, ''), ('num_partitions', DEFAULT_CONST, -1), ('replication_factor', DEFAULT_CONST, -1), ('configs', DEFAULT_LIST, None), ('topic_config_error_code', DEFAULT_CONST, 0), ), (0,))
+_S_CreateTopicsResponse_v0 = (CreateTopicsResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatableTopicResult_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_CreatableTopicResult_v1 = (CreatableTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('num_partitions', DEFAULT_CONST, -1), ('replication_factor', DEFAULT_CONST, -1), ('configs', DEFAULT_LIST, None), ('topic_config_error_code', DEFAULT_CONST, 0), ), (0,))
+_S_CreateTopicsResponse_v1 = (CreateTopicsResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatableTopicResult_v1), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_CreateTopicsResponse_v2 = (CreateTopicsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_CreatableTopicResult_v1), ), (), (), ())
+_S_CreatableTopicConfigs_v5 = (CreatableTopicConfigs, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, True, True, 'value', 0, None), (K_BOOL, False, True, 'read_only', 0, None), (K_INT8, False, True, 'config_source', 0, None), (K_BOOL, False, True, 'is_sensitive', 0, None), ), (), (), ())
+_S_CreatableTopicResult_v5 = (CreatableTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT32, False, True, 'num_partitions', 0, None), (K_INT16, False, True, 'replication_factor', 0, None), (K_ARRAY, True, True, 'configs', K_STRUCT, _S_CreatableTopicConfigs_v5), ), ((0, K_INT16, False, True, 'topic_config_error_code', 0, None), ), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('topic_config_error_code', DEFAULT_CONST, 0), ), ())
+_S_CreateTopicsResponse_v5 = (CreateTopicsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_CreatableTopicResult_v5), ), (), (), ())
+_S_CreatableTopicResult_v7 = (CreatableTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT32, False, True, 'num_partitions', 0, None), (K_INT16, False, True, 'replication_factor', 0, None), (K_ARRAY, True, True, 'configs', K_STRUCT, _S_CreatableTopicConfigs_v5), ), ((0, K_INT16, False, True, 'topic_config_error_code', 0, None), ), (('topic_config_error_code', DEFAULT_CONST, 0), ), ())
+_S_CreateTopicsResponse_v7 = (CreateTopicsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_CreatableTopicResult_v7), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_CreateTopicsResponse_v0,
+    1: _S_CreateTopicsResponse_v1,
+    2: _S_CreateTopicsResponse_v2,
+    3: _S_CreateTopicsResponse_v2,
+    4: _S_CreateTopicsResponse_v2,
+    5: _S_CreateTopicsResponse_v5,
+    6: _S_CreateTopicsResponse_v5,
+    7: _S_CreateTopicsResponse_v7,
+}
 
 _DECODERS = {
     0: _d_CreateTopicsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -247,206 +256,377 @@ class DeleteAclsMatchingAcl:
             ")"
         )
 
-_F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">b")
-_F2 = _struct.Struct(">bb")
-_F3 = _struct.Struct(">i")
+_F0 = _struct.Struct(">hh")
+_F1 = _struct.Struct(">bh")
+_F2 = _struct.Struct(">h")
+_F3 = _struct.Struct(">bb")
+_F4 = _struct.Struct(">i")
+_F5 = _struct.Struct(">ii")
+_F6 = _struct.Struct(">b")
 
 
 def _d_DeleteAclsMatchingAcl_v0(b: memoryview, p: int) -> tuple[DeleteAclsMatchingAcl, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F1.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_principal, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    v_principal, p = _rstr(b, p)
-    v_host, p = _rstr(b, p)
-    v_operation, v_permission_type = _F2.unpack_from(b, p)
+    if n_principal < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_principal
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_principal} runs past the end of the buffer')
+        v_principal = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_host, = _F2.unpack_from(b, p)
+    p += 2
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_host
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_operation, v_permission_type = _F3.unpack_from(b, p)
     p += 2
     return DeleteAclsMatchingAcl(v_error_code, v_error_message, v_resource_type, v_resource_name, 3, v_principal, v_host, v_operation, v_permission_type, None), p
 
 
 def _e_DeleteAclsMatchingAcl_v0(m: DeleteAclsMatchingAcl, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F1.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _wstr(w, m.principal)
-    _wstr(w, m.host)
-    w += _F2.pack(m.operation, m.permission_type)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F1.pack(m.resource_type, len(_t2))
+    w += _t2
+    _t3 = m.principal.encode()
+    w += _F2.pack(len(_t3))
+    w += _t3
+    _t4 = m.host.encode()
+    w += _F2.pack(len(_t4))
+    w += _t4
+    w += _F3.pack(m.operation, m.permission_type)
 
 
 def _d_DeleteAclsFilterResult_v0(b: memoryview, p: int) -> tuple[DeleteAclsFilterResult, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 13)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_matching_acls, = _F4.unpack_from(b, p)
+    p += 4
+    if n_matching_acls < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_matching_acls * 13 > len(b) - p:
+            raise _Malformed(f'array of {n_matching_acls} elements cannot fit in the {len(b) - p} bytes left')
         v_matching_acls = []
         _append = v_matching_acls.append
-        for _ in range(_t1):
+        for _ in range(n_matching_acls):
             _t2, p = _d_DeleteAclsMatchingAcl_v0(b, p)
             _append(_t2)
     return DeleteAclsFilterResult(v_error_code, v_error_message, v_matching_acls, None), p
 
 
 def _e_DeleteAclsFilterResult_v0(m: DeleteAclsFilterResult, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    _t1 = m.matching_acls
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array MatchingAcls')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DeleteAclsMatchingAcl_v0(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.matching_acls
+    if _t2 is None:
+        raise ValueError('null for non-nullable MatchingAcls')
+    w += _F4.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DeleteAclsMatchingAcl_v0(_t3, w)
 
 
 def _d_DeleteAclsResponse_v0(b: memoryview, p: int) -> tuple[DeleteAclsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_filter_results = _F5.unpack_from(b, p)
+    p += 8
+    if n_filter_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_filter_results * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_filter_results} elements cannot fit in the {len(b) - p} bytes left')
         v_filter_results = []
         _append = v_filter_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteAclsFilterResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_filter_results):
+            _t1, p = _d_DeleteAclsFilterResult_v0(b, p)
+            _append(_t1)
     return DeleteAclsResponse(v_throttle_time_ms, v_filter_results, None), p
 
 
 def _e_DeleteAclsResponse_v0(m: DeleteAclsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.filter_results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array FilterResults')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable FilterResults')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DeleteAclsFilterResult_v0(_t2, w)
 
 
 def _d_DeleteAclsMatchingAcl_v1(b: memoryview, p: int) -> tuple[DeleteAclsMatchingAcl, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F1.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_pattern_type, n_principal = _F1.unpack_from(b, p)
+    p += 3
+    if n_principal < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_principal
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_principal} runs past the end of the buffer')
+        v_principal = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_host, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    v_pattern_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_principal, p = _rstr(b, p)
-    v_host, p = _rstr(b, p)
-    v_operation, v_permission_type = _F2.unpack_from(b, p)
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_host
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_operation, v_permission_type = _F3.unpack_from(b, p)
     p += 2
     return DeleteAclsMatchingAcl(v_error_code, v_error_message, v_resource_type, v_resource_name, v_pattern_type, v_principal, v_host, v_operation, v_permission_type, None), p
 
 
 def _e_DeleteAclsMatchingAcl_v1(m: DeleteAclsMatchingAcl, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F1.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    w += _F1.pack(m.pattern_type)
-    _wstr(w, m.principal)
-    _wstr(w, m.host)
-    w += _F2.pack(m.operation, m.permission_type)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F1.pack(m.resource_type, len(_t2))
+    w += _t2
+    _t3 = m.principal.encode()
+    w += _F1.pack(m.pattern_type, len(_t3))
+    w += _t3
+    _t4 = m.host.encode()
+    w += _F2.pack(len(_t4))
+    w += _t4
+    w += _F3.pack(m.operation, m.permission_type)
 
 
 def _d_DeleteAclsFilterResult_v1(b: memoryview, p: int) -> tuple[DeleteAclsFilterResult, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_matching_acls, = _F4.unpack_from(b, p)
+    p += 4
+    if n_matching_acls < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_matching_acls * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_matching_acls} elements cannot fit in the {len(b) - p} bytes left')
         v_matching_acls = []
         _append = v_matching_acls.append
-        for _ in range(_t1):
+        for _ in range(n_matching_acls):
             _t2, p = _d_DeleteAclsMatchingAcl_v1(b, p)
             _append(_t2)
     return DeleteAclsFilterResult(v_error_code, v_error_message, v_matching_acls, None), p
 
 
 def _e_DeleteAclsFilterResult_v1(m: DeleteAclsFilterResult, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    _t1 = m.matching_acls
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array MatchingAcls')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DeleteAclsMatchingAcl_v1(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.matching_acls
+    if _t2 is None:
+        raise ValueError('null for non-nullable MatchingAcls')
+    w += _F4.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DeleteAclsMatchingAcl_v1(_t3, w)
 
 
 def _d_DeleteAclsResponse_v1(b: memoryview, p: int) -> tuple[DeleteAclsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_filter_results = _F5.unpack_from(b, p)
+    p += 8
+    if n_filter_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_filter_results * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_filter_results} elements cannot fit in the {len(b) - p} bytes left')
         v_filter_results = []
         _append = v_filter_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteAclsFilterResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_filter_results):
+            _t1, p = _d_DeleteAclsFilterResult_v1(b, p)
+            _append(_t1)
     return DeleteAclsResponse(v_throttle_time_ms, v_filter_results, None), p
 
 
 def _e_DeleteAclsResponse_v1(m: DeleteAclsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.filter_results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array FilterResults')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable FilterResults')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DeleteAclsFilterResult_v1(_t2, w)
 
 
 def _d_DeleteAclsMatchingAcl_v2(b: memoryview, p: int) -> tuple[DeleteAclsMatchingAcl, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_resource_type, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_resource_type, = _F6.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
-    v_pattern_type, = _F1.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_pattern_type, = _F6.unpack_from(b, p)
     p += 1
-    v_principal, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
-    v_operation, v_permission_type = _F2.unpack_from(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_principal = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_host = str(b[p:_t8], 'utf-8')
+        p = _t8
+    v_operation, v_permission_type = _F3.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteAclsMatchingAcl(v_error_code, v_error_message, v_resource_type, v_resource_name, v_pattern_type, v_principal, v_host, v_operation, v_permission_type, u), p
 
 
 def _e_DeleteAclsMatchingAcl_v2(m: DeleteAclsMatchingAcl, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F2.pack(m.error_code)
     _wncstr(w, m.error_message)
-    w += _F1.pack(m.resource_type)
+    w += _F6.pack(m.resource_type)
     _wcstr(w, m.resource_name)
-    w += _F1.pack(m.pattern_type)
+    w += _F6.pack(m.pattern_type)
     _wcstr(w, m.principal)
     _wcstr(w, m.host)
-    w += _F2.pack(m.operation, m.permission_type)
+    w += _F3.pack(m.operation, m.permission_type)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -455,37 +635,58 @@ def _e_DeleteAclsMatchingAcl_v2(m: DeleteAclsMatchingAcl, w: bytearray) -> None:
 
 
 def _d_DeleteAclsFilterResult_v2(b: memoryview, p: int) -> tuple[DeleteAclsFilterResult, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_matching_acls = []
         _append = v_matching_acls.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteAclsMatchingAcl_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DeleteAclsMatchingAcl_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteAclsFilterResult(v_error_code, v_error_message, v_matching_acls, u), p
 
 
 def _e_DeleteAclsFilterResult_v2(m: DeleteAclsFilterResult, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F2.pack(m.error_code)
     _wncstr(w, m.error_message)
     _t1 = m.matching_acls
     if _t1 is None:
@@ -501,36 +702,42 @@ def _e_DeleteAclsFilterResult_v2(m: DeleteAclsFilterResult, w: bytearray) -> Non
 
 
 def _d_DeleteAclsResponse_v2(b: memoryview, p: int) -> tuple[DeleteAclsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
+    v_throttle_time_ms, = _F4.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_filter_results = []
         _append = v_filter_results.append
         for _ in range(_t1):
             _t2, p = _d_DeleteAclsFilterResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteAclsResponse(v_throttle_time_ms, v_filter_results, u), p
 
 
 def _e_DeleteAclsResponse_v2(m: DeleteAclsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
+    w += _F4.pack(m.throttle_time_ms)
     _t1 = m.filter_results
     if _t1 is None:
         raise ValueError('null for a non-nullable array FilterResults')
@@ -543,6 +750,27 @@ def _e_DeleteAclsResponse_v2(m: DeleteAclsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeleteAclsMatchingAcl_v0 = (DeleteAclsMatchingAcl, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_STRING, False, False, 'principal', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (('pattern_type', DEFAULT_CONST, 3), ), ())
+_S_DeleteAclsFilterResult_v0 = (DeleteAclsFilterResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_ARRAY, False, False, 'matching_acls', K_STRUCT, _S_DeleteAclsMatchingAcl_v0), ), (), (), ())
+_S_DeleteAclsResponse_v0 = (DeleteAclsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'filter_results', K_STRUCT, _S_DeleteAclsFilterResult_v0), ), (), (), ())
+_S_DeleteAclsMatchingAcl_v1 = (DeleteAclsMatchingAcl, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_INT8, False, False, 'pattern_type', 0, None), (K_STRING, False, False, 'principal', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (), ())
+_S_DeleteAclsFilterResult_v1 = (DeleteAclsFilterResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_ARRAY, False, False, 'matching_acls', K_STRUCT, _S_DeleteAclsMatchingAcl_v1), ), (), (), ())
+_S_DeleteAclsResponse_v1 = (DeleteAclsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'filter_results', K_STRUCT, _S_DeleteAclsFilterResult_v1), ), (), (), ())
+_S_DeleteAclsMatchingAcl_v2 = (DeleteAclsMatchingAcl, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_INT8, False, True, 'pattern_type', 0, None), (K_STRING, False, True, 'principal', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT8, False, True, 'operation', 0, None), (K_INT8, False, True, 'permission_type', 0, None), ), (), (), ())
+_S_DeleteAclsFilterResult_v2 = (DeleteAclsFilterResult, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, False, True, 'matching_acls', K_STRUCT, _S_DeleteAclsMatchingAcl_v2), ), (), (), ())
+_S_DeleteAclsResponse_v2 = (DeleteAclsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'filter_results', K_STRUCT, _S_DeleteAclsFilterResult_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DeleteAclsResponse_v0,
+    1: _S_DeleteAclsResponse_v1,
+    2: _S_DeleteAclsResponse_v2,
+    3: _S_DeleteAclsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_DeleteAclsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -174,64 +183,88 @@ class DeletableGroupResult:
         )
 
 _F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">ii")
+_F2 = _struct.Struct(">i")
 
 
 def _d_DeletableGroupResult_v0(b: memoryview, p: int) -> tuple[DeletableGroupResult, int]:
-    v_group_id, p = _rstr(b, p)
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     return DeletableGroupResult(v_group_id, v_error_code, None, None), p
 
 
 def _e_DeletableGroupResult_v0(m: DeletableGroupResult, w: bytearray) -> None:
-    _wstr(w, m.group_id)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
     w += _F0.pack(m.error_code)
 
 
 def _d_DeleteGroupsResponse_v0(b: memoryview, p: int) -> tuple[DeleteGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F1.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DeletableGroupResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_DeletableGroupResult_v0(b, p)
+            _append(_t1)
     return DeleteGroupsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_DeleteGroupsResponse_v0(m: DeleteGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F1.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DeletableGroupResult_v0(_t2, w)
 
 
 def _d_DeletableGroupResult_v2(b: memoryview, p: int) -> tuple[DeletableGroupResult, int]:
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeletableGroupResult(v_group_id, v_error_code, None, u), p
 
 
@@ -246,36 +279,42 @@ def _e_DeletableGroupResult_v2(m: DeletableGroupResult, w: bytearray) -> None:
 
 
 def _d_DeleteGroupsResponse_v2(b: memoryview, p: int) -> tuple[DeleteGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DeletableGroupResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteGroupsResponse(v_throttle_time_ms, v_results, u), p
 
 
 def _e_DeleteGroupsResponse_v2(m: DeleteGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -290,24 +329,51 @@ def _e_DeleteGroupsResponse_v2(m: DeleteGroupsResponse, w: bytearray) -> None:
 
 
 def _d_DeletableGroupResult_v3(b: memoryview, p: int) -> tuple[DeletableGroupResult, int]:
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeletableGroupResult(v_group_id, v_error_code, v_error_message, u), p
 
 
@@ -323,36 +389,42 @@ def _e_DeletableGroupResult_v3(m: DeletableGroupResult, w: bytearray) -> None:
 
 
 def _d_DeleteGroupsResponse_v3(b: memoryview, p: int) -> tuple[DeleteGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DeletableGroupResult_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteGroupsResponse(v_throttle_time_ms, v_results, u), p
 
 
 def _e_DeleteGroupsResponse_v3(m: DeleteGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -365,6 +437,24 @@ def _e_DeleteGroupsResponse_v3(m: DeleteGroupsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeletableGroupResult_v0 = (DeletableGroupResult, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (('error_message', DEFAULT_CONST, None), ), ())
+_S_DeleteGroupsResponse_v0 = (DeleteGroupsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_DeletableGroupResult_v0), ), (), (), ())
+_S_DeletableGroupResult_v2 = (DeletableGroupResult, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (('error_message', DEFAULT_CONST, None), ), ())
+_S_DeleteGroupsResponse_v2 = (DeleteGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DeletableGroupResult_v2), ), (), (), ())
+_S_DeletableGroupResult_v3 = (DeletableGroupResult, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_DeleteGroupsResponse_v3 = (DeleteGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DeletableGroupResult_v3), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DeleteGroupsResponse_v0,
+    1: _S_DeleteGroupsResponse_v0,
+    2: _S_DeleteGroupsResponse_v2,
+    3: _S_DeleteGroupsResponse_v3,
+}
 
 _DECODERS = {
     0: _d_DeleteGroupsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -208,7 +217,8 @@ class DeleteRecordsPartition:
         )
 
 _F0 = _struct.Struct(">iq")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
 
 
 def _d_DeleteRecordsPartition_v0(b: memoryview, p: int) -> tuple[DeleteRecordsPartition, int]:
@@ -222,40 +232,57 @@ def _e_DeleteRecordsPartition_v0(m: DeleteRecordsPartition, w: bytearray) -> Non
 
 
 def _d_DeleteRecordsTopic_v0(b: memoryview, p: int) -> tuple[DeleteRecordsTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_DeleteRecordsPartition_v0(b, p)
             _append(_t2)
     return DeleteRecordsTopic(v_name, v_partitions, None), p
 
 
 def _e_DeleteRecordsTopic_v0(m: DeleteRecordsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DeleteRecordsPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DeleteRecordsPartition_v0(_t3, w)
 
 
 def _d_DeleteRecordsRequest_v0(b: memoryview, p: int) -> tuple[DeleteRecordsRequest, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteRecordsTopic_v0(b, p)
-            _append(_t2)
-    v_timeout_ms, = _F1.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_DeleteRecordsTopic_v0(b, p)
+            _append(_t1)
+    v_timeout_ms, = _F2.unpack_from(b, p)
     p += 4
     return DeleteRecordsRequest(v_topics, v_timeout_ms, None), p
 
@@ -263,30 +290,29 @@ def _d_DeleteRecordsRequest_v0(b: memoryview, p: int) -> tuple[DeleteRecordsRequ
 def _e_DeleteRecordsRequest_v0(m: DeleteRecordsRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_DeleteRecordsTopic_v0(_t2, w)
-    w += _F1.pack(m.timeout_ms)
+    w += _F2.pack(m.timeout_ms)
 
 
 def _d_DeleteRecordsPartition_v2(b: memoryview, p: int) -> tuple[DeleteRecordsPartition, int]:
     v_partition_index, v_offset = _F0.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsPartition(v_partition_index, v_offset, u), p
 
 
@@ -300,30 +326,49 @@ def _e_DeleteRecordsPartition_v2(m: DeleteRecordsPartition, w: bytearray) -> Non
 
 
 def _d_DeleteRecordsTopic_v2(b: memoryview, p: int) -> tuple[DeleteRecordsTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 13)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 13 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteRecordsPartition_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DeleteRecordsPartition_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsTopic(v_name, v_partitions, u), p
 
 
@@ -343,31 +388,37 @@ def _e_DeleteRecordsTopic_v2(m: DeleteRecordsTopic, w: bytearray) -> None:
 
 
 def _d_DeleteRecordsRequest_v2(b: memoryview, p: int) -> tuple[DeleteRecordsRequest, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_DeleteRecordsTopic_v2(b, p)
             _append(_t2)
-    v_timeout_ms, = _F1.unpack_from(b, p)
+    v_timeout_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsRequest(v_topics, v_timeout_ms, u), p
 
 
@@ -378,13 +429,30 @@ def _e_DeleteRecordsRequest_v2(m: DeleteRecordsRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_DeleteRecordsTopic_v2(_t2, w)
-    w += _F1.pack(m.timeout_ms)
+    w += _F2.pack(m.timeout_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeleteRecordsPartition_v0 = (DeleteRecordsPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'offset', 0, None), ), (), (), ())
+_S_DeleteRecordsTopic_v0 = (DeleteRecordsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_DeleteRecordsPartition_v0), ), (), (), ())
+_S_DeleteRecordsRequest_v0 = (DeleteRecordsRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_DeleteRecordsTopic_v0), (K_INT32, False, False, 'timeout_ms', 0, None), ), (), (), ())
+_S_DeleteRecordsPartition_v2 = (DeleteRecordsPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'offset', 0, None), ), (), (), ())
+_S_DeleteRecordsTopic_v2 = (DeleteRecordsTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DeleteRecordsPartition_v2), ), (), (), ())
+_S_DeleteRecordsRequest_v2 = (DeleteRecordsRequest, True, ((K_ARRAY, False, True, 'topics', K_STRUCT, _S_DeleteRecordsTopic_v2), (K_INT32, False, True, 'timeout_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DeleteRecordsRequest_v0,
+    1: _S_DeleteRecordsRequest_v0,
+    2: _S_DeleteRecordsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_DeleteRecordsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -213,7 +222,9 @@ class DeleteRecordsPartitionResult:
         )
 
 _F0 = _struct.Struct(">iqh")
-_F1 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
 
 
 def _d_DeleteRecordsPartitionResult_v0(b: memoryview, p: int) -> tuple[DeleteRecordsPartitionResult, int]:
@@ -227,50 +238,64 @@ def _e_DeleteRecordsPartitionResult_v0(m: DeleteRecordsPartitionResult, w: bytea
 
 
 def _d_DeleteRecordsTopicResult_v0(b: memoryview, p: int) -> tuple[DeleteRecordsTopicResult, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_DeleteRecordsPartitionResult_v0(b, p)
             _append(_t2)
     return DeleteRecordsTopicResult(v_name, v_partitions, None), p
 
 
 def _e_DeleteRecordsTopicResult_v0(m: DeleteRecordsTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DeleteRecordsPartitionResult_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DeleteRecordsPartitionResult_v0(_t3, w)
 
 
 def _d_DeleteRecordsResponse_v0(b: memoryview, p: int) -> tuple[DeleteRecordsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteRecordsTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_DeleteRecordsTopicResult_v0(b, p)
+            _append(_t1)
     return DeleteRecordsResponse(v_throttle_time_ms, v_topics, None), p
 
 
 def _e_DeleteRecordsResponse_v0(m: DeleteRecordsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DeleteRecordsTopicResult_v0(_t2, w)
 
@@ -279,19 +304,18 @@ def _d_DeleteRecordsPartitionResult_v2(b: memoryview, p: int) -> tuple[DeleteRec
     v_partition_index, v_low_watermark, v_error_code = _F0.unpack_from(b, p)
     p += 14
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsPartitionResult(v_partition_index, v_low_watermark, v_error_code, u), p
 
 
@@ -305,30 +329,49 @@ def _e_DeleteRecordsPartitionResult_v2(m: DeleteRecordsPartitionResult, w: bytea
 
 
 def _d_DeleteRecordsTopicResult_v2(b: memoryview, p: int) -> tuple[DeleteRecordsTopicResult, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 15)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 15 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DeleteRecordsPartitionResult_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DeleteRecordsPartitionResult_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsTopicResult(v_name, v_partitions, u), p
 
 
@@ -348,36 +391,42 @@ def _e_DeleteRecordsTopicResult_v2(m: DeleteRecordsTopicResult, w: bytearray) ->
 
 
 def _d_DeleteRecordsResponse_v2(b: memoryview, p: int) -> tuple[DeleteRecordsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_DeleteRecordsTopicResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteRecordsResponse(v_throttle_time_ms, v_topics, u), p
 
 
 def _e_DeleteRecordsResponse_v2(m: DeleteRecordsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -390,6 +439,23 @@ def _e_DeleteRecordsResponse_v2(m: DeleteRecordsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeleteRecordsPartitionResult_v0 = (DeleteRecordsPartitionResult, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'low_watermark', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_DeleteRecordsTopicResult_v0 = (DeleteRecordsTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_DeleteRecordsPartitionResult_v0), ), (), (), ())
+_S_DeleteRecordsResponse_v0 = (DeleteRecordsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_DeleteRecordsTopicResult_v0), ), (), (), ())
+_S_DeleteRecordsPartitionResult_v2 = (DeleteRecordsPartitionResult, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'low_watermark', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_DeleteRecordsTopicResult_v2 = (DeleteRecordsTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DeleteRecordsPartitionResult_v2), ), (), (), ())
+_S_DeleteRecordsResponse_v2 = (DeleteRecordsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DeleteRecordsTopicResult_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DeleteRecordsResponse_v0,
+    1: _S_DeleteRecordsResponse_v0,
+    2: _S_DeleteRecordsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_DeleteRecordsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -174,19 +183,32 @@ class DeleteTopicState:
         )
 
 _F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">16s")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">16s")
 
 
 def _d_DeleteTopicsRequest_v0(b: memoryview, p: int) -> tuple[DeleteTopicsRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_names, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topic_names < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topic_names * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_names} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_names = []
         _append = v_topic_names.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
+        for _ in range(n_topic_names):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
     v_timeout_ms, = _F0.unpack_from(b, p)
     p += 4
     return DeleteTopicsRequest(v_topic_names, [], v_timeout_ms, None), p
@@ -195,39 +217,58 @@ def _d_DeleteTopicsRequest_v0(b: memoryview, p: int) -> tuple[DeleteTopicsReques
 def _e_DeleteTopicsRequest_v0(m: DeleteTopicsRequest, w: bytearray) -> None:
     _t1 = m.topic_names
     if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicNames')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable TopicNames')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
     w += _F0.pack(m.timeout_ms)
 
 
 def _d_DeleteTopicsRequest_v4(b: memoryview, p: int) -> tuple[DeleteTopicsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_names = []
         _append = v_topic_names.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
     v_timeout_ms, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicsRequest(v_topic_names, [], v_timeout_ms, u), p
 
 
@@ -247,30 +288,44 @@ def _e_DeleteTopicsRequest_v4(m: DeleteTopicsRequest, w: bytearray) -> None:
 
 
 def _d_DeleteTopicState_v6(b: memoryview, p: int) -> tuple[DeleteTopicState, int]:
-    v_name, p = _rncstr(b, p)
-    v_topic_id, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_name = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicState(v_name, v_topic_id, u), p
 
 
 def _e_DeleteTopicState_v6(m: DeleteTopicState, w: bytearray) -> None:
     _wncstr(w, m.name)
-    w += _F1.pack(m.topic_id.bytes)
+    w += _F2.pack(m.topic_id.bytes)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -279,10 +334,17 @@ def _e_DeleteTopicState_v6(m: DeleteTopicState, w: bytearray) -> None:
 
 
 def _d_DeleteTopicsRequest_v6(b: memoryview, p: int) -> tuple[DeleteTopicsRequest, int]:
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -291,19 +353,18 @@ def _d_DeleteTopicsRequest_v6(b: memoryview, p: int) -> tuple[DeleteTopicsReques
     v_timeout_ms, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicsRequest([], v_topics, v_timeout_ms, u), p
 
 
@@ -321,6 +382,25 @@ def _e_DeleteTopicsRequest_v6(m: DeleteTopicsRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeleteTopicsRequest_v0 = (DeleteTopicsRequest, False, ((K_ARRAY, False, False, 'topic_names', K_STRING, None), (K_INT32, False, False, 'timeout_ms', 0, None), ), (), (('topics', DEFAULT_LIST, None), ), ())
+_S_DeleteTopicsRequest_v4 = (DeleteTopicsRequest, True, ((K_ARRAY, False, True, 'topic_names', K_STRING, None), (K_INT32, False, True, 'timeout_ms', 0, None), ), (), (('topics', DEFAULT_LIST, None), ), ())
+_S_DeleteTopicState_v6 = (DeleteTopicState, True, ((K_STRING, True, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), ), (), (), ())
+_S_DeleteTopicsRequest_v6 = (DeleteTopicsRequest, True, ((K_ARRAY, False, True, 'topics', K_STRUCT, _S_DeleteTopicState_v6), (K_INT32, False, True, 'timeout_ms', 0, None), ), (), (('topic_names', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_DeleteTopicsRequest_v0,
+    1: _S_DeleteTopicsRequest_v0,
+    2: _S_DeleteTopicsRequest_v0,
+    3: _S_DeleteTopicsRequest_v0,
+    4: _S_DeleteTopicsRequest_v4,
+    5: _S_DeleteTopicsRequest_v4,
+    6: _S_DeleteTopicsRequest_v6,
+}
 
 _DECODERS = {
     0: _d_DeleteTopicsRequest_v0,

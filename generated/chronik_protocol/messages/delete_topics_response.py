@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -180,86 +189,113 @@ class DeletableTopicResult:
 
 _F0 = _struct.Struct(">h")
 _F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">16sh")
+_F2 = _struct.Struct(">ii")
+_F3 = _struct.Struct(">16sh")
 
 
 def _d_DeletableTopicResult_v0(b: memoryview, p: int) -> tuple[DeletableTopicResult, int]:
-    v_name, p = _rstr(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     return DeletableTopicResult(v_name, _ZERO_UUID, v_error_code, None, None), p
 
 
 def _e_DeletableTopicResult_v0(m: DeletableTopicResult, w: bytearray) -> None:
-    _wstr(w, m.name)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
     w += _F0.pack(m.error_code)
 
 
 def _d_DeleteTopicsResponse_v0(b: memoryview, p: int) -> tuple[DeleteTopicsResponse, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F1.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_DeletableTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_DeletableTopicResult_v0(b, p)
+            _append(_t1)
     return DeleteTopicsResponse(0, v_responses, None), p
 
 
 def _e_DeleteTopicsResponse_v0(m: DeleteTopicsResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_DeletableTopicResult_v0(_t2, w)
 
 
 def _d_DeleteTopicsResponse_v1(b: memoryview, p: int) -> tuple[DeleteTopicsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_responses = _F2.unpack_from(b, p)
+    p += 8
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_DeletableTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_DeletableTopicResult_v0(b, p)
+            _append(_t1)
     return DeleteTopicsResponse(v_throttle_time_ms, v_responses, None), p
 
 
 def _e_DeleteTopicsResponse_v1(m: DeleteTopicsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DeletableTopicResult_v0(_t2, w)
 
 
 def _d_DeletableTopicResult_v4(b: memoryview, p: int) -> tuple[DeletableTopicResult, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeletableTopicResult(v_name, _ZERO_UUID, v_error_code, None, u), p
 
 
@@ -276,29 +312,35 @@ def _e_DeletableTopicResult_v4(m: DeletableTopicResult, w: bytearray) -> None:
 def _d_DeleteTopicsResponse_v4(b: memoryview, p: int) -> tuple[DeleteTopicsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_DeletableTopicResult_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicsResponse(v_throttle_time_ms, v_responses, u), p
 
 
@@ -318,24 +360,51 @@ def _e_DeleteTopicsResponse_v4(m: DeleteTopicsResponse, w: bytearray) -> None:
 
 
 def _d_DeletableTopicResult_v5(b: memoryview, p: int) -> tuple[DeletableTopicResult, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeletableTopicResult(v_name, _ZERO_UUID, v_error_code, v_error_message, u), p
 
 
@@ -353,29 +422,35 @@ def _e_DeletableTopicResult_v5(m: DeletableTopicResult, w: bytearray) -> None:
 def _d_DeleteTopicsResponse_v5(b: memoryview, p: int) -> tuple[DeleteTopicsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_DeletableTopicResult_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicsResponse(v_throttle_time_ms, v_responses, u), p
 
 
@@ -395,31 +470,60 @@ def _e_DeleteTopicsResponse_v5(m: DeleteTopicsResponse, w: bytearray) -> None:
 
 
 def _d_DeletableTopicResult_v6(b: memoryview, p: int) -> tuple[DeletableTopicResult, int]:
-    v_name, p = _rncstr(b, p)
-    v_topic_id, v_error_code = _F2.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_name = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, v_error_code = _F3.unpack_from(b, p)
     p += 18
     v_topic_id = _UUID(bytes=v_topic_id)
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeletableTopicResult(v_name, v_topic_id, v_error_code, v_error_message, u), p
 
 
 def _e_DeletableTopicResult_v6(m: DeletableTopicResult, w: bytearray) -> None:
     _wncstr(w, m.name)
-    w += _F2.pack(m.topic_id.bytes, m.error_code)
+    w += _F3.pack(m.topic_id.bytes, m.error_code)
     _wncstr(w, m.error_message)
     u = m.unknown_tagged_fields
     if u:
@@ -431,29 +535,35 @@ def _e_DeletableTopicResult_v6(m: DeletableTopicResult, w: bytearray) -> None:
 def _d_DeleteTopicsResponse_v6(b: memoryview, p: int) -> tuple[DeleteTopicsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_DeletableTopicResult_v6(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DeleteTopicsResponse(v_throttle_time_ms, v_responses, u), p
 
 
@@ -471,6 +581,30 @@ def _e_DeleteTopicsResponse_v6(m: DeleteTopicsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DeletableTopicResult_v0 = (DeletableTopicResult, False, ((K_STRING, False, False, 'name', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('error_message', DEFAULT_CONST, None), ), ())
+_S_DeleteTopicsResponse_v0 = (DeleteTopicsResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_DeletableTopicResult_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_DeleteTopicsResponse_v1 = (DeleteTopicsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_DeletableTopicResult_v0), ), (), (), ())
+_S_DeletableTopicResult_v4 = (DeletableTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('error_message', DEFAULT_CONST, None), ), ())
+_S_DeleteTopicsResponse_v4 = (DeleteTopicsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_DeletableTopicResult_v4), ), (), (), ())
+_S_DeletableTopicResult_v5 = (DeletableTopicResult, True, ((K_STRING, False, True, 'name', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_DeleteTopicsResponse_v5 = (DeleteTopicsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_DeletableTopicResult_v5), ), (), (), ())
+_S_DeletableTopicResult_v6 = (DeletableTopicResult, True, ((K_STRING, True, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_DeleteTopicsResponse_v6 = (DeleteTopicsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_DeletableTopicResult_v6), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DeleteTopicsResponse_v0,
+    1: _S_DeleteTopicsResponse_v1,
+    2: _S_DeleteTopicsResponse_v1,
+    3: _S_DeleteTopicsResponse_v1,
+    4: _S_DeleteTopicsResponse_v4,
+    5: _S_DeleteTopicsResponse_v5,
+    6: _S_DeleteTopicsResponse_v6,
+}
 
 _DECODERS = {
     0: _d_DeleteTopicsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -154,91 +163,239 @@ class DescribeAclsRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">b")
-_F1 = _struct.Struct(">bb")
+_F0 = _struct.Struct(">bh")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">bb")
+_F3 = _struct.Struct(">b")
 
 
 def _d_DescribeAclsRequest_v0(b: memoryview, p: int) -> tuple[DescribeAclsRequest, int]:
-    v_resource_type_filter, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name_filter, p = _rnstr(b, p)
-    v_principal_filter, p = _rnstr(b, p)
-    v_host_filter, p = _rnstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    v_resource_type_filter, n_resource_name_filter = _F0.unpack_from(b, p)
+    p += 3
+    if n_resource_name_filter < 0:
+        if n_resource_name_filter != -1:
+            raise _Malformed(f'negative string length {n_resource_name_filter}')
+        v_resource_name_filter = None
+    else:
+        _t1 = p + n_resource_name_filter
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name_filter} runs past the end of the buffer')
+        v_resource_name_filter = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_filter, = _F1.unpack_from(b, p)
+    p += 2
+    if n_principal_filter < 0:
+        if n_principal_filter != -1:
+            raise _Malformed(f'negative string length {n_principal_filter}')
+        v_principal_filter = None
+    else:
+        _t2 = p + n_principal_filter
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_filter} runs past the end of the buffer')
+        v_principal_filter = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_host_filter, = _F1.unpack_from(b, p)
+    p += 2
+    if n_host_filter < 0:
+        if n_host_filter != -1:
+            raise _Malformed(f'negative string length {n_host_filter}')
+        v_host_filter = None
+    else:
+        _t3 = p + n_host_filter
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_host_filter} runs past the end of the buffer')
+        v_host_filter = str(b[p:_t3], 'utf-8')
+        p = _t3
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     return DescribeAclsRequest(v_resource_type_filter, v_resource_name_filter, 3, v_principal_filter, v_host_filter, v_operation, v_permission_type, None), p
 
 
 def _e_DescribeAclsRequest_v0(m: DescribeAclsRequest, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type_filter)
-    _wnstr(w, m.resource_name_filter)
-    _wnstr(w, m.principal_filter)
-    _wnstr(w, m.host_filter)
-    w += _F1.pack(m.operation, m.permission_type)
+    _t1 = m.resource_name_filter
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.resource_type_filter, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.principal_filter
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F1.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.host_filter
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F1.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    w += _F2.pack(m.operation, m.permission_type)
 
 
 def _d_DescribeAclsRequest_v1(b: memoryview, p: int) -> tuple[DescribeAclsRequest, int]:
-    v_resource_type_filter, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name_filter, p = _rnstr(b, p)
-    v_pattern_type_filter, = _F0.unpack_from(b, p)
-    p += 1
-    v_principal_filter, p = _rnstr(b, p)
-    v_host_filter, p = _rnstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    v_resource_type_filter, n_resource_name_filter = _F0.unpack_from(b, p)
+    p += 3
+    if n_resource_name_filter < 0:
+        if n_resource_name_filter != -1:
+            raise _Malformed(f'negative string length {n_resource_name_filter}')
+        v_resource_name_filter = None
+    else:
+        _t1 = p + n_resource_name_filter
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name_filter} runs past the end of the buffer')
+        v_resource_name_filter = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_pattern_type_filter, n_principal_filter = _F0.unpack_from(b, p)
+    p += 3
+    if n_principal_filter < 0:
+        if n_principal_filter != -1:
+            raise _Malformed(f'negative string length {n_principal_filter}')
+        v_principal_filter = None
+    else:
+        _t2 = p + n_principal_filter
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_filter} runs past the end of the buffer')
+        v_principal_filter = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_host_filter, = _F1.unpack_from(b, p)
+    p += 2
+    if n_host_filter < 0:
+        if n_host_filter != -1:
+            raise _Malformed(f'negative string length {n_host_filter}')
+        v_host_filter = None
+    else:
+        _t3 = p + n_host_filter
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_host_filter} runs past the end of the buffer')
+        v_host_filter = str(b[p:_t3], 'utf-8')
+        p = _t3
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     return DescribeAclsRequest(v_resource_type_filter, v_resource_name_filter, v_pattern_type_filter, v_principal_filter, v_host_filter, v_operation, v_permission_type, None), p
 
 
 def _e_DescribeAclsRequest_v1(m: DescribeAclsRequest, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type_filter)
-    _wnstr(w, m.resource_name_filter)
-    w += _F0.pack(m.pattern_type_filter)
-    _wnstr(w, m.principal_filter)
-    _wnstr(w, m.host_filter)
-    w += _F1.pack(m.operation, m.permission_type)
+    _t1 = m.resource_name_filter
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.resource_type_filter, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.principal_filter
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack(m.pattern_type_filter, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.host_filter
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F1.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    w += _F2.pack(m.operation, m.permission_type)
 
 
 def _d_DescribeAclsRequest_v2(b: memoryview, p: int) -> tuple[DescribeAclsRequest, int]:
-    v_resource_type_filter, = _F0.unpack_from(b, p)
+    v_resource_type_filter, = _F3.unpack_from(b, p)
     p += 1
-    v_resource_name_filter, p = _rncstr(b, p)
-    v_pattern_type_filter, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_resource_name_filter = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name_filter = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_pattern_type_filter, = _F3.unpack_from(b, p)
     p += 1
-    v_principal_filter, p = _rncstr(b, p)
-    v_host_filter, p = _rncstr(b, p)
-    v_operation, v_permission_type = _F1.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_principal_filter = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_filter = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_host_filter = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_host_filter = str(b[p:_t6], 'utf-8')
+        p = _t6
+    v_operation, v_permission_type = _F2.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeAclsRequest(v_resource_type_filter, v_resource_name_filter, v_pattern_type_filter, v_principal_filter, v_host_filter, v_operation, v_permission_type, u), p
 
 
 def _e_DescribeAclsRequest_v2(m: DescribeAclsRequest, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type_filter)
+    w += _F3.pack(m.resource_type_filter)
     _wncstr(w, m.resource_name_filter)
-    w += _F0.pack(m.pattern_type_filter)
+    w += _F3.pack(m.pattern_type_filter)
     _wncstr(w, m.principal_filter)
     _wncstr(w, m.host_filter)
-    w += _F1.pack(m.operation, m.permission_type)
+    w += _F2.pack(m.operation, m.permission_type)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeAclsRequest_v0 = (DescribeAclsRequest, False, ((K_INT8, False, False, 'resource_type_filter', 0, None), (K_STRING, True, False, 'resource_name_filter', 0, None), (K_STRING, True, False, 'principal_filter', 0, None), (K_STRING, True, False, 'host_filter', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (('pattern_type_filter', DEFAULT_CONST, 3), ), ())
+_S_DescribeAclsRequest_v1 = (DescribeAclsRequest, False, ((K_INT8, False, False, 'resource_type_filter', 0, None), (K_STRING, True, False, 'resource_name_filter', 0, None), (K_INT8, False, False, 'pattern_type_filter', 0, None), (K_STRING, True, False, 'principal_filter', 0, None), (K_STRING, True, False, 'host_filter', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (), ())
+_S_DescribeAclsRequest_v2 = (DescribeAclsRequest, True, ((K_INT8, False, True, 'resource_type_filter', 0, None), (K_STRING, True, True, 'resource_name_filter', 0, None), (K_INT8, False, True, 'pattern_type_filter', 0, None), (K_STRING, True, True, 'principal_filter', 0, None), (K_STRING, True, True, 'host_filter', 0, None), (K_INT8, False, True, 'operation', 0, None), (K_INT8, False, True, 'permission_type', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeAclsRequest_v0,
+    1: _S_DescribeAclsRequest_v1,
+    2: _S_DescribeAclsRequest_v2,
+    3: _S_DescribeAclsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_DescribeAclsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -237,162 +246,265 @@ class AclDescription:
             ")"
         )
 
-_F0 = _struct.Struct(">bb")
-_F1 = _struct.Struct(">b")
-_F2 = _struct.Struct(">ih")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">bb")
+_F2 = _struct.Struct(">bh")
+_F3 = _struct.Struct(">i")
+_F4 = _struct.Struct(">ihh")
+_F5 = _struct.Struct(">bi")
+_F6 = _struct.Struct(">b")
+_F7 = _struct.Struct(">ih")
 
 
 def _d_AclDescription_v0(b: memoryview, p: int) -> tuple[AclDescription, int]:
-    v_principal, p = _rstr(b, p)
-    v_host, p = _rstr(b, p)
-    v_operation, v_permission_type = _F0.unpack_from(b, p)
+    n_principal, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_principal
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal} runs past the end of the buffer')
+        v_principal = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_host, = _F0.unpack_from(b, p)
+    p += 2
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_host
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_operation, v_permission_type = _F1.unpack_from(b, p)
     p += 2
     return AclDescription(v_principal, v_host, v_operation, v_permission_type, None), p
 
 
 def _e_AclDescription_v0(m: AclDescription, w: bytearray) -> None:
-    _wstr(w, m.principal)
-    _wstr(w, m.host)
-    w += _F0.pack(m.operation, m.permission_type)
+    _t1 = m.principal.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.host.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    w += _F1.pack(m.operation, m.permission_type)
 
 
 def _d_DescribeAclsResource_v0(b: memoryview, p: int) -> tuple[DescribeAclsResource, int]:
-    v_resource_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_resource_type, n_resource_name = _F2.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_acls, = _F3.unpack_from(b, p)
+    p += 4
+    if n_acls < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_acls * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_acls} elements cannot fit in the {len(b) - p} bytes left')
         v_acls = []
         _append = v_acls.append
-        for _ in range(_t1):
+        for _ in range(n_acls):
             _t2, p = _d_AclDescription_v0(b, p)
             _append(_t2)
     return DescribeAclsResource(v_resource_type, v_resource_name, 3, v_acls, None), p
 
 
 def _e_DescribeAclsResource_v0(m: DescribeAclsResource, w: bytearray) -> None:
-    w += _F1.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.acls
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Acls')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AclDescription_v0(_t2, w)
+    _t1 = m.resource_name.encode()
+    w += _F2.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.acls
+    if _t2 is None:
+        raise ValueError('null for non-nullable Acls')
+    w += _F3.pack(len(_t2))
+    for _t3 in _t2:
+        _e_AclDescription_v0(_t3, w)
 
 
 def _d_DescribeAclsResponse_v0(b: memoryview, p: int) -> tuple[DescribeAclsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
-    p += 6
-    v_error_message, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, n_error_message = _F4.unpack_from(b, p)
+    p += 8
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_resources, = _F3.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_resources * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
+        for _ in range(n_resources):
             _t2, p = _d_DescribeAclsResource_v0(b, p)
             _append(_t2)
     return DescribeAclsResponse(v_throttle_time_ms, v_error_code, v_error_message, v_resources, None), p
 
 
 def _e_DescribeAclsResponse_v0(m: DescribeAclsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms, m.error_code)
-    _wnstr(w, m.error_message)
-    _t1 = m.resources
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeAclsResource_v0(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F4.pack(m.throttle_time_ms, m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resources
+    if _t2 is None:
+        raise ValueError('null for non-nullable Resources')
+    w += _F3.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DescribeAclsResource_v0(_t3, w)
 
 
 def _d_DescribeAclsResource_v1(b: memoryview, p: int) -> tuple[DescribeAclsResource, int]:
-    v_resource_type, = _F1.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    v_pattern_type, = _F1.unpack_from(b, p)
-    p += 1
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_resource_type, n_resource_name = _F2.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_pattern_type, n_acls = _F5.unpack_from(b, p)
+    p += 5
+    if n_acls < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_acls * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_acls} elements cannot fit in the {len(b) - p} bytes left')
         v_acls = []
         _append = v_acls.append
-        for _ in range(_t1):
+        for _ in range(n_acls):
             _t2, p = _d_AclDescription_v0(b, p)
             _append(_t2)
     return DescribeAclsResource(v_resource_type, v_resource_name, v_pattern_type, v_acls, None), p
 
 
 def _e_DescribeAclsResource_v1(m: DescribeAclsResource, w: bytearray) -> None:
-    w += _F1.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    w += _F1.pack(m.pattern_type)
-    _t1 = m.acls
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Acls')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AclDescription_v0(_t2, w)
+    _t1 = m.resource_name.encode()
+    w += _F2.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.acls
+    if _t2 is None:
+        raise ValueError('null for non-nullable Acls')
+    w += _F5.pack(m.pattern_type, len(_t2))
+    for _t3 in _t2:
+        _e_AclDescription_v0(_t3, w)
 
 
 def _d_DescribeAclsResponse_v1(b: memoryview, p: int) -> tuple[DescribeAclsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
-    p += 6
-    v_error_message, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, n_error_message = _F4.unpack_from(b, p)
+    p += 8
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_resources, = _F3.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_resources * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
+        for _ in range(n_resources):
             _t2, p = _d_DescribeAclsResource_v1(b, p)
             _append(_t2)
     return DescribeAclsResponse(v_throttle_time_ms, v_error_code, v_error_message, v_resources, None), p
 
 
 def _e_DescribeAclsResponse_v1(m: DescribeAclsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms, m.error_code)
-    _wnstr(w, m.error_message)
-    _t1 = m.resources
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeAclsResource_v1(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F4.pack(m.throttle_time_ms, m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resources
+    if _t2 is None:
+        raise ValueError('null for non-nullable Resources')
+    w += _F3.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DescribeAclsResource_v1(_t3, w)
 
 
 def _d_AclDescription_v2(b: memoryview, p: int) -> tuple[AclDescription, int]:
-    v_principal, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
-    v_operation, v_permission_type = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_operation, v_permission_type = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AclDescription(v_principal, v_host, v_operation, v_permission_type, u), p
 
 
 def _e_AclDescription_v2(m: AclDescription, w: bytearray) -> None:
     _wcstr(w, m.principal)
     _wcstr(w, m.host)
-    w += _F0.pack(m.operation, m.permission_type)
+    w += _F1.pack(m.operation, m.permission_type)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -401,41 +513,60 @@ def _e_AclDescription_v2(m: AclDescription, w: bytearray) -> None:
 
 
 def _d_DescribeAclsResource_v2(b: memoryview, p: int) -> tuple[DescribeAclsResource, int]:
-    v_resource_type, = _F1.unpack_from(b, p)
+    v_resource_type, = _F6.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
-    v_pattern_type, = _F1.unpack_from(b, p)
-    p += 1
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_pattern_type, = _F6.unpack_from(b, p)
+    p += 1
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_acls = []
         _append = v_acls.append
-        for _ in range(_t1):
-            _t2, p = _d_AclDescription_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AclDescription_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeAclsResource(v_resource_type, v_resource_name, v_pattern_type, v_acls, u), p
 
 
 def _e_DescribeAclsResource_v2(m: DescribeAclsResource, w: bytearray) -> None:
-    w += _F1.pack(m.resource_type)
+    w += _F6.pack(m.resource_type)
     _wcstr(w, m.resource_name)
-    w += _F1.pack(m.pattern_type)
+    w += _F6.pack(m.pattern_type)
     _t1 = m.acls
     if _t1 is None:
         raise ValueError('null for a non-nullable array Acls')
@@ -450,37 +581,58 @@ def _e_DescribeAclsResource_v2(m: DescribeAclsResource, w: bytearray) -> None:
 
 
 def _d_DescribeAclsResponse_v2(b: memoryview, p: int) -> tuple[DescribeAclsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F7.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeAclsResource_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeAclsResource_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeAclsResponse(v_throttle_time_ms, v_error_code, v_error_message, v_resources, u), p
 
 
 def _e_DescribeAclsResponse_v2(m: DescribeAclsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms, m.error_code)
+    w += _F7.pack(m.throttle_time_ms, m.error_code)
     _wncstr(w, m.error_message)
     _t1 = m.resources
     if _t1 is None:
@@ -494,6 +646,26 @@ def _e_DescribeAclsResponse_v2(m: DescribeAclsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AclDescription_v0 = (AclDescription, False, ((K_STRING, False, False, 'principal', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT8, False, False, 'operation', 0, None), (K_INT8, False, False, 'permission_type', 0, None), ), (), (), ())
+_S_DescribeAclsResource_v0 = (DescribeAclsResource, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, False, False, 'acls', K_STRUCT, _S_AclDescription_v0), ), (), (('pattern_type', DEFAULT_CONST, 3), ), ())
+_S_DescribeAclsResponse_v0 = (DescribeAclsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_ARRAY, False, False, 'resources', K_STRUCT, _S_DescribeAclsResource_v0), ), (), (), ())
+_S_DescribeAclsResource_v1 = (DescribeAclsResource, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_INT8, False, False, 'pattern_type', 0, None), (K_ARRAY, False, False, 'acls', K_STRUCT, _S_AclDescription_v0), ), (), (), ())
+_S_DescribeAclsResponse_v1 = (DescribeAclsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_ARRAY, False, False, 'resources', K_STRUCT, _S_DescribeAclsResource_v1), ), (), (), ())
+_S_AclDescription_v2 = (AclDescription, True, ((K_STRING, False, True, 'principal', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT8, False, True, 'operation', 0, None), (K_INT8, False, True, 'permission_type', 0, None), ), (), (), ())
+_S_DescribeAclsResource_v2 = (DescribeAclsResource, True, ((K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_INT8, False, True, 'pattern_type', 0, None), (K_ARRAY, False, True, 'acls', K_STRUCT, _S_AclDescription_v2), ), (), (), ())
+_S_DescribeAclsResponse_v2 = (DescribeAclsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, False, True, 'resources', K_STRUCT, _S_DescribeAclsResource_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeAclsResponse_v0,
+    1: _S_DescribeAclsResponse_v1,
+    2: _S_DescribeAclsResponse_v2,
+    3: _S_DescribeAclsResponse_v2,
+}
 
 _DECODERS = {
     0: _d_DescribeAclsResponse_v0,

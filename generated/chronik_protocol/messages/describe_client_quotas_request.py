@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -173,35 +182,65 @@ class ComponentData:
             ")"
         )
 
-_F0 = _struct.Struct(">b")
-_F1 = _struct.Struct(">?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">bh")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">?")
+_F4 = _struct.Struct(">b")
 
 
 def _d_ComponentData_v0(b: memoryview, p: int) -> tuple[ComponentData, int]:
-    v_entity_type, p = _rstr(b, p)
-    v_match_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_match, p = _rnstr(b, p)
+    n_entity_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_entity_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_entity_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_entity_type} runs past the end of the buffer')
+        v_entity_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_match_type, n_match = _F1.unpack_from(b, p)
+    p += 3
+    if n_match < 0:
+        if n_match != -1:
+            raise _Malformed(f'negative string length {n_match}')
+        v_match = None
+    else:
+        _t2 = p + n_match
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_match} runs past the end of the buffer')
+        v_match = str(b[p:_t2], 'utf-8')
+        p = _t2
     return ComponentData(v_entity_type, v_match_type, v_match, None), p
 
 
 def _e_ComponentData_v0(m: ComponentData, w: bytearray) -> None:
-    _wstr(w, m.entity_type)
-    w += _F0.pack(m.match_type)
-    _wnstr(w, m.match)
+    _t1 = m.entity_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.match
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F1.pack(m.match_type, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_DescribeClientQuotasRequest_v0(b: memoryview, p: int) -> tuple[DescribeClientQuotasRequest, int]:
-    _t1, p = _rcount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_components, = _F2.unpack_from(b, p)
+    p += 4
+    if n_components < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_components * 5 > len(b) - p:
+            raise _Malformed(f'array of {n_components} elements cannot fit in the {len(b) - p} bytes left')
         v_components = []
         _append = v_components.append
-        for _ in range(_t1):
-            _t2, p = _d_ComponentData_v0(b, p)
-            _append(_t2)
-    v_strict, = _F1.unpack_from(b, p)
+        for _ in range(n_components):
+            _t1, p = _d_ComponentData_v0(b, p)
+            _append(_t1)
+    v_strict, = _F3.unpack_from(b, p)
     p += 1
     return DescribeClientQuotasRequest(v_components, v_strict, None), p
 
@@ -209,38 +248,65 @@ def _d_DescribeClientQuotasRequest_v0(b: memoryview, p: int) -> tuple[DescribeCl
 def _e_DescribeClientQuotasRequest_v0(m: DescribeClientQuotasRequest, w: bytearray) -> None:
     _t1 = m.components
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Components')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Components')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_ComponentData_v0(_t2, w)
-    w += _F1.pack(m.strict)
+    w += _F3.pack(m.strict)
 
 
 def _d_ComponentData_v1(b: memoryview, p: int) -> tuple[ComponentData, int]:
-    v_entity_type, p = _rcstr(b, p)
-    v_match_type, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_entity_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_match_type, = _F4.unpack_from(b, p)
     p += 1
-    v_match, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_match = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_match = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ComponentData(v_entity_type, v_match_type, v_match, u), p
 
 
 def _e_ComponentData_v1(m: ComponentData, w: bytearray) -> None:
     _wcstr(w, m.entity_type)
-    w += _F0.pack(m.match_type)
+    w += _F4.pack(m.match_type)
     _wncstr(w, m.match)
     u = m.unknown_tagged_fields
     if u:
@@ -250,31 +316,37 @@ def _e_ComponentData_v1(m: ComponentData, w: bytearray) -> None:
 
 
 def _d_DescribeClientQuotasRequest_v1(b: memoryview, p: int) -> tuple[DescribeClientQuotasRequest, int]:
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_components = []
         _append = v_components.append
         for _ in range(_t1):
             _t2, p = _d_ComponentData_v1(b, p)
             _append(_t2)
-    v_strict, = _F1.unpack_from(b, p)
+    v_strict, = _F3.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClientQuotasRequest(v_components, v_strict, u), p
 
 
@@ -285,13 +357,27 @@ def _e_DescribeClientQuotasRequest_v1(m: DescribeClientQuotasRequest, w: bytearr
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_ComponentData_v1(_t2, w)
-    w += _F1.pack(m.strict)
+    w += _F3.pack(m.strict)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ComponentData_v0 = (ComponentData, False, ((K_STRING, False, False, 'entity_type', 0, None), (K_INT8, False, False, 'match_type', 0, None), (K_STRING, True, False, 'match', 0, None), ), (), (), ())
+_S_DescribeClientQuotasRequest_v0 = (DescribeClientQuotasRequest, False, ((K_ARRAY, False, False, 'components', K_STRUCT, _S_ComponentData_v0), (K_BOOL, False, False, 'strict', 0, None), ), (), (), ())
+_S_ComponentData_v1 = (ComponentData, True, ((K_STRING, False, True, 'entity_type', 0, None), (K_INT8, False, True, 'match_type', 0, None), (K_STRING, True, True, 'match', 0, None), ), (), (), ())
+_S_DescribeClientQuotasRequest_v1 = (DescribeClientQuotasRequest, True, ((K_ARRAY, False, True, 'components', K_STRUCT, _S_ComponentData_v1), (K_BOOL, False, True, 'strict', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeClientQuotasRequest_v0,
+    1: _S_DescribeClientQuotasRequest_v1,
+}
 
 _DECODERS = {
     0: _d_DescribeClientQuotasRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -256,113 +265,205 @@ class ValueData:
             ")"
         )
 
-_F0 = _struct.Struct(">d")
-_F1 = _struct.Struct(">ih")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">d")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ihh")
+_F4 = _struct.Struct(">ih")
 
 
 def _d_EntityData_v0(b: memoryview, p: int) -> tuple[EntityData, int]:
-    v_entity_type, p = _rstr(b, p)
-    v_entity_name, p = _rnstr(b, p)
+    n_entity_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_entity_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_entity_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_entity_type} runs past the end of the buffer')
+        v_entity_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_entity_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_entity_name < 0:
+        if n_entity_name != -1:
+            raise _Malformed(f'negative string length {n_entity_name}')
+        v_entity_name = None
+    else:
+        _t2 = p + n_entity_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_entity_name} runs past the end of the buffer')
+        v_entity_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     return EntityData(v_entity_type, v_entity_name, None), p
 
 
 def _e_EntityData_v0(m: EntityData, w: bytearray) -> None:
-    _wstr(w, m.entity_type)
-    _wnstr(w, m.entity_name)
+    _t1 = m.entity_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.entity_name
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_ValueData_v0(b: memoryview, p: int) -> tuple[ValueData, int]:
-    v_key, p = _rstr(b, p)
-    v_value, = _F0.unpack_from(b, p)
+    n_key, = _F0.unpack_from(b, p)
+    p += 2
+    if n_key < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_key
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_key} runs past the end of the buffer')
+        v_key = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_value, = _F1.unpack_from(b, p)
     p += 8
     return ValueData(v_key, v_value, None), p
 
 
 def _e_ValueData_v0(m: ValueData, w: bytearray) -> None:
-    _wstr(w, m.key)
-    w += _F0.pack(m.value)
+    _t1 = m.key.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.value)
 
 
 def _d_EntryData_v0(b: memoryview, p: int) -> tuple[EntryData, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_entity, = _F2.unpack_from(b, p)
+    p += 4
+    if n_entity < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_entity * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_entity} elements cannot fit in the {len(b) - p} bytes left')
         v_entity = []
         _append = v_entity.append
-        for _ in range(_t1):
-            _t2, p = _d_EntityData_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_entity):
+            _t1, p = _d_EntityData_v0(b, p)
+            _append(_t1)
+    n_values, = _F2.unpack_from(b, p)
+    p += 4
+    if n_values < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_values * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_values} elements cannot fit in the {len(b) - p} bytes left')
         v_values = []
         _append = v_values.append
-        for _ in range(_t3):
-            _t4, p = _d_ValueData_v0(b, p)
-            _append(_t4)
+        for _ in range(n_values):
+            _t2, p = _d_ValueData_v0(b, p)
+            _append(_t2)
     return EntryData(v_entity, v_values, None), p
 
 
 def _e_EntryData_v0(m: EntryData, w: bytearray) -> None:
     _t1 = m.entity
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Entity')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Entity')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_EntityData_v0(_t2, w)
     _t3 = m.values
     if _t3 is None:
-        raise ValueError('null for a non-nullable array Values')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable Values')
+    w += _F2.pack(len(_t3))
     for _t4 in _t3:
         _e_ValueData_v0(_t4, w)
 
 
 def _d_DescribeClientQuotasResponse_v0(b: memoryview, p: int) -> tuple[DescribeClientQuotasResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
-    p += 6
-    v_error_message, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
+    v_throttle_time_ms, v_error_code, n_error_message = _F3.unpack_from(b, p)
+    p += 8
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_entries, = _F2.unpack_from(b, p)
+    p += 4
+    if n_entries < 0:
+        if n_entries != -1:
+            raise _Malformed(f'negative array length {n_entries}')
         v_entries = None
     else:
+        if n_entries * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_entries} elements cannot fit in the {len(b) - p} bytes left')
         v_entries = []
         _append = v_entries.append
-        for _ in range(_t1):
+        for _ in range(n_entries):
             _t2, p = _d_EntryData_v0(b, p)
             _append(_t2)
     return DescribeClientQuotasResponse(v_throttle_time_ms, v_error_code, v_error_message, v_entries, None), p
 
 
 def _e_DescribeClientQuotasResponse_v0(m: DescribeClientQuotasResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
-    _wnstr(w, m.error_message)
-    _t1 = m.entries
-    _wcount(w, _t1)
+    _t1 = m.error_message
     if _t1 is not None:
-        for _t2 in _t1:
-            _e_EntryData_v0(_t2, w)
+        _t1 = _t1.encode()
+    w += _F3.pack(m.throttle_time_ms, m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.entries
+    w += _F2.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        for _t3 in _t2:
+            _e_EntryData_v0(_t3, w)
 
 
 def _d_EntityData_v1(b: memoryview, p: int) -> tuple[EntityData, int]:
-    v_entity_type, p = _rcstr(b, p)
-    v_entity_name, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_entity_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_entity_name = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_entity_name = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EntityData(v_entity_type, v_entity_name, u), p
 
 
@@ -377,29 +478,41 @@ def _e_EntityData_v1(m: EntityData, w: bytearray) -> None:
 
 
 def _d_ValueData_v1(b: memoryview, p: int) -> tuple[ValueData, int]:
-    v_key, p = _rcstr(b, p)
-    v_value, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_key = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_value, = _F1.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ValueData(v_key, v_value, u), p
 
 
 def _e_ValueData_v1(m: ValueData, w: bytearray) -> None:
     _wcstr(w, m.key)
-    w += _F0.pack(m.value)
+    w += _F1.pack(m.value)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -408,38 +521,51 @@ def _e_ValueData_v1(m: ValueData, w: bytearray) -> None:
 
 
 def _d_EntryData_v1(b: memoryview, p: int) -> tuple[EntryData, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_entity = []
         _append = v_entity.append
         for _ in range(_t1):
             _t2, p = _d_EntityData_v1(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_values = []
         _append = v_values.append
         for _ in range(_t3):
             _t4, p = _d_ValueData_v1(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EntryData(v_entity, v_values, u), p
 
 
@@ -464,37 +590,60 @@ def _e_EntryData_v1(m: EntryData, w: bytearray) -> None:
 
 
 def _d_DescribeClientQuotasResponse_v1(b: memoryview, p: int) -> tuple[DescribeClientQuotasResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F4.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_entries = None
     else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_entries = []
         _append = v_entries.append
-        for _ in range(_t1):
-            _t2, p = _d_EntryData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_EntryData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClientQuotasResponse(v_throttle_time_ms, v_error_code, v_error_message, v_entries, u), p
 
 
 def _e_DescribeClientQuotasResponse_v1(m: DescribeClientQuotasResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
+    w += _F4.pack(m.throttle_time_ms, m.error_code)
     _wncstr(w, m.error_message)
     _t1 = m.entries
     _wccount(w, _t1)
@@ -507,6 +656,24 @@ def _e_DescribeClientQuotasResponse_v1(m: DescribeClientQuotasResponse, w: bytea
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_EntityData_v0 = (EntityData, False, ((K_STRING, False, False, 'entity_type', 0, None), (K_STRING, True, False, 'entity_name', 0, None), ), (), (), ())
+_S_ValueData_v0 = (ValueData, False, ((K_STRING, False, False, 'key', 0, None), (K_FLOAT64, False, False, 'value', 0, None), ), (), (), ())
+_S_EntryData_v0 = (EntryData, False, ((K_ARRAY, False, False, 'entity', K_STRUCT, _S_EntityData_v0), (K_ARRAY, False, False, 'values', K_STRUCT, _S_ValueData_v0), ), (), (), ())
+_S_DescribeClientQuotasResponse_v0 = (DescribeClientQuotasResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_ARRAY, True, False, 'entries', K_STRUCT, _S_EntryData_v0), ), (), (), ())
+_S_EntityData_v1 = (EntityData, True, ((K_STRING, False, True, 'entity_type', 0, None), (K_STRING, True, True, 'entity_name', 0, None), ), (), (), ())
+_S_ValueData_v1 = (ValueData, True, ((K_STRING, False, True, 'key', 0, None), (K_FLOAT64, False, True, 'value', 0, None), ), (), (), ())
+_S_EntryData_v1 = (EntryData, True, ((K_ARRAY, False, True, 'entity', K_STRUCT, _S_EntityData_v1), (K_ARRAY, False, True, 'values', K_STRUCT, _S_ValueData_v1), ), (), (), ())
+_S_DescribeClientQuotasResponse_v1 = (DescribeClientQuotasResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, True, True, 'entries', K_STRUCT, _S_EntryData_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeClientQuotasResponse_v0,
+    1: _S_DescribeClientQuotasResponse_v1,
+}
 
 _DECODERS = {
     0: _d_DescribeClientQuotasResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -143,19 +152,18 @@ def _d_DescribeClusterRequest_v0(b: memoryview, p: int) -> tuple[DescribeCluster
     v_include_cluster_authorized_operations, = _F0.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterRequest(v_include_cluster_authorized_operations, 1, False, u), p
 
 
@@ -172,19 +180,18 @@ def _d_DescribeClusterRequest_v1(b: memoryview, p: int) -> tuple[DescribeCluster
     v_include_cluster_authorized_operations, v_endpoint_type = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterRequest(v_include_cluster_authorized_operations, v_endpoint_type, False, u), p
 
 
@@ -201,19 +208,18 @@ def _d_DescribeClusterRequest_v2(b: memoryview, p: int) -> tuple[DescribeCluster
     v_include_cluster_authorized_operations, v_endpoint_type, v_include_fenced_brokers = _F2.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterRequest(v_include_cluster_authorized_operations, v_endpoint_type, v_include_fenced_brokers, u), p
 
 
@@ -225,6 +231,20 @@ def _e_DescribeClusterRequest_v2(m: DescribeClusterRequest, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeClusterRequest_v0 = (DescribeClusterRequest, True, ((K_BOOL, False, True, 'include_cluster_authorized_operations', 0, None), ), (), (('endpoint_type', DEFAULT_CONST, 1), ('include_fenced_brokers', DEFAULT_CONST, False), ), ())
+_S_DescribeClusterRequest_v1 = (DescribeClusterRequest, True, ((K_BOOL, False, True, 'include_cluster_authorized_operations', 0, None), (K_INT8, False, True, 'endpoint_type', 0, None), ), (), (('include_fenced_brokers', DEFAULT_CONST, False), ), ())
+_S_DescribeClusterRequest_v2 = (DescribeClusterRequest, True, ((K_BOOL, False, True, 'include_cluster_authorized_operations', 0, None), (K_INT8, False, True, 'endpoint_type', 0, None), (K_BOOL, False, True, 'include_fenced_brokers', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeClusterRequest_v0,
+    1: _S_DescribeClusterRequest_v1,
+    2: _S_DescribeClusterRequest_v2,
+}
 
 _DECODERS = {
     0: _d_DescribeClusterRequest_v0,

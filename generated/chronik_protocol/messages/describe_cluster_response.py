@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -222,24 +231,51 @@ _F3 = _struct.Struct(">?")
 def _d_DescribeClusterBroker_v0(b: memoryview, p: int) -> tuple[DescribeClusterBroker, int]:
     v_broker_id, = _F0.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterBroker(v_broker_id, v_host, v_port, v_rack, False, u), p
 
 
@@ -258,35 +294,69 @@ def _e_DescribeClusterBroker_v0(m: DescribeClusterBroker, w: bytearray) -> None:
 def _d_DescribeClusterResponse_v0(b: memoryview, p: int) -> tuple[DescribeClusterResponse, int]:
     v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    v_cluster_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_controller_id, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeClusterBroker_v0(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_DescribeClusterBroker_v0(b, p)
+            _append(_t6)
     v_cluster_authorized_operations, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterResponse(v_throttle_time_ms, v_error_code, v_error_message, 1, v_cluster_id, v_controller_id, v_brokers, v_cluster_authorized_operations, u), p
 
 
@@ -312,37 +382,71 @@ def _e_DescribeClusterResponse_v0(m: DescribeClusterResponse, w: bytearray) -> N
 def _d_DescribeClusterResponse_v1(b: memoryview, p: int) -> tuple[DescribeClusterResponse, int]:
     v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_endpoint_type, = _F2.unpack_from(b, p)
     p += 1
-    v_cluster_id, p = _rcstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_controller_id, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeClusterBroker_v0(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_DescribeClusterBroker_v0(b, p)
+            _append(_t6)
     v_cluster_authorized_operations, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterResponse(v_throttle_time_ms, v_error_code, v_error_message, v_endpoint_type, v_cluster_id, v_controller_id, v_brokers, v_cluster_authorized_operations, u), p
 
 
@@ -369,26 +473,53 @@ def _e_DescribeClusterResponse_v1(m: DescribeClusterResponse, w: bytearray) -> N
 def _d_DescribeClusterBroker_v2(b: memoryview, p: int) -> tuple[DescribeClusterBroker, int]:
     v_broker_id, = _F0.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_is_fenced, = _F3.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterBroker(v_broker_id, v_host, v_port, v_rack, v_is_fenced, u), p
 
 
@@ -408,37 +539,71 @@ def _e_DescribeClusterBroker_v2(m: DescribeClusterBroker, w: bytearray) -> None:
 def _d_DescribeClusterResponse_v2(b: memoryview, p: int) -> tuple[DescribeClusterResponse, int]:
     v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_endpoint_type, = _F2.unpack_from(b, p)
     p += 1
-    v_cluster_id, p = _rcstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_controller_id, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 12 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeClusterBroker_v2(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_DescribeClusterBroker_v2(b, p)
+            _append(_t6)
     v_cluster_authorized_operations, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeClusterResponse(v_throttle_time_ms, v_error_code, v_error_message, v_endpoint_type, v_cluster_id, v_controller_id, v_brokers, v_cluster_authorized_operations, u), p
 
 
@@ -461,6 +626,22 @@ def _e_DescribeClusterResponse_v2(m: DescribeClusterResponse, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeClusterBroker_v0 = (DescribeClusterBroker, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), ), (), (('is_fenced', DEFAULT_CONST, False), ), ())
+_S_DescribeClusterResponse_v0 = (DescribeClusterResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_DescribeClusterBroker_v0), (K_INT32, False, True, 'cluster_authorized_operations', 0, None), ), (), (('endpoint_type', DEFAULT_CONST, 1), ), ())
+_S_DescribeClusterResponse_v1 = (DescribeClusterResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT8, False, True, 'endpoint_type', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_DescribeClusterBroker_v0), (K_INT32, False, True, 'cluster_authorized_operations', 0, None), ), (), (), ())
+_S_DescribeClusterBroker_v2 = (DescribeClusterBroker, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), (K_BOOL, False, True, 'is_fenced', 0, None), ), (), (), ())
+_S_DescribeClusterResponse_v2 = (DescribeClusterResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT8, False, True, 'endpoint_type', 0, None), (K_STRING, False, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_DescribeClusterBroker_v2), (K_INT32, False, True, 'cluster_authorized_operations', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeClusterResponse_v0,
+    1: _S_DescribeClusterResponse_v1,
+    2: _S_DescribeClusterResponse_v2,
+}
 
 _DECODERS = {
     0: _d_DescribeClusterResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,70 +187,101 @@ class DescribeConfigsResource:
             ")"
         )
 
-_F0 = _struct.Struct(">b")
-_F1 = _struct.Struct(">?")
-_F2 = _struct.Struct(">??")
+_F0 = _struct.Struct(">bh")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">h")
+_F3 = _struct.Struct(">?")
+_F4 = _struct.Struct(">??")
+_F5 = _struct.Struct(">b")
 
 
 def _d_DescribeConfigsResource_v0(b: memoryview, p: int) -> tuple[DescribeConfigsResource, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
+    v_resource_type, n_resource_name = _F0.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_configuration_keys, = _F1.unpack_from(b, p)
+    p += 4
+    if n_configuration_keys < 0:
+        if n_configuration_keys != -1:
+            raise _Malformed(f'negative array length {n_configuration_keys}')
         v_configuration_keys = None
     else:
+        if n_configuration_keys * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_configuration_keys} elements cannot fit in the {len(b) - p} bytes left')
         v_configuration_keys = []
         _append = v_configuration_keys.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
+        for _ in range(n_configuration_keys):
+            _t3, = _F2.unpack_from(b, p)
+            p += 2
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
     return DescribeConfigsResource(v_resource_type, v_resource_name, v_configuration_keys, None), p
 
 
 def _e_DescribeConfigsResource_v0(m: DescribeConfigsResource, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.configuration_keys
-    _wcount(w, _t1)
-    if _t1 is not None:
-        for _t2 in _t1:
-            _wstr(w, _t2)
+    _t1 = m.resource_name.encode()
+    w += _F0.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.configuration_keys
+    w += _F1.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        for _t3 in _t2:
+            _wstr(w, _t3)
 
 
 def _d_DescribeConfigsRequest_v0(b: memoryview, p: int) -> tuple[DescribeConfigsRequest, int]:
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_resources, = _F1.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_resources * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResource_v0(b, p)
-            _append(_t2)
+        for _ in range(n_resources):
+            _t1, p = _d_DescribeConfigsResource_v0(b, p)
+            _append(_t1)
     return DescribeConfigsRequest(v_resources, False, False, None), p
 
 
 def _e_DescribeConfigsRequest_v0(m: DescribeConfigsRequest, w: bytearray) -> None:
     _t1 = m.resources
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Resources')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResource_v0(_t2, w)
 
 
 def _d_DescribeConfigsRequest_v1(b: memoryview, p: int) -> tuple[DescribeConfigsRequest, int]:
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_resources, = _F1.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_resources * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResource_v0(b, p)
-            _append(_t2)
-    v_include_synonyms, = _F1.unpack_from(b, p)
+        for _ in range(n_resources):
+            _t1, p = _d_DescribeConfigsResource_v0(b, p)
+            _append(_t1)
+    v_include_synonyms, = _F3.unpack_from(b, p)
     p += 1
     return DescribeConfigsRequest(v_resources, v_include_synonyms, False, None), p
 
@@ -249,24 +289,27 @@ def _d_DescribeConfigsRequest_v1(b: memoryview, p: int) -> tuple[DescribeConfigs
 def _e_DescribeConfigsRequest_v1(m: DescribeConfigsRequest, w: bytearray) -> None:
     _t1 = m.resources
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Resources')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResource_v0(_t2, w)
-    w += _F1.pack(m.include_synonyms)
+    w += _F3.pack(m.include_synonyms)
 
 
 def _d_DescribeConfigsRequest_v3(b: memoryview, p: int) -> tuple[DescribeConfigsRequest, int]:
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_resources, = _F1.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_resources * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResource_v0(b, p)
-            _append(_t2)
-    v_include_synonyms, v_include_documentation = _F2.unpack_from(b, p)
+        for _ in range(n_resources):
+            _t1, p = _d_DescribeConfigsResource_v0(b, p)
+            _append(_t1)
+    v_include_synonyms, v_include_documentation = _F4.unpack_from(b, p)
     p += 2
     return DescribeConfigsRequest(v_resources, v_include_synonyms, v_include_documentation, None), p
 
@@ -274,45 +317,79 @@ def _d_DescribeConfigsRequest_v3(b: memoryview, p: int) -> tuple[DescribeConfigs
 def _e_DescribeConfigsRequest_v3(m: DescribeConfigsRequest, w: bytearray) -> None:
     _t1 = m.resources
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Resources')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResource_v0(_t2, w)
-    w += _F2.pack(m.include_synonyms, m.include_documentation)
+    w += _F4.pack(m.include_synonyms, m.include_documentation)
 
 
 def _d_DescribeConfigsResource_v4(b: memoryview, p: int) -> tuple[DescribeConfigsResource, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
+    v_resource_type, = _F5.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 1)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_configuration_keys = None
     else:
+        if _t3 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_configuration_keys = []
         _append = v_configuration_keys.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t5 = b[p]
+            if _t5 < 0x80:
+                p += 1
+            else:
+                _t5, p = _ruv(b, p)
+            _t5 -= 1
+            if _t5 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t6 = p + _t5
+                if _t6 > len(b):
+                    raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+                _t4 = str(b[p:_t6], 'utf-8')
+                p = _t6
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsResource(v_resource_type, v_resource_name, v_configuration_keys, u), p
 
 
 def _e_DescribeConfigsResource_v4(m: DescribeConfigsResource, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
+    w += _F5.pack(m.resource_type)
     _wcstr(w, m.resource_name)
     _t1 = m.configuration_keys
     _wccount(w, _t1)
@@ -327,31 +404,37 @@ def _e_DescribeConfigsResource_v4(m: DescribeConfigsResource, w: bytearray) -> N
 
 
 def _d_DescribeConfigsRequest_v4(b: memoryview, p: int) -> tuple[DescribeConfigsRequest, int]:
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
         for _ in range(_t1):
             _t2, p = _d_DescribeConfigsResource_v4(b, p)
             _append(_t2)
-    v_include_synonyms, v_include_documentation = _F2.unpack_from(b, p)
+    v_include_synonyms, v_include_documentation = _F4.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsRequest(v_resources, v_include_synonyms, v_include_documentation, u), p
 
 
@@ -362,13 +445,32 @@ def _e_DescribeConfigsRequest_v4(m: DescribeConfigsRequest, w: bytearray) -> Non
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_DescribeConfigsResource_v4(_t2, w)
-    w += _F2.pack(m.include_synonyms, m.include_documentation)
+    w += _F4.pack(m.include_synonyms, m.include_documentation)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeConfigsResource_v0 = (DescribeConfigsResource, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, True, False, 'configuration_keys', K_STRING, None), ), (), (), ())
+_S_DescribeConfigsRequest_v0 = (DescribeConfigsRequest, False, ((K_ARRAY, False, False, 'resources', K_STRUCT, _S_DescribeConfigsResource_v0), ), (), (('include_synonyms', DEFAULT_CONST, False), ('include_documentation', DEFAULT_CONST, False), ), ())
+_S_DescribeConfigsRequest_v1 = (DescribeConfigsRequest, False, ((K_ARRAY, False, False, 'resources', K_STRUCT, _S_DescribeConfigsResource_v0), (K_BOOL, False, False, 'include_synonyms', 0, None), ), (), (('include_documentation', DEFAULT_CONST, False), ), ())
+_S_DescribeConfigsRequest_v3 = (DescribeConfigsRequest, False, ((K_ARRAY, False, False, 'resources', K_STRUCT, _S_DescribeConfigsResource_v0), (K_BOOL, False, False, 'include_synonyms', 0, None), (K_BOOL, False, False, 'include_documentation', 0, None), ), (), (), ())
+_S_DescribeConfigsResource_v4 = (DescribeConfigsResource, True, ((K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_ARRAY, True, True, 'configuration_keys', K_STRING, None), ), (), (), ())
+_S_DescribeConfigsRequest_v4 = (DescribeConfigsRequest, True, ((K_ARRAY, False, True, 'resources', K_STRUCT, _S_DescribeConfigsResource_v4), (K_BOOL, False, True, 'include_synonyms', 0, None), (K_BOOL, False, True, 'include_documentation', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeConfigsRequest_v0,
+    1: _S_DescribeConfigsRequest_v1,
+    2: _S_DescribeConfigsRequest_v1,
+    3: _S_DescribeConfigsRequest_v3,
+    4: _S_DescribeConfigsRequest_v4,
+}
 
 _DECODERS = {
     0: _d_DescribeConfigsRequest_v0,

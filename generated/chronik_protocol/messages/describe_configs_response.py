@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -301,301 +310,525 @@ class DescribeConfigsSynonym:
             ")"
         )
 
-_F0 = _struct.Struct(">???")
-_F1 = _struct.Struct(">h")
-_F2 = _struct.Struct(">b")
-_F3 = _struct.Struct(">i")
-_F4 = _struct.Struct(">?b?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">???")
+_F2 = _struct.Struct(">hh")
+_F3 = _struct.Struct(">bh")
+_F4 = _struct.Struct(">i")
+_F5 = _struct.Struct(">ii")
+_F6 = _struct.Struct(">b")
+_F7 = _struct.Struct(">?b?i")
+_F8 = _struct.Struct(">?b?")
 
 
 def _d_DescribeConfigsResourceResult_v0(b: memoryview, p: int) -> tuple[DescribeConfigsResourceResult, int]:
-    v_name, p = _rstr(b, p)
-    v_value, p = _rnstr(b, p)
-    v_read_only, v_is_default, v_is_sensitive = _F0.unpack_from(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_value, = _F0.unpack_from(b, p)
+    p += 2
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_read_only, v_is_default, v_is_sensitive = _F1.unpack_from(b, p)
     p += 3
     return DescribeConfigsResourceResult(v_name, v_value, v_read_only, v_is_default, -1, v_is_sensitive, [], 0, '', None), p
 
 
 def _e_DescribeConfigsResourceResult_v0(m: DescribeConfigsResourceResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wnstr(w, m.value)
-    w += _F0.pack(m.read_only, m.is_default, m.is_sensitive)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    w += _F1.pack(m.read_only, m.is_default, m.is_sensitive)
 
 
 def _d_DescribeConfigsResult_v0(b: memoryview, p: int) -> tuple[DescribeConfigsResult, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F2.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_error_message = _F2.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F3.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_configs, = _F4.unpack_from(b, p)
+    p += 4
+    if n_configs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_configs * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_configs} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResourceResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_configs):
+            _t3, p = _d_DescribeConfigsResourceResult_v0(b, p)
+            _append(_t3)
     return DescribeConfigsResult(v_error_code, v_error_message, v_resource_type, v_resource_name, v_configs, None), p
 
 
 def _e_DescribeConfigsResult_v0(m: DescribeConfigsResult, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F2.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.configs
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Configs')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeConfigsResourceResult_v0(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F2.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F3.pack(m.resource_type, len(_t2))
+    w += _t2
+    _t3 = m.configs
+    if _t3 is None:
+        raise ValueError('null for non-nullable Configs')
+    w += _F4.pack(len(_t3))
+    for _t4 in _t3:
+        _e_DescribeConfigsResourceResult_v0(_t4, w)
 
 
 def _d_DescribeConfigsResponse_v0(b: memoryview, p: int) -> tuple[DescribeConfigsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F5.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 11 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_DescribeConfigsResult_v0(b, p)
+            _append(_t1)
     return DescribeConfigsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_DescribeConfigsResponse_v0(m: DescribeConfigsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResult_v0(_t2, w)
 
 
 def _d_DescribeConfigsSynonym_v1(b: memoryview, p: int) -> tuple[DescribeConfigsSynonym, int]:
-    v_name, p = _rstr(b, p)
-    v_value, p = _rnstr(b, p)
-    v_source, = _F2.unpack_from(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_value, = _F0.unpack_from(b, p)
+    p += 2
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_source, = _F6.unpack_from(b, p)
     p += 1
     return DescribeConfigsSynonym(v_name, v_value, v_source, None), p
 
 
 def _e_DescribeConfigsSynonym_v1(m: DescribeConfigsSynonym, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wnstr(w, m.value)
-    w += _F2.pack(m.source)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    w += _F6.pack(m.source)
 
 
 def _d_DescribeConfigsResourceResult_v1(b: memoryview, p: int) -> tuple[DescribeConfigsResourceResult, int]:
-    v_name, p = _rstr(b, p)
-    v_value, p = _rnstr(b, p)
-    v_read_only, v_config_source, v_is_sensitive = _F4.unpack_from(b, p)
-    p += 3
-    _t1, p = _rcount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_value, = _F0.unpack_from(b, p)
+    p += 2
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_read_only, v_config_source, v_is_sensitive, n_synonyms = _F7.unpack_from(b, p)
+    p += 7
+    if n_synonyms < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_synonyms * 5 > len(b) - p:
+            raise _Malformed(f'array of {n_synonyms} elements cannot fit in the {len(b) - p} bytes left')
         v_synonyms = []
         _append = v_synonyms.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsSynonym_v1(b, p)
-            _append(_t2)
+        for _ in range(n_synonyms):
+            _t3, p = _d_DescribeConfigsSynonym_v1(b, p)
+            _append(_t3)
     return DescribeConfigsResourceResult(v_name, v_value, v_read_only, False, v_config_source, v_is_sensitive, v_synonyms, 0, '', None), p
 
 
 def _e_DescribeConfigsResourceResult_v1(m: DescribeConfigsResourceResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wnstr(w, m.value)
-    w += _F4.pack(m.read_only, m.config_source, m.is_sensitive)
-    _t1 = m.synonyms
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Synonyms')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeConfigsSynonym_v1(_t2, w)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.synonyms
+    if _t3 is None:
+        raise ValueError('null for non-nullable Synonyms')
+    w += _F7.pack(m.read_only, m.config_source, m.is_sensitive, len(_t3))
+    for _t4 in _t3:
+        _e_DescribeConfigsSynonym_v1(_t4, w)
 
 
 def _d_DescribeConfigsResult_v1(b: memoryview, p: int) -> tuple[DescribeConfigsResult, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F2.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_error_message = _F2.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F3.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_configs, = _F4.unpack_from(b, p)
+    p += 4
+    if n_configs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_configs * 11 > len(b) - p:
+            raise _Malformed(f'array of {n_configs} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResourceResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_configs):
+            _t3, p = _d_DescribeConfigsResourceResult_v1(b, p)
+            _append(_t3)
     return DescribeConfigsResult(v_error_code, v_error_message, v_resource_type, v_resource_name, v_configs, None), p
 
 
 def _e_DescribeConfigsResult_v1(m: DescribeConfigsResult, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F2.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.configs
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Configs')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeConfigsResourceResult_v1(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F2.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F3.pack(m.resource_type, len(_t2))
+    w += _t2
+    _t3 = m.configs
+    if _t3 is None:
+        raise ValueError('null for non-nullable Configs')
+    w += _F4.pack(len(_t3))
+    for _t4 in _t3:
+        _e_DescribeConfigsResourceResult_v1(_t4, w)
 
 
 def _d_DescribeConfigsResponse_v1(b: memoryview, p: int) -> tuple[DescribeConfigsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F5.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 11 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_DescribeConfigsResult_v1(b, p)
+            _append(_t1)
     return DescribeConfigsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_DescribeConfigsResponse_v1(m: DescribeConfigsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResult_v1(_t2, w)
 
 
 def _d_DescribeConfigsResourceResult_v3(b: memoryview, p: int) -> tuple[DescribeConfigsResourceResult, int]:
-    v_name, p = _rstr(b, p)
-    v_value, p = _rnstr(b, p)
-    v_read_only, v_config_source, v_is_sensitive = _F4.unpack_from(b, p)
-    p += 3
-    _t1, p = _rcount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_value, = _F0.unpack_from(b, p)
+    p += 2
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_read_only, v_config_source, v_is_sensitive, n_synonyms = _F7.unpack_from(b, p)
+    p += 7
+    if n_synonyms < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_synonyms * 5 > len(b) - p:
+            raise _Malformed(f'array of {n_synonyms} elements cannot fit in the {len(b) - p} bytes left')
         v_synonyms = []
         _append = v_synonyms.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsSynonym_v1(b, p)
-            _append(_t2)
-    v_config_type, = _F2.unpack_from(b, p)
-    p += 1
-    v_documentation, p = _rnstr(b, p)
+        for _ in range(n_synonyms):
+            _t3, p = _d_DescribeConfigsSynonym_v1(b, p)
+            _append(_t3)
+    v_config_type, n_documentation = _F3.unpack_from(b, p)
+    p += 3
+    if n_documentation < 0:
+        if n_documentation != -1:
+            raise _Malformed(f'negative string length {n_documentation}')
+        v_documentation = None
+    else:
+        _t4 = p + n_documentation
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_documentation} runs past the end of the buffer')
+        v_documentation = str(b[p:_t4], 'utf-8')
+        p = _t4
     return DescribeConfigsResourceResult(v_name, v_value, v_read_only, False, v_config_source, v_is_sensitive, v_synonyms, v_config_type, v_documentation, None), p
 
 
 def _e_DescribeConfigsResourceResult_v3(m: DescribeConfigsResourceResult, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wnstr(w, m.value)
-    w += _F4.pack(m.read_only, m.config_source, m.is_sensitive)
-    _t1 = m.synonyms
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Synonyms')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeConfigsSynonym_v1(_t2, w)
-    w += _F2.pack(m.config_type)
-    _wnstr(w, m.documentation)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.synonyms
+    if _t3 is None:
+        raise ValueError('null for non-nullable Synonyms')
+    w += _F7.pack(m.read_only, m.config_source, m.is_sensitive, len(_t3))
+    for _t4 in _t3:
+        _e_DescribeConfigsSynonym_v1(_t4, w)
+    _t5 = m.documentation
+    if _t5 is not None:
+        _t5 = _t5.encode()
+    w += _F3.pack(m.config_type, (-1 if _t5 is None else len(_t5)))
+    if _t5 is not None:
+        w += _t5
 
 
 def _d_DescribeConfigsResult_v3(b: memoryview, p: int) -> tuple[DescribeConfigsResult, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_resource_type, = _F2.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_error_message = _F2.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
     else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_resource_type, n_resource_name = _F3.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_resource_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_configs, = _F4.unpack_from(b, p)
+    p += 4
+    if n_configs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_configs * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_configs} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResourceResult_v3(b, p)
-            _append(_t2)
+        for _ in range(n_configs):
+            _t3, p = _d_DescribeConfigsResourceResult_v3(b, p)
+            _append(_t3)
     return DescribeConfigsResult(v_error_code, v_error_message, v_resource_type, v_resource_name, v_configs, None), p
 
 
 def _e_DescribeConfigsResult_v3(m: DescribeConfigsResult, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F2.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.configs
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Configs')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeConfigsResourceResult_v3(_t2, w)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F2.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.resource_name.encode()
+    w += _F3.pack(m.resource_type, len(_t2))
+    w += _t2
+    _t3 = m.configs
+    if _t3 is None:
+        raise ValueError('null for non-nullable Configs')
+    w += _F4.pack(len(_t3))
+    for _t4 in _t3:
+        _e_DescribeConfigsResourceResult_v3(_t4, w)
 
 
 def _d_DescribeConfigsResponse_v3(b: memoryview, p: int) -> tuple[DescribeConfigsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F5.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 11 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResult_v3(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_DescribeConfigsResult_v3(b, p)
+            _append(_t1)
     return DescribeConfigsResponse(v_throttle_time_ms, v_results, None), p
 
 
 def _e_DescribeConfigsResponse_v3(m: DescribeConfigsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribeConfigsResult_v3(_t2, w)
 
 
 def _d_DescribeConfigsSynonym_v4(b: memoryview, p: int) -> tuple[DescribeConfigsSynonym, int]:
-    v_name, p = _rcstr(b, p)
-    v_value, p = _rncstr(b, p)
-    v_source, = _F2.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_value = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_source, = _F6.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsSynonym(v_name, v_value, v_source, u), p
 
 
 def _e_DescribeConfigsSynonym_v4(m: DescribeConfigsSynonym, w: bytearray) -> None:
     _wcstr(w, m.name)
     _wncstr(w, m.value)
-    w += _F2.pack(m.source)
+    w += _F6.pack(m.source)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -604,50 +837,99 @@ def _e_DescribeConfigsSynonym_v4(m: DescribeConfigsSynonym, w: bytearray) -> Non
 
 
 def _d_DescribeConfigsResourceResult_v4(b: memoryview, p: int) -> tuple[DescribeConfigsResourceResult, int]:
-    v_name, p = _rcstr(b, p)
-    v_value, p = _rncstr(b, p)
-    v_read_only, v_config_source, v_is_sensitive = _F4.unpack_from(b, p)
-    p += 3
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_value = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_read_only, v_config_source, v_is_sensitive = _F8.unpack_from(b, p)
+    p += 3
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_synonyms = []
         _append = v_synonyms.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsSynonym_v4(b, p)
-            _append(_t2)
-    v_config_type, = _F2.unpack_from(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_DescribeConfigsSynonym_v4(b, p)
+            _append(_t6)
+    v_config_type, = _F6.unpack_from(b, p)
     p += 1
-    v_documentation, p = _rncstr(b, p)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_documentation = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_documentation = str(b[p:_t8], 'utf-8')
+        p = _t8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsResourceResult(v_name, v_value, v_read_only, False, v_config_source, v_is_sensitive, v_synonyms, v_config_type, v_documentation, u), p
 
 
 def _e_DescribeConfigsResourceResult_v4(m: DescribeConfigsResourceResult, w: bytearray) -> None:
     _wcstr(w, m.name)
     _wncstr(w, m.value)
-    w += _F4.pack(m.read_only, m.config_source, m.is_sensitive)
+    w += _F8.pack(m.read_only, m.config_source, m.is_sensitive)
     _t1 = m.synonyms
     if _t1 is None:
         raise ValueError('null for a non-nullable array Synonyms')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_DescribeConfigsSynonym_v4(_t2, w)
-    w += _F2.pack(m.config_type)
+    w += _F6.pack(m.config_type)
     _wncstr(w, m.documentation)
     u = m.unknown_tagged_fields
     if u:
@@ -657,42 +939,76 @@ def _e_DescribeConfigsResourceResult_v4(m: DescribeConfigsResourceResult, w: byt
 
 
 def _d_DescribeConfigsResult_v4(b: memoryview, p: int) -> tuple[DescribeConfigsResult, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_resource_type, = _F2.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 9)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_resource_type, = _F6.unpack_from(b, p)
+    p += 1
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeConfigsResourceResult_v4(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_DescribeConfigsResourceResult_v4(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsResult(v_error_code, v_error_message, v_resource_type, v_resource_name, v_configs, u), p
 
 
 def _e_DescribeConfigsResult_v4(m: DescribeConfigsResult, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F0.pack(m.error_code)
     _wncstr(w, m.error_message)
-    w += _F2.pack(m.resource_type)
+    w += _F6.pack(m.resource_type)
     _wcstr(w, m.resource_name)
     _t1 = m.configs
     if _t1 is None:
@@ -708,36 +1024,42 @@ def _e_DescribeConfigsResult_v4(m: DescribeConfigsResult, w: bytearray) -> None:
 
 
 def _d_DescribeConfigsResponse_v4(b: memoryview, p: int) -> tuple[DescribeConfigsResponse, int]:
-    v_throttle_time_ms, = _F3.unpack_from(b, p)
+    v_throttle_time_ms, = _F4.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DescribeConfigsResult_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeConfigsResponse(v_throttle_time_ms, v_results, u), p
 
 
 def _e_DescribeConfigsResponse_v4(m: DescribeConfigsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms)
+    w += _F4.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -750,6 +1072,33 @@ def _e_DescribeConfigsResponse_v4(m: DescribeConfigsResponse, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeConfigsResourceResult_v0 = (DescribeConfigsResourceResult, False, ((K_STRING, False, False, 'name', 0, None), (K_STRING, True, False, 'value', 0, None), (K_BOOL, False, False, 'read_only', 0, None), (K_BOOL, False, False, 'is_default', 0, None), (K_BOOL, False, False, 'is_sensitive', 0, None), ), (), (('config_source', DEFAULT_CONST, -1), ('synonyms', DEFAULT_LIST, None), ('config_type', DEFAULT_CONST, 0), ('documentation', DEFAULT_CONST, ''), ), ())
+_S_DescribeConfigsResult_v0 = (DescribeConfigsResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, False, False, 'configs', K_STRUCT, _S_DescribeConfigsResourceResult_v0), ), (), (), ())
+_S_DescribeConfigsResponse_v0 = (DescribeConfigsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_DescribeConfigsResult_v0), ), (), (), ())
+_S_DescribeConfigsSynonym_v1 = (DescribeConfigsSynonym, False, ((K_STRING, False, False, 'name', 0, None), (K_STRING, True, False, 'value', 0, None), (K_INT8, False, False, 'source', 0, None), ), (), (), ())
+_S_DescribeConfigsResourceResult_v1 = (DescribeConfigsResourceResult, False, ((K_STRING, False, False, 'name', 0, None), (K_STRING, True, False, 'value', 0, None), (K_BOOL, False, False, 'read_only', 0, None), (K_INT8, False, False, 'config_source', 0, None), (K_BOOL, False, False, 'is_sensitive', 0, None), (K_ARRAY, False, False, 'synonyms', K_STRUCT, _S_DescribeConfigsSynonym_v1), ), (), (('is_default', DEFAULT_CONST, False), ('config_type', DEFAULT_CONST, 0), ('documentation', DEFAULT_CONST, ''), ), ())
+_S_DescribeConfigsResult_v1 = (DescribeConfigsResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, False, False, 'configs', K_STRUCT, _S_DescribeConfigsResourceResult_v1), ), (), (), ())
+_S_DescribeConfigsResponse_v1 = (DescribeConfigsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_DescribeConfigsResult_v1), ), (), (), ())
+_S_DescribeConfigsResourceResult_v3 = (DescribeConfigsResourceResult, False, ((K_STRING, False, False, 'name', 0, None), (K_STRING, True, False, 'value', 0, None), (K_BOOL, False, False, 'read_only', 0, None), (K_INT8, False, False, 'config_source', 0, None), (K_BOOL, False, False, 'is_sensitive', 0, None), (K_ARRAY, False, False, 'synonyms', K_STRUCT, _S_DescribeConfigsSynonym_v1), (K_INT8, False, False, 'config_type', 0, None), (K_STRING, True, False, 'documentation', 0, None), ), (), (('is_default', DEFAULT_CONST, False), ), ())
+_S_DescribeConfigsResult_v3 = (DescribeConfigsResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, False, False, 'configs', K_STRUCT, _S_DescribeConfigsResourceResult_v3), ), (), (), ())
+_S_DescribeConfigsResponse_v3 = (DescribeConfigsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_DescribeConfigsResult_v3), ), (), (), ())
+_S_DescribeConfigsSynonym_v4 = (DescribeConfigsSynonym, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, True, True, 'value', 0, None), (K_INT8, False, True, 'source', 0, None), ), (), (), ())
+_S_DescribeConfigsResourceResult_v4 = (DescribeConfigsResourceResult, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, True, True, 'value', 0, None), (K_BOOL, False, True, 'read_only', 0, None), (K_INT8, False, True, 'config_source', 0, None), (K_BOOL, False, True, 'is_sensitive', 0, None), (K_ARRAY, False, True, 'synonyms', K_STRUCT, _S_DescribeConfigsSynonym_v4), (K_INT8, False, True, 'config_type', 0, None), (K_STRING, True, True, 'documentation', 0, None), ), (), (('is_default', DEFAULT_CONST, False), ), ())
+_S_DescribeConfigsResult_v4 = (DescribeConfigsResult, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_ARRAY, False, True, 'configs', K_STRUCT, _S_DescribeConfigsResourceResult_v4), ), (), (), ())
+_S_DescribeConfigsResponse_v4 = (DescribeConfigsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DescribeConfigsResult_v4), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeConfigsResponse_v0,
+    1: _S_DescribeConfigsResponse_v1,
+    2: _S_DescribeConfigsResponse_v1,
+    3: _S_DescribeConfigsResponse_v3,
+    4: _S_DescribeConfigsResponse_v4,
+}
 
 _DECODERS = {
     0: _d_DescribeConfigsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -163,57 +172,111 @@ class DescribeDelegationTokenOwner:
             ")"
         )
 
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
 
 
 def _d_DescribeDelegationTokenOwner_v0(b: memoryview, p: int) -> tuple[DescribeDelegationTokenOwner, int]:
-    v_principal_type, p = _rstr(b, p)
-    v_principal_name, p = _rstr(b, p)
+    n_principal_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_principal_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal_type} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_name} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     return DescribeDelegationTokenOwner(v_principal_type, v_principal_name, None), p
 
 
 def _e_DescribeDelegationTokenOwner_v0(m: DescribeDelegationTokenOwner, w: bytearray) -> None:
-    _wstr(w, m.principal_type)
-    _wstr(w, m.principal_name)
+    _t1 = m.principal_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.principal_name.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
 
 
 def _d_DescribeDelegationTokenRequest_v0(b: memoryview, p: int) -> tuple[DescribeDelegationTokenRequest, int]:
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
+    n_owners, = _F1.unpack_from(b, p)
+    p += 4
+    if n_owners < 0:
+        if n_owners != -1:
+            raise _Malformed(f'negative array length {n_owners}')
         v_owners = None
     else:
+        if n_owners * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_owners} elements cannot fit in the {len(b) - p} bytes left')
         v_owners = []
         _append = v_owners.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeDelegationTokenOwner_v0(b, p)
-            _append(_t2)
+        for _ in range(n_owners):
+            _t1, p = _d_DescribeDelegationTokenOwner_v0(b, p)
+            _append(_t1)
     return DescribeDelegationTokenRequest(v_owners, None), p
 
 
 def _e_DescribeDelegationTokenRequest_v0(m: DescribeDelegationTokenRequest, w: bytearray) -> None:
     _t1 = m.owners
-    _wcount(w, _t1)
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_DescribeDelegationTokenOwner_v0(_t2, w)
 
 
 def _d_DescribeDelegationTokenOwner_v2(b: memoryview, p: int) -> tuple[DescribeDelegationTokenOwner, int]:
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeDelegationTokenOwner(v_principal_type, v_principal_name, u), p
 
 
@@ -228,29 +291,37 @@ def _e_DescribeDelegationTokenOwner_v2(m: DescribeDelegationTokenOwner, w: bytea
 
 
 def _d_DescribeDelegationTokenRequest_v2(b: memoryview, p: int) -> tuple[DescribeDelegationTokenRequest, int]:
-    _t1, p = _rccount(b, p, 3)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_owners = None
     else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_owners = []
         _append = v_owners.append
         for _ in range(_t1):
             _t2, p = _d_DescribeDelegationTokenOwner_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeDelegationTokenRequest(v_owners, u), p
 
 
@@ -266,6 +337,22 @@ def _e_DescribeDelegationTokenRequest_v2(m: DescribeDelegationTokenRequest, w: b
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeDelegationTokenOwner_v0 = (DescribeDelegationTokenOwner, False, ((K_STRING, False, False, 'principal_type', 0, None), (K_STRING, False, False, 'principal_name', 0, None), ), (), (), ())
+_S_DescribeDelegationTokenRequest_v0 = (DescribeDelegationTokenRequest, False, ((K_ARRAY, True, False, 'owners', K_STRUCT, _S_DescribeDelegationTokenOwner_v0), ), (), (), ())
+_S_DescribeDelegationTokenOwner_v2 = (DescribeDelegationTokenOwner, True, ((K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), ), (), (), ())
+_S_DescribeDelegationTokenRequest_v2 = (DescribeDelegationTokenRequest, True, ((K_ARRAY, True, True, 'owners', K_STRUCT, _S_DescribeDelegationTokenOwner_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeDelegationTokenRequest_v0,
+    1: _S_DescribeDelegationTokenRequest_v0,
+    2: _S_DescribeDelegationTokenRequest_v2,
+    3: _S_DescribeDelegationTokenRequest_v2,
+}
 
 _DECODERS = {
     0: _d_DescribeDelegationTokenRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -252,100 +261,195 @@ class DescribedDelegationTokenRenewer:
             ")"
         )
 
-_F0 = _struct.Struct(">qqq")
-_F1 = _struct.Struct(">h")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">qqqh")
 _F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">hi")
+_F4 = _struct.Struct(">qqq")
 
 
 def _d_DescribedDelegationTokenRenewer_v0(b: memoryview, p: int) -> tuple[DescribedDelegationTokenRenewer, int]:
-    v_principal_type, p = _rstr(b, p)
-    v_principal_name, p = _rstr(b, p)
+    n_principal_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_principal_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal_type} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_name} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     return DescribedDelegationTokenRenewer(v_principal_type, v_principal_name, None), p
 
 
 def _e_DescribedDelegationTokenRenewer_v0(m: DescribedDelegationTokenRenewer, w: bytearray) -> None:
-    _wstr(w, m.principal_type)
-    _wstr(w, m.principal_name)
+    _t1 = m.principal_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.principal_name.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
 
 
 def _d_DescribedDelegationToken_v0(b: memoryview, p: int) -> tuple[DescribedDelegationToken, int]:
-    v_principal_type, p = _rstr(b, p)
-    v_principal_name, p = _rstr(b, p)
-    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp = _F0.unpack_from(b, p)
-    p += 24
-    v_token_id, p = _rstr(b, p)
-    v_hmac, p = _rbytes(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_principal_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_principal_type
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_principal_type} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_principal_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_principal_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_principal_name
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_principal_name} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp, n_token_id = _F1.unpack_from(b, p)
+    p += 26
+    if n_token_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_token_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_token_id} runs past the end of the buffer')
+        v_token_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_hmac, = _F2.unpack_from(b, p)
+    p += 4
+    if n_hmac < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + n_hmac
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_hmac} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t4])
+        p = _t4
+    n_renewers, = _F2.unpack_from(b, p)
+    p += 4
+    if n_renewers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_renewers * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_renewers} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedDelegationTokenRenewer_v0(b, p)
-            _append(_t2)
+        for _ in range(n_renewers):
+            _t5, p = _d_DescribedDelegationTokenRenewer_v0(b, p)
+            _append(_t5)
     return DescribedDelegationToken(v_principal_type, v_principal_name, '', '', v_issue_timestamp, v_expiry_timestamp, v_max_timestamp, v_token_id, v_hmac, v_renewers, None), p
 
 
 def _e_DescribedDelegationToken_v0(m: DescribedDelegationToken, w: bytearray) -> None:
-    _wstr(w, m.principal_type)
-    _wstr(w, m.principal_name)
-    w += _F0.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp)
-    _wstr(w, m.token_id)
-    _wbytes(w, m.hmac)
-    _t1 = m.renewers
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Renewers')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedDelegationTokenRenewer_v0(_t2, w)
+    _t1 = m.principal_type.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.principal_name.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.token_id.encode()
+    w += _F1.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp, len(_t3))
+    w += _t3
+    _t4 = m.hmac
+    if _t4 is None:
+        raise ValueError('null for non-nullable Hmac')
+    w += _F2.pack(len(_t4))
+    w += _t4
+    _t5 = m.renewers
+    if _t5 is None:
+        raise ValueError('null for non-nullable Renewers')
+    w += _F2.pack(len(_t5))
+    for _t6 in _t5:
+        _e_DescribedDelegationTokenRenewer_v0(_t6, w)
 
 
 def _d_DescribeDelegationTokenResponse_v0(b: memoryview, p: int) -> tuple[DescribeDelegationTokenResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 38)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_tokens = _F3.unpack_from(b, p)
+    p += 6
+    if n_tokens < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_tokens * 38 > len(b) - p:
+            raise _Malformed(f'array of {n_tokens} elements cannot fit in the {len(b) - p} bytes left')
         v_tokens = []
         _append = v_tokens.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedDelegationToken_v0(b, p)
-            _append(_t2)
+        for _ in range(n_tokens):
+            _t1, p = _d_DescribedDelegationToken_v0(b, p)
+            _append(_t1)
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return DescribeDelegationTokenResponse(v_error_code, v_tokens, v_throttle_time_ms, None), p
 
 
 def _e_DescribeDelegationTokenResponse_v0(m: DescribeDelegationTokenResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
     _t1 = m.tokens
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Tokens')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Tokens')
+    w += _F3.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _e_DescribedDelegationToken_v0(_t2, w)
     w += _F2.pack(m.throttle_time_ms)
 
 
 def _d_DescribedDelegationTokenRenewer_v2(b: memoryview, p: int) -> tuple[DescribedDelegationTokenRenewer, int]:
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedDelegationTokenRenewer(v_principal_type, v_principal_name, u), p
 
 
@@ -360,50 +464,113 @@ def _e_DescribedDelegationTokenRenewer_v2(m: DescribedDelegationTokenRenewer, w:
 
 
 def _d_DescribedDelegationToken_v2(b: memoryview, p: int) -> tuple[DescribedDelegationToken, int]:
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
-    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp = _F0.unpack_from(b, p)
-    p += 24
-    v_token_id, p = _rcstr(b, p)
-    v_hmac, p = _rcbytes(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp = _F4.unpack_from(b, p)
+    p += 24
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_token_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'bytes length {_t7} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t8])
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedDelegationTokenRenewer_v2(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_DescribedDelegationTokenRenewer_v2(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedDelegationToken(v_principal_type, v_principal_name, '', '', v_issue_timestamp, v_expiry_timestamp, v_max_timestamp, v_token_id, v_hmac, v_renewers, u), p
 
 
 def _e_DescribedDelegationToken_v2(m: DescribedDelegationToken, w: bytearray) -> None:
     _wcstr(w, m.principal_type)
     _wcstr(w, m.principal_name)
-    w += _F0.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp)
+    w += _F4.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp)
     _wcstr(w, m.token_id)
-    _wcbytes(w, m.hmac)
-    _t1 = m.renewers
+    _t1 = m.hmac
     if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.renewers
+    if _t2 is None:
         raise ValueError('null for a non-nullable array Renewers')
-    _wccount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedDelegationTokenRenewer_v2(_t2, w)
+    _wccount(w, _t2)
+    for _t3 in _t2:
+        _e_DescribedDelegationTokenRenewer_v2(_t3, w)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -412,12 +579,19 @@ def _e_DescribedDelegationToken_v2(m: DescribedDelegationToken, w: bytearray) ->
 
 
 def _d_DescribeDelegationTokenResponse_v2(b: memoryview, p: int) -> tuple[DescribeDelegationTokenResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 30 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_tokens = []
         _append = v_tokens.append
         for _ in range(_t1):
@@ -426,24 +600,23 @@ def _d_DescribeDelegationTokenResponse_v2(b: memoryview, p: int) -> tuple[Descri
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeDelegationTokenResponse(v_error_code, v_tokens, v_throttle_time_ms, u), p
 
 
 def _e_DescribeDelegationTokenResponse_v2(m: DescribeDelegationTokenResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F0.pack(m.error_code)
     _t1 = m.tokens
     if _t1 is None:
         raise ValueError('null for a non-nullable array Tokens')
@@ -459,37 +632,121 @@ def _e_DescribeDelegationTokenResponse_v2(m: DescribeDelegationTokenResponse, w:
 
 
 def _d_DescribedDelegationToken_v3(b: memoryview, p: int) -> tuple[DescribedDelegationToken, int]:
-    v_principal_type, p = _rcstr(b, p)
-    v_principal_name, p = _rcstr(b, p)
-    v_token_requester_principal_type, p = _rcstr(b, p)
-    v_token_requester_principal_name, p = _rcstr(b, p)
-    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp = _F0.unpack_from(b, p)
-    p += 24
-    v_token_id, p = _rcstr(b, p)
-    v_hmac, p = _rcbytes(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_principal_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_principal_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_token_requester_principal_type = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_token_requester_principal_name = str(b[p:_t8], 'utf-8')
+        p = _t8
+    v_issue_timestamp, v_expiry_timestamp, v_max_timestamp = _F4.unpack_from(b, p)
+    p += 24
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_token_id = str(b[p:_t10], 'utf-8')
+        p = _t10
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t12 = p + _t11
+        if _t12 > len(b):
+            raise _Malformed(f'bytes length {_t11} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t12])
+        p = _t12
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_renewers = []
         _append = v_renewers.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedDelegationTokenRenewer_v2(b, p)
-            _append(_t2)
+        for _ in range(_t13):
+            _t14, p = _d_DescribedDelegationTokenRenewer_v2(b, p)
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedDelegationToken(v_principal_type, v_principal_name, v_token_requester_principal_type, v_token_requester_principal_name, v_issue_timestamp, v_expiry_timestamp, v_max_timestamp, v_token_id, v_hmac, v_renewers, u), p
 
 
@@ -498,15 +755,20 @@ def _e_DescribedDelegationToken_v3(m: DescribedDelegationToken, w: bytearray) ->
     _wcstr(w, m.principal_name)
     _wcstr(w, m.token_requester_principal_type)
     _wcstr(w, m.token_requester_principal_name)
-    w += _F0.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp)
+    w += _F4.pack(m.issue_timestamp, m.expiry_timestamp, m.max_timestamp)
     _wcstr(w, m.token_id)
-    _wcbytes(w, m.hmac)
-    _t1 = m.renewers
+    _t1 = m.hmac
     if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.renewers
+    if _t2 is None:
         raise ValueError('null for a non-nullable array Renewers')
-    _wccount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedDelegationTokenRenewer_v2(_t2, w)
+    _wccount(w, _t2)
+    for _t3 in _t2:
+        _e_DescribedDelegationTokenRenewer_v2(_t3, w)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -515,12 +777,19 @@ def _e_DescribedDelegationToken_v3(m: DescribedDelegationToken, w: bytearray) ->
 
 
 def _d_DescribeDelegationTokenResponse_v3(b: memoryview, p: int) -> tuple[DescribeDelegationTokenResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 32)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 32 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_tokens = []
         _append = v_tokens.append
         for _ in range(_t1):
@@ -529,24 +798,23 @@ def _d_DescribeDelegationTokenResponse_v3(b: memoryview, p: int) -> tuple[Descri
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeDelegationTokenResponse(v_error_code, v_tokens, v_throttle_time_ms, u), p
 
 
 def _e_DescribeDelegationTokenResponse_v3(m: DescribeDelegationTokenResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F0.pack(m.error_code)
     _t1 = m.tokens
     if _t1 is None:
         raise ValueError('null for a non-nullable array Tokens')
@@ -560,6 +828,26 @@ def _e_DescribeDelegationTokenResponse_v3(m: DescribeDelegationTokenResponse, w:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribedDelegationTokenRenewer_v0 = (DescribedDelegationTokenRenewer, False, ((K_STRING, False, False, 'principal_type', 0, None), (K_STRING, False, False, 'principal_name', 0, None), ), (), (), ())
+_S_DescribedDelegationToken_v0 = (DescribedDelegationToken, False, ((K_STRING, False, False, 'principal_type', 0, None), (K_STRING, False, False, 'principal_name', 0, None), (K_INT64, False, False, 'issue_timestamp', 0, None), (K_INT64, False, False, 'expiry_timestamp', 0, None), (K_INT64, False, False, 'max_timestamp', 0, None), (K_STRING, False, False, 'token_id', 0, None), (K_BYTES, False, False, 'hmac', 0, None), (K_ARRAY, False, False, 'renewers', K_STRUCT, _S_DescribedDelegationTokenRenewer_v0), ), (), (('token_requester_principal_type', DEFAULT_CONST, ''), ('token_requester_principal_name', DEFAULT_CONST, ''), ), ())
+_S_DescribeDelegationTokenResponse_v0 = (DescribeDelegationTokenResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'tokens', K_STRUCT, _S_DescribedDelegationToken_v0), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (), ())
+_S_DescribedDelegationTokenRenewer_v2 = (DescribedDelegationTokenRenewer, True, ((K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), ), (), (), ())
+_S_DescribedDelegationToken_v2 = (DescribedDelegationToken, True, ((K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), (K_INT64, False, True, 'issue_timestamp', 0, None), (K_INT64, False, True, 'expiry_timestamp', 0, None), (K_INT64, False, True, 'max_timestamp', 0, None), (K_STRING, False, True, 'token_id', 0, None), (K_BYTES, False, True, 'hmac', 0, None), (K_ARRAY, False, True, 'renewers', K_STRUCT, _S_DescribedDelegationTokenRenewer_v2), ), (), (('token_requester_principal_type', DEFAULT_CONST, ''), ('token_requester_principal_name', DEFAULT_CONST, ''), ), ())
+_S_DescribeDelegationTokenResponse_v2 = (DescribeDelegationTokenResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'tokens', K_STRUCT, _S_DescribedDelegationToken_v2), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), (), (), ())
+_S_DescribedDelegationToken_v3 = (DescribedDelegationToken, True, ((K_STRING, False, True, 'principal_type', 0, None), (K_STRING, False, True, 'principal_name', 0, None), (K_STRING, False, True, 'token_requester_principal_type', 0, None), (K_STRING, False, True, 'token_requester_principal_name', 0, None), (K_INT64, False, True, 'issue_timestamp', 0, None), (K_INT64, False, True, 'expiry_timestamp', 0, None), (K_INT64, False, True, 'max_timestamp', 0, None), (K_STRING, False, True, 'token_id', 0, None), (K_BYTES, False, True, 'hmac', 0, None), (K_ARRAY, False, True, 'renewers', K_STRUCT, _S_DescribedDelegationTokenRenewer_v2), ), (), (), ())
+_S_DescribeDelegationTokenResponse_v3 = (DescribeDelegationTokenResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'tokens', K_STRUCT, _S_DescribedDelegationToken_v3), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeDelegationTokenResponse_v0,
+    1: _S_DescribeDelegationTokenResponse_v0,
+    2: _S_DescribeDelegationTokenResponse_v2,
+    3: _S_DescribeDelegationTokenResponse_v3,
+}
 
 _DECODERS = {
     0: _d_DescribeDelegationTokenResponse_v0,

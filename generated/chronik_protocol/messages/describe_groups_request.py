@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -129,42 +138,68 @@ class DescribeGroupsRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">?")
+_F0 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">?")
 
 
 def _d_DescribeGroupsRequest_v0(b: memoryview, p: int) -> tuple[DescribeGroupsRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_groups, = _F0.unpack_from(b, p)
+    p += 4
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
     return DescribeGroupsRequest(v_groups, False, None), p
 
 
 def _e_DescribeGroupsRequest_v0(m: DescribeGroupsRequest, w: bytearray) -> None:
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
 
 
 def _d_DescribeGroupsRequest_v3(b: memoryview, p: int) -> tuple[DescribeGroupsRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_groups, = _F0.unpack_from(b, p)
+    p += 4
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
-    v_include_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(n_groups):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
+    v_include_authorized_operations, = _F2.unpack_from(b, p)
     p += 1
     return DescribeGroupsRequest(v_groups, v_include_authorized_operations, None), p
 
@@ -172,39 +207,58 @@ def _d_DescribeGroupsRequest_v3(b: memoryview, p: int) -> tuple[DescribeGroupsRe
 def _e_DescribeGroupsRequest_v3(m: DescribeGroupsRequest, w: bytearray) -> None:
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F0.pack(len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
-    w += _F0.pack(m.include_authorized_operations)
+    w += _F2.pack(m.include_authorized_operations)
 
 
 def _d_DescribeGroupsRequest_v5(b: memoryview, p: int) -> tuple[DescribeGroupsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
-    v_include_authorized_operations, = _F0.unpack_from(b, p)
+    v_include_authorized_operations, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeGroupsRequest(v_groups, v_include_authorized_operations, u), p
 
 
@@ -215,13 +269,31 @@ def _e_DescribeGroupsRequest_v5(m: DescribeGroupsRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _wcstr(w, _t2)
-    w += _F0.pack(m.include_authorized_operations)
+    w += _F2.pack(m.include_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeGroupsRequest_v0 = (DescribeGroupsRequest, False, ((K_ARRAY, False, False, 'groups', K_STRING, None), ), (), (('include_authorized_operations', DEFAULT_CONST, False), ), ())
+_S_DescribeGroupsRequest_v3 = (DescribeGroupsRequest, False, ((K_ARRAY, False, False, 'groups', K_STRING, None), (K_BOOL, False, False, 'include_authorized_operations', 0, None), ), (), (), ())
+_S_DescribeGroupsRequest_v5 = (DescribeGroupsRequest, True, ((K_ARRAY, False, True, 'groups', K_STRING, None), (K_BOOL, False, True, 'include_authorized_operations', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeGroupsRequest_v0,
+    1: _S_DescribeGroupsRequest_v0,
+    2: _S_DescribeGroupsRequest_v0,
+    3: _S_DescribeGroupsRequest_v3,
+    4: _S_DescribeGroupsRequest_v3,
+    5: _S_DescribeGroupsRequest_v5,
+    6: _S_DescribeGroupsRequest_v5,
+}
 
 _DECODERS = {
     0: _d_DescribeGroupsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -259,267 +268,617 @@ class DescribedGroupMember:
 
 _F0 = _struct.Struct(">h")
 _F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">hh")
+_F3 = _struct.Struct(">ii")
 
 
 def _d_DescribedGroupMember_v0(b: memoryview, p: int) -> tuple[DescribedGroupMember, int]:
-    v_member_id, p = _rstr(b, p)
-    v_client_id, p = _rstr(b, p)
-    v_client_host, p = _rstr(b, p)
-    v_member_metadata, p = _rbytes(b, p)
-    v_member_assignment, p = _rbytes(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_client_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_client_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_client_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_client_id} runs past the end of the buffer')
+        v_client_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_client_host, = _F0.unpack_from(b, p)
+    p += 2
+    if n_client_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_client_host
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_client_host} runs past the end of the buffer')
+        v_client_host = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_member_metadata, = _F1.unpack_from(b, p)
+    p += 4
+    if n_member_metadata < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + n_member_metadata
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {n_member_metadata} runs past the end of the buffer')
+        v_member_metadata = bytes(b[p:_t4])
+        p = _t4
+    n_member_assignment, = _F1.unpack_from(b, p)
+    p += 4
+    if n_member_assignment < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t5 = p + n_member_assignment
+        if _t5 > len(b):
+            raise _Malformed(f'bytes length {n_member_assignment} runs past the end of the buffer')
+        v_member_assignment = bytes(b[p:_t5])
+        p = _t5
     return DescribedGroupMember(v_member_id, None, v_client_id, v_client_host, v_member_metadata, v_member_assignment, None), p
 
 
 def _e_DescribedGroupMember_v0(m: DescribedGroupMember, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wstr(w, m.client_id)
-    _wstr(w, m.client_host)
-    _wbytes(w, m.member_metadata)
-    _wbytes(w, m.member_assignment)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.client_id.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.client_host.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.member_metadata
+    if _t4 is None:
+        raise ValueError('null for non-nullable MemberMetadata')
+    w += _F1.pack(len(_t4))
+    w += _t4
+    _t5 = m.member_assignment
+    if _t5 is None:
+        raise ValueError('null for non-nullable MemberAssignment')
+    w += _F1.pack(len(_t5))
+    w += _t5
 
 
 def _d_DescribedGroup_v0(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_group_id, p = _rstr(b, p)
-    v_group_state, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    v_protocol_data, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_group_id = _F2.unpack_from(b, p)
+    p += 4
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_state, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_state < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_group_state
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_state} runs past the end of the buffer')
+        v_group_state = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_protocol_type
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocol_data, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_data < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_protocol_data
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_protocol_data} runs past the end of the buffer')
+        v_protocol_data = str(b[p:_t4], 'utf-8')
+        p = _t4
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroupMember_v0(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t5, p = _d_DescribedGroupMember_v0(b, p)
+            _append(_t5)
     return DescribedGroup(v_error_code, None, v_group_id, v_group_state, v_protocol_type, v_protocol_data, v_members, -2147483648, None), p
 
 
 def _e_DescribedGroup_v0(m: DescribedGroup, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wstr(w, m.group_id)
-    _wstr(w, m.group_state)
-    _wstr(w, m.protocol_type)
-    _wstr(w, m.protocol_data)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedGroupMember_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F2.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.group_state.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.protocol_type.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.protocol_data.encode()
+    w += _F0.pack(len(_t4))
+    w += _t4
+    _t5 = m.members
+    if _t5 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t5))
+    for _t6 in _t5:
+        _e_DescribedGroupMember_v0(_t6, w)
 
 
 def _d_DescribeGroupsResponse_v0(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_groups, = _F1.unpack_from(b, p)
+    p += 4
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroup_v0(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_DescribedGroup_v0(b, p)
+            _append(_t1)
     return DescribeGroupsResponse(0, v_groups, None), p
 
 
 def _e_DescribeGroupsResponse_v0(m: DescribeGroupsResponse, w: bytearray) -> None:
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_DescribedGroup_v0(_t2, w)
 
 
 def _d_DescribeGroupsResponse_v1(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_groups = _F3.unpack_from(b, p)
+    p += 8
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroup_v0(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_DescribedGroup_v0(b, p)
+            _append(_t1)
     return DescribeGroupsResponse(v_throttle_time_ms, v_groups, None), p
 
 
 def _e_DescribeGroupsResponse_v1(m: DescribeGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribedGroup_v0(_t2, w)
 
 
 def _d_DescribedGroup_v3(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_group_id, p = _rstr(b, p)
-    v_group_state, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    v_protocol_data, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_group_id = _F2.unpack_from(b, p)
+    p += 4
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_state, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_state < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_group_state
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_state} runs past the end of the buffer')
+        v_group_state = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_protocol_type
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocol_data, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_data < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_protocol_data
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_protocol_data} runs past the end of the buffer')
+        v_protocol_data = str(b[p:_t4], 'utf-8')
+        p = _t4
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroupMember_v0(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t5, p = _d_DescribedGroupMember_v0(b, p)
+            _append(_t5)
     v_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     return DescribedGroup(v_error_code, None, v_group_id, v_group_state, v_protocol_type, v_protocol_data, v_members, v_authorized_operations, None), p
 
 
 def _e_DescribedGroup_v3(m: DescribedGroup, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wstr(w, m.group_id)
-    _wstr(w, m.group_state)
-    _wstr(w, m.protocol_type)
-    _wstr(w, m.protocol_data)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedGroupMember_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F2.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.group_state.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.protocol_type.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.protocol_data.encode()
+    w += _F0.pack(len(_t4))
+    w += _t4
+    _t5 = m.members
+    if _t5 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t5))
+    for _t6 in _t5:
+        _e_DescribedGroupMember_v0(_t6, w)
     w += _F1.pack(m.authorized_operations)
 
 
 def _d_DescribeGroupsResponse_v3(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_groups = _F3.unpack_from(b, p)
+    p += 8
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroup_v3(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_DescribedGroup_v3(b, p)
+            _append(_t1)
     return DescribeGroupsResponse(v_throttle_time_ms, v_groups, None), p
 
 
 def _e_DescribeGroupsResponse_v3(m: DescribeGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribedGroup_v3(_t2, w)
 
 
 def _d_DescribedGroupMember_v4(b: memoryview, p: int) -> tuple[DescribedGroupMember, int]:
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
-    v_client_id, p = _rstr(b, p)
-    v_client_host, p = _rstr(b, p)
-    v_member_metadata, p = _rbytes(b, p)
-    v_member_assignment, p = _rbytes(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t2 = p + n_group_instance_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_client_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_client_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_client_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_client_id} runs past the end of the buffer')
+        v_client_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_client_host, = _F0.unpack_from(b, p)
+    p += 2
+    if n_client_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_client_host
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_client_host} runs past the end of the buffer')
+        v_client_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    n_member_metadata, = _F1.unpack_from(b, p)
+    p += 4
+    if n_member_metadata < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t5 = p + n_member_metadata
+        if _t5 > len(b):
+            raise _Malformed(f'bytes length {n_member_metadata} runs past the end of the buffer')
+        v_member_metadata = bytes(b[p:_t5])
+        p = _t5
+    n_member_assignment, = _F1.unpack_from(b, p)
+    p += 4
+    if n_member_assignment < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t6 = p + n_member_assignment
+        if _t6 > len(b):
+            raise _Malformed(f'bytes length {n_member_assignment} runs past the end of the buffer')
+        v_member_assignment = bytes(b[p:_t6])
+        p = _t6
     return DescribedGroupMember(v_member_id, v_group_instance_id, v_client_id, v_client_host, v_member_metadata, v_member_assignment, None), p
 
 
 def _e_DescribedGroupMember_v4(m: DescribedGroupMember, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
-    _wstr(w, m.client_id)
-    _wstr(w, m.client_host)
-    _wbytes(w, m.member_metadata)
-    _wbytes(w, m.member_assignment)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.group_instance_id
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.client_id.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.client_host.encode()
+    w += _F0.pack(len(_t4))
+    w += _t4
+    _t5 = m.member_metadata
+    if _t5 is None:
+        raise ValueError('null for non-nullable MemberMetadata')
+    w += _F1.pack(len(_t5))
+    w += _t5
+    _t6 = m.member_assignment
+    if _t6 is None:
+        raise ValueError('null for non-nullable MemberAssignment')
+    w += _F1.pack(len(_t6))
+    w += _t6
 
 
 def _d_DescribedGroup_v4(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_group_id, p = _rstr(b, p)
-    v_group_state, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    v_protocol_data, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_group_id = _F2.unpack_from(b, p)
+    p += 4
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_state, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_state < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_group_state
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_state} runs past the end of the buffer')
+        v_group_state = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_protocol_type
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocol_data, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_data < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_protocol_data
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_protocol_data} runs past the end of the buffer')
+        v_protocol_data = str(b[p:_t4], 'utf-8')
+        p = _t4
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroupMember_v4(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t5, p = _d_DescribedGroupMember_v4(b, p)
+            _append(_t5)
     v_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     return DescribedGroup(v_error_code, None, v_group_id, v_group_state, v_protocol_type, v_protocol_data, v_members, v_authorized_operations, None), p
 
 
 def _e_DescribedGroup_v4(m: DescribedGroup, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wstr(w, m.group_id)
-    _wstr(w, m.group_state)
-    _wstr(w, m.protocol_type)
-    _wstr(w, m.protocol_data)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribedGroupMember_v4(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F2.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.group_state.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.protocol_type.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.protocol_data.encode()
+    w += _F0.pack(len(_t4))
+    w += _t4
+    _t5 = m.members
+    if _t5 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t5))
+    for _t6 in _t5:
+        _e_DescribedGroupMember_v4(_t6, w)
     w += _F1.pack(m.authorized_operations)
 
 
 def _d_DescribeGroupsResponse_v4(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_groups = _F3.unpack_from(b, p)
+    p += 8
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroup_v4(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_DescribedGroup_v4(b, p)
+            _append(_t1)
     return DescribeGroupsResponse(v_throttle_time_ms, v_groups, None), p
 
 
 def _e_DescribeGroupsResponse_v4(m: DescribeGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribedGroup_v4(_t2, w)
 
 
 def _d_DescribedGroupMember_v5(b: memoryview, p: int) -> tuple[DescribedGroupMember, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_client_id, p = _rcstr(b, p)
-    v_client_host, p = _rcstr(b, p)
-    v_member_metadata, p = _rcbytes(b, p)
-    v_member_assignment, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_group_instance_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_client_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_client_host = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'bytes length {_t9} runs past the end of the buffer')
+        v_member_metadata = bytes(b[p:_t10])
+        p = _t10
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t12 = p + _t11
+        if _t12 > len(b):
+            raise _Malformed(f'bytes length {_t11} runs past the end of the buffer')
+        v_member_assignment = bytes(b[p:_t12])
+        p = _t12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroupMember(v_member_id, v_group_instance_id, v_client_id, v_client_host, v_member_metadata, v_member_assignment, u), p
 
 
@@ -528,8 +887,18 @@ def _e_DescribedGroupMember_v5(m: DescribedGroupMember, w: bytearray) -> None:
     _wncstr(w, m.group_instance_id)
     _wcstr(w, m.client_id)
     _wcstr(w, m.client_host)
-    _wcbytes(w, m.member_metadata)
-    _wcbytes(w, m.member_assignment)
+    _t1 = m.member_metadata
+    if _t1 is None:
+        raise ValueError('null for non-nullable MemberMetadata')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.member_assignment
+    if _t2 is None:
+        raise ValueError('null for non-nullable MemberAssignment')
+    else:
+        w += _uv(len(_t2) + 1)
+        w += _t2
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -540,35 +909,93 @@ def _e_DescribedGroupMember_v5(m: DescribedGroupMember, w: bytearray) -> None:
 def _d_DescribedGroup_v5(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_group_id, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    v_protocol_data, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_state = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_protocol_data = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroupMember_v5(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_DescribedGroupMember_v5(b, p)
+            _append(_t10)
     v_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroup(v_error_code, None, v_group_id, v_group_state, v_protocol_type, v_protocol_data, v_members, v_authorized_operations, u), p
 
 
@@ -595,29 +1022,35 @@ def _e_DescribedGroup_v5(m: DescribedGroup, w: bytearray) -> None:
 def _d_DescribeGroupsResponse_v5(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 12 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribedGroup_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeGroupsResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -639,36 +1072,109 @@ def _e_DescribeGroupsResponse_v5(m: DescribeGroupsResponse, w: bytearray) -> Non
 def _d_DescribedGroup_v6(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_group_id, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    v_protocol_data, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_protocol_data = str(b[p:_t10], 'utf-8')
+        p = _t10
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t11 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribedGroupMember_v5(b, p)
-            _append(_t2)
+        for _ in range(_t11):
+            _t12, p = _d_DescribedGroupMember_v5(b, p)
+            _append(_t12)
     v_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroup(v_error_code, v_error_message, v_group_id, v_group_state, v_protocol_type, v_protocol_data, v_members, v_authorized_operations, u), p
 
 
@@ -696,29 +1202,35 @@ def _e_DescribedGroup_v6(m: DescribedGroup, w: bytearray) -> None:
 def _d_DescribeGroupsResponse_v6(b: memoryview, p: int) -> tuple[DescribeGroupsResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 13)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 13 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribedGroup_v6(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeGroupsResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -736,6 +1248,35 @@ def _e_DescribeGroupsResponse_v6(m: DescribeGroupsResponse, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribedGroupMember_v0 = (DescribedGroupMember, False, ((K_STRING, False, False, 'member_id', 0, None), (K_STRING, False, False, 'client_id', 0, None), (K_STRING, False, False, 'client_host', 0, None), (K_BYTES, False, False, 'member_metadata', 0, None), (K_BYTES, False, False, 'member_assignment', 0, None), ), (), (('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_DescribedGroup_v0 = (DescribedGroup, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'group_id', 0, None), (K_STRING, False, False, 'group_state', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_STRING, False, False, 'protocol_data', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_DescribedGroupMember_v0), ), (), (('error_message', DEFAULT_CONST, None), ('authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+_S_DescribeGroupsResponse_v0 = (DescribeGroupsResponse, False, ((K_ARRAY, False, False, 'groups', K_STRUCT, _S_DescribedGroup_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_DescribeGroupsResponse_v1 = (DescribeGroupsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'groups', K_STRUCT, _S_DescribedGroup_v0), ), (), (), ())
+_S_DescribedGroup_v3 = (DescribedGroup, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'group_id', 0, None), (K_STRING, False, False, 'group_state', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_STRING, False, False, 'protocol_data', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_DescribedGroupMember_v0), (K_INT32, False, False, 'authorized_operations', 0, None), ), (), (('error_message', DEFAULT_CONST, None), ), ())
+_S_DescribeGroupsResponse_v3 = (DescribeGroupsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'groups', K_STRUCT, _S_DescribedGroup_v3), ), (), (), ())
+_S_DescribedGroupMember_v4 = (DescribedGroupMember, False, ((K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), (K_STRING, False, False, 'client_id', 0, None), (K_STRING, False, False, 'client_host', 0, None), (K_BYTES, False, False, 'member_metadata', 0, None), (K_BYTES, False, False, 'member_assignment', 0, None), ), (), (), ())
+_S_DescribedGroup_v4 = (DescribedGroup, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'group_id', 0, None), (K_STRING, False, False, 'group_state', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_STRING, False, False, 'protocol_data', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_DescribedGroupMember_v4), (K_INT32, False, False, 'authorized_operations', 0, None), ), (), (('error_message', DEFAULT_CONST, None), ), ())
+_S_DescribeGroupsResponse_v4 = (DescribeGroupsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'groups', K_STRUCT, _S_DescribedGroup_v4), ), (), (), ())
+_S_DescribedGroupMember_v5 = (DescribedGroupMember, True, ((K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_STRING, False, True, 'client_id', 0, None), (K_STRING, False, True, 'client_host', 0, None), (K_BYTES, False, True, 'member_metadata', 0, None), (K_BYTES, False, True, 'member_assignment', 0, None), ), (), (), ())
+_S_DescribedGroup_v5 = (DescribedGroup, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_STRING, False, True, 'protocol_data', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_DescribedGroupMember_v5), (K_INT32, False, True, 'authorized_operations', 0, None), ), (), (('error_message', DEFAULT_CONST, None), ), ())
+_S_DescribeGroupsResponse_v5 = (DescribeGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribedGroup_v5), ), (), (), ())
+_S_DescribedGroup_v6 = (DescribedGroup, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_STRING, False, True, 'protocol_data', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_DescribedGroupMember_v5), (K_INT32, False, True, 'authorized_operations', 0, None), ), (), (), ())
+_S_DescribeGroupsResponse_v6 = (DescribeGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribedGroup_v6), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeGroupsResponse_v0,
+    1: _S_DescribeGroupsResponse_v1,
+    2: _S_DescribeGroupsResponse_v1,
+    3: _S_DescribeGroupsResponse_v3,
+    4: _S_DescribeGroupsResponse_v4,
+    5: _S_DescribeGroupsResponse_v5,
+    6: _S_DescribeGroupsResponse_v6,
+}
 
 _DECODERS = {
     0: _d_DescribeGroupsResponse_v0,

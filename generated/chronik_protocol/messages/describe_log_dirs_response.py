@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -284,9 +293,11 @@ class DescribeLogDirsPartition:
 _F0 = _struct.Struct(">iqq?")
 _F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
-_F3 = _struct.Struct(">ih")
-_F4 = _struct.Struct(">qq")
-_F5 = _struct.Struct(">qq?")
+_F3 = _struct.Struct(">hh")
+_F4 = _struct.Struct(">ii")
+_F5 = _struct.Struct(">ih")
+_F6 = _struct.Struct(">qq")
+_F7 = _struct.Struct(">qq?")
 
 
 def _d_DescribeLogDirsPartition_v0(b: memoryview, p: int) -> tuple[DescribeLogDirsPartition, int]:
@@ -300,77 +311,102 @@ def _e_DescribeLogDirsPartition_v0(m: DescribeLogDirsPartition, w: bytearray) ->
 
 
 def _d_DescribeLogDirsTopic_v0(b: memoryview, p: int) -> tuple[DescribeLogDirsTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 21 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_DescribeLogDirsPartition_v0(b, p)
             _append(_t2)
     return DescribeLogDirsTopic(v_name, v_partitions, None), p
 
 
 def _e_DescribeLogDirsTopic_v0(m: DescribeLogDirsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeLogDirsPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DescribeLogDirsPartition_v0(_t3, w)
 
 
 def _d_DescribeLogDirsResult_v0(b: memoryview, p: int) -> tuple[DescribeLogDirsResult, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    v_log_dir, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_log_dir = _F3.unpack_from(b, p)
+    p += 4
+    if n_log_dir < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_log_dir
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_log_dir} runs past the end of the buffer')
+        v_log_dir = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_DescribeLogDirsTopic_v0(b, p)
             _append(_t2)
     return DescribeLogDirsResult(v_error_code, v_log_dir, v_topics, -1, -1, False, None), p
 
 
 def _e_DescribeLogDirsResult_v0(m: DescribeLogDirsResult, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
-    _wstr(w, m.log_dir)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_DescribeLogDirsTopic_v0(_t2, w)
+    _t1 = m.log_dir.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_DescribeLogDirsTopic_v0(_t3, w)
 
 
 def _d_DescribeLogDirsResponse_v0(b: memoryview, p: int) -> tuple[DescribeLogDirsResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_results = _F4.unpack_from(b, p)
+    p += 8
+    if n_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_results * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_results} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeLogDirsResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_results):
+            _t1, p = _d_DescribeLogDirsResult_v0(b, p)
+            _append(_t1)
     return DescribeLogDirsResponse(v_throttle_time_ms, 0, v_results, None), p
 
 
 def _e_DescribeLogDirsResponse_v0(m: DescribeLogDirsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Results')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Results')
+    w += _F4.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_DescribeLogDirsResult_v0(_t2, w)
 
@@ -379,19 +415,18 @@ def _d_DescribeLogDirsPartition_v2(b: memoryview, p: int) -> tuple[DescribeLogDi
     v_partition_index, v_partition_size, v_offset_lag, v_is_future_key = _F0.unpack_from(b, p)
     p += 21
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsPartition(v_partition_index, v_partition_size, v_offset_lag, v_is_future_key, u), p
 
 
@@ -405,30 +440,49 @@ def _e_DescribeLogDirsPartition_v2(m: DescribeLogDirsPartition, w: bytearray) ->
 
 
 def _d_DescribeLogDirsTopic_v2(b: memoryview, p: int) -> tuple[DescribeLogDirsTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 22 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeLogDirsPartition_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeLogDirsPartition_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsTopic(v_name, v_partitions, u), p
 
 
@@ -450,30 +504,49 @@ def _e_DescribeLogDirsTopic_v2(m: DescribeLogDirsTopic, w: bytearray) -> None:
 def _d_DescribeLogDirsResult_v2(b: memoryview, p: int) -> tuple[DescribeLogDirsResult, int]:
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    v_log_dir, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_log_dir = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeLogDirsTopic_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeLogDirsTopic_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResult(v_error_code, v_log_dir, v_topics, -1, -1, False, u), p
 
 
@@ -496,29 +569,35 @@ def _e_DescribeLogDirsResult_v2(m: DescribeLogDirsResult, w: bytearray) -> None:
 def _d_DescribeLogDirsResponse_v2(b: memoryview, p: int) -> tuple[DescribeLogDirsResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DescribeLogDirsResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResponse(v_throttle_time_ms, 0, v_results, u), p
 
 
@@ -538,36 +617,42 @@ def _e_DescribeLogDirsResponse_v2(m: DescribeLogDirsResponse, w: bytearray) -> N
 
 
 def _d_DescribeLogDirsResponse_v3(b: memoryview, p: int) -> tuple[DescribeLogDirsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DescribeLogDirsResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResponse(v_throttle_time_ms, v_error_code, v_results, u), p
 
 
 def _e_DescribeLogDirsResponse_v3(m: DescribeLogDirsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms, m.error_code)
+    w += _F5.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -584,32 +669,51 @@ def _e_DescribeLogDirsResponse_v3(m: DescribeLogDirsResponse, w: bytearray) -> N
 def _d_DescribeLogDirsResult_v4(b: memoryview, p: int) -> tuple[DescribeLogDirsResult, int]:
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    v_log_dir, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_log_dir = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeLogDirsTopic_v2(b, p)
-            _append(_t2)
-    v_total_bytes, v_usable_bytes = _F4.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeLogDirsTopic_v2(b, p)
+            _append(_t4)
+    v_total_bytes, v_usable_bytes = _F6.unpack_from(b, p)
     p += 16
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResult(v_error_code, v_log_dir, v_topics, v_total_bytes, v_usable_bytes, False, u), p
 
 
@@ -622,7 +726,7 @@ def _e_DescribeLogDirsResult_v4(m: DescribeLogDirsResult, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_DescribeLogDirsTopic_v2(_t2, w)
-    w += _F4.pack(m.total_bytes, m.usable_bytes)
+    w += _F6.pack(m.total_bytes, m.usable_bytes)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -631,36 +735,42 @@ def _e_DescribeLogDirsResult_v4(m: DescribeLogDirsResult, w: bytearray) -> None:
 
 
 def _d_DescribeLogDirsResponse_v4(b: memoryview, p: int) -> tuple[DescribeLogDirsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DescribeLogDirsResult_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResponse(v_throttle_time_ms, v_error_code, v_results, u), p
 
 
 def _e_DescribeLogDirsResponse_v4(m: DescribeLogDirsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms, m.error_code)
+    w += _F5.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -677,32 +787,51 @@ def _e_DescribeLogDirsResponse_v4(m: DescribeLogDirsResponse, w: bytearray) -> N
 def _d_DescribeLogDirsResult_v5(b: memoryview, p: int) -> tuple[DescribeLogDirsResult, int]:
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    v_log_dir, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_log_dir = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeLogDirsTopic_v2(b, p)
-            _append(_t2)
-    v_total_bytes, v_usable_bytes, v_is_cordoned = _F5.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeLogDirsTopic_v2(b, p)
+            _append(_t4)
+    v_total_bytes, v_usable_bytes, v_is_cordoned = _F7.unpack_from(b, p)
     p += 17
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResult(v_error_code, v_log_dir, v_topics, v_total_bytes, v_usable_bytes, v_is_cordoned, u), p
 
 
@@ -715,7 +844,7 @@ def _e_DescribeLogDirsResult_v5(m: DescribeLogDirsResult, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_DescribeLogDirsTopic_v2(_t2, w)
-    w += _F5.pack(m.total_bytes, m.usable_bytes, m.is_cordoned)
+    w += _F7.pack(m.total_bytes, m.usable_bytes, m.is_cordoned)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -724,36 +853,42 @@ def _e_DescribeLogDirsResult_v5(m: DescribeLogDirsResult, w: bytearray) -> None:
 
 
 def _d_DescribeLogDirsResponse_v5(b: memoryview, p: int) -> tuple[DescribeLogDirsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 22 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_results = []
         _append = v_results.append
         for _ in range(_t1):
             _t2, p = _d_DescribeLogDirsResult_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeLogDirsResponse(v_throttle_time_ms, v_error_code, v_results, u), p
 
 
 def _e_DescribeLogDirsResponse_v5(m: DescribeLogDirsResponse, w: bytearray) -> None:
-    w += _F3.pack(m.throttle_time_ms, m.error_code)
+    w += _F5.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.results
     if _t1 is None:
         raise ValueError('null for a non-nullable array Results')
@@ -766,6 +901,33 @@ def _e_DescribeLogDirsResponse_v5(m: DescribeLogDirsResponse, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeLogDirsPartition_v0 = (DescribeLogDirsPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'partition_size', 0, None), (K_INT64, False, False, 'offset_lag', 0, None), (K_BOOL, False, False, 'is_future_key', 0, None), ), (), (), ())
+_S_DescribeLogDirsTopic_v0 = (DescribeLogDirsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_DescribeLogDirsPartition_v0), ), (), (), ())
+_S_DescribeLogDirsResult_v0 = (DescribeLogDirsResult, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'log_dir', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_DescribeLogDirsTopic_v0), ), (), (('total_bytes', DEFAULT_CONST, -1), ('usable_bytes', DEFAULT_CONST, -1), ('is_cordoned', DEFAULT_CONST, False), ), ())
+_S_DescribeLogDirsResponse_v0 = (DescribeLogDirsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'results', K_STRUCT, _S_DescribeLogDirsResult_v0), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_DescribeLogDirsPartition_v2 = (DescribeLogDirsPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'partition_size', 0, None), (K_INT64, False, True, 'offset_lag', 0, None), (K_BOOL, False, True, 'is_future_key', 0, None), ), (), (), ())
+_S_DescribeLogDirsTopic_v2 = (DescribeLogDirsTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DescribeLogDirsPartition_v2), ), (), (), ())
+_S_DescribeLogDirsResult_v2 = (DescribeLogDirsResult, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'log_dir', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeLogDirsTopic_v2), ), (), (('total_bytes', DEFAULT_CONST, -1), ('usable_bytes', DEFAULT_CONST, -1), ('is_cordoned', DEFAULT_CONST, False), ), ())
+_S_DescribeLogDirsResponse_v2 = (DescribeLogDirsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DescribeLogDirsResult_v2), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_DescribeLogDirsResponse_v3 = (DescribeLogDirsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DescribeLogDirsResult_v2), ), (), (), ())
+_S_DescribeLogDirsResult_v4 = (DescribeLogDirsResult, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'log_dir', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeLogDirsTopic_v2), (K_INT64, False, True, 'total_bytes', 0, None), (K_INT64, False, True, 'usable_bytes', 0, None), ), (), (('is_cordoned', DEFAULT_CONST, False), ), ())
+_S_DescribeLogDirsResponse_v4 = (DescribeLogDirsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DescribeLogDirsResult_v4), ), (), (), ())
+_S_DescribeLogDirsResult_v5 = (DescribeLogDirsResult, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'log_dir', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeLogDirsTopic_v2), (K_INT64, False, True, 'total_bytes', 0, None), (K_INT64, False, True, 'usable_bytes', 0, None), (K_BOOL, False, True, 'is_cordoned', 0, None), ), (), (), ())
+_S_DescribeLogDirsResponse_v5 = (DescribeLogDirsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'results', K_STRUCT, _S_DescribeLogDirsResult_v5), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeLogDirsResponse_v0,
+    1: _S_DescribeLogDirsResponse_v0,
+    2: _S_DescribeLogDirsResponse_v2,
+    3: _S_DescribeLogDirsResponse_v3,
+    4: _S_DescribeLogDirsResponse_v4,
+    5: _S_DescribeLogDirsResponse_v5,
+}
 
 _DECODERS = {
     0: _d_DescribeLogDirsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -291,21 +300,35 @@ _F4 = _struct.Struct(">iqiqh")
 def _d_DescribeShareGroupOffsetsResponsePartition_v0(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
     v_partition_index, v_start_offset, v_leader_epoch, v_error_code = _F0.unpack_from(b, p)
     p += 18
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponsePartition(v_partition_index, v_start_offset, v_leader_epoch, -1, v_error_code, v_error_message, u), p
 
 
@@ -320,33 +343,52 @@ def _e_DescribeShareGroupOffsetsResponsePartition_v0(m: DescribeShareGroupOffset
 
 
 def _d_DescribeShareGroupOffsetsResponseTopic_v0(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
-    v_topic_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_topic_id, = _F1.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeShareGroupOffsetsResponsePartition_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeShareGroupOffsetsResponsePartition_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponseTopic(v_topic_name, v_topic_id, v_partitions, u), p
 
 
@@ -367,33 +409,67 @@ def _e_DescribeShareGroupOffsetsResponseTopic_v0(m: DescribeShareGroupOffsetsRes
 
 
 def _d_DescribeShareGroupOffsetsResponseGroup_v0(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeShareGroupOffsetsResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeShareGroupOffsetsResponseTopic_v0(b, p)
+            _append(_t4)
     v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_error_message = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_error_message = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponseGroup(v_group_id, v_topics, v_error_code, v_error_message, u), p
 
 
@@ -417,29 +493,35 @@ def _e_DescribeShareGroupOffsetsResponseGroup_v0(m: DescribeShareGroupOffsetsRes
 def _d_DescribeShareGroupOffsetsResponse_v0(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponse, int]:
     v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribeShareGroupOffsetsResponseGroup_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -461,21 +543,35 @@ def _e_DescribeShareGroupOffsetsResponse_v0(m: DescribeShareGroupOffsetsResponse
 def _d_DescribeShareGroupOffsetsResponsePartition_v1(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponsePartition, int]:
     v_partition_index, v_start_offset, v_leader_epoch, v_lag, v_error_code = _F4.unpack_from(b, p)
     p += 26
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponsePartition(v_partition_index, v_start_offset, v_leader_epoch, v_lag, v_error_code, v_error_message, u), p
 
 
@@ -490,33 +586,52 @@ def _e_DescribeShareGroupOffsetsResponsePartition_v1(m: DescribeShareGroupOffset
 
 
 def _d_DescribeShareGroupOffsetsResponseTopic_v1(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponseTopic, int]:
-    v_topic_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_topic_id, = _F1.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 28)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 28 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeShareGroupOffsetsResponsePartition_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeShareGroupOffsetsResponsePartition_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponseTopic(v_topic_name, v_topic_id, v_partitions, u), p
 
 
@@ -537,33 +652,67 @@ def _e_DescribeShareGroupOffsetsResponseTopic_v1(m: DescribeShareGroupOffsetsRes
 
 
 def _d_DescribeShareGroupOffsetsResponseGroup_v1(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponseGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeShareGroupOffsetsResponseTopic_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeShareGroupOffsetsResponseTopic_v1(b, p)
+            _append(_t4)
     v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_error_message = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_error_message = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponseGroup(v_group_id, v_topics, v_error_code, v_error_message, u), p
 
 
@@ -587,29 +736,35 @@ def _e_DescribeShareGroupOffsetsResponseGroup_v1(m: DescribeShareGroupOffsetsRes
 def _d_DescribeShareGroupOffsetsResponse_v1(b: memoryview, p: int) -> tuple[DescribeShareGroupOffsetsResponse, int]:
     v_throttle_time_ms, = _F3.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribeShareGroupOffsetsResponseGroup_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeShareGroupOffsetsResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -627,6 +782,24 @@ def _e_DescribeShareGroupOffsetsResponse_v1(m: DescribeShareGroupOffsetsResponse
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_DescribeShareGroupOffsetsResponsePartition_v0 = (DescribeShareGroupOffsetsResponsePartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'start_offset', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (('lag', DEFAULT_CONST, -1), ), ())
+_S_DescribeShareGroupOffsetsResponseTopic_v0 = (DescribeShareGroupOffsetsResponseTopic, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DescribeShareGroupOffsetsResponsePartition_v0), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponseGroup_v0 = (DescribeShareGroupOffsetsResponseGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeShareGroupOffsetsResponseTopic_v0), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponse_v0 = (DescribeShareGroupOffsetsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribeShareGroupOffsetsResponseGroup_v0), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponsePartition_v1 = (DescribeShareGroupOffsetsResponsePartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'start_offset', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_INT64, False, True, 'lag', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponseTopic_v1 = (DescribeShareGroupOffsetsResponseTopic, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DescribeShareGroupOffsetsResponsePartition_v1), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponseGroup_v1 = (DescribeShareGroupOffsetsResponseGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeShareGroupOffsetsResponseTopic_v1), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_DescribeShareGroupOffsetsResponse_v1 = (DescribeShareGroupOffsetsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribeShareGroupOffsetsResponseGroup_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeShareGroupOffsetsResponse_v0,
+    1: _S_DescribeShareGroupOffsetsResponse_v1,
+}
 
 _DECODERS = {
     0: _d_DescribeShareGroupOffsetsResponse_v0,

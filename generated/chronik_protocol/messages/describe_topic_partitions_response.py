@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -313,23 +322,35 @@ _F3 = _struct.Struct(">16s?")
 
 
 def _d_Cursor_v0(b: memoryview, p: int) -> tuple[Cursor, int]:
-    v_topic_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_partition_index, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Cursor(v_topic_name, v_partition_index, u), p
 
 
@@ -346,45 +367,103 @@ def _e_Cursor_v0(m: Cursor, w: bytearray) -> None:
 def _d_DescribeTopicPartitionsResponsePartition_v0(b: memoryview, p: int) -> tuple[DescribeTopicPartitionsResponsePartition, int]:
     v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _F1.unpack_from(b, p)
     p += 14
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replica_nodes, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rccount(b, p, 4)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_replica_nodes = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_replica_nodes = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr_nodes, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_isr_nodes = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_isr_nodes = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_eligible_leader_replicas = None
     else:
-        v_eligible_leader_replicas, p = _rfixed(b, p, _t3, 'i', 4)
-    _t4, p = _rccount(b, p, 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_eligible_leader_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_eligible_leader_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
+    _t4 = b[p]
+    if _t4 < 0x80:
+        p += 1
+    else:
+        _t4, p = _ruv(b, p)
+    _t4 -= 1
     if _t4 < 0:
+        if _t4 != -1:
+            raise _Malformed(f'negative array length {_t4}')
         v_last_known_elr = None
     else:
-        v_last_known_elr, p = _rfixed(b, p, _t4, 'i', 4)
-    _t5, p = _rccount(b, p, 4)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if _t4 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t4} elements cannot fit in the {len(b) - p} bytes left')
+        if _t4 < 64:
+            v_last_known_elr = list(_FA_i[_t4].unpack_from(b, p))
+        else:
+            v_last_known_elr = list(_struct.unpack_from(f'>{_t4}i', b, p))
+        p += _t4 * 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
-        v_offline_replicas, p = _rfixed(b, p, _t5, 'i', 4)
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
+        if _t5 < 64:
+            v_offline_replicas = list(_FA_i[_t5].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{_t5}i', b, p))
+        p += _t5 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeTopicPartitionsResponsePartition(v_error_code, v_partition_index, v_leader_id, v_leader_epoch, v_replica_nodes, v_isr_nodes, v_eligible_leader_replicas, v_last_known_elr, v_offline_replicas, u), p
 
 
@@ -423,35 +502,56 @@ def _e_DescribeTopicPartitionsResponsePartition_v0(m: DescribeTopicPartitionsRes
 def _d_DescribeTopicPartitionsResponseTopic_v0(b: memoryview, p: int) -> tuple[DescribeTopicPartitionsResponseTopic, int]:
     v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_name, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_name = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_topic_id, v_is_internal = _F3.unpack_from(b, p)
     p += 17
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_DescribeTopicPartitionsResponsePartition_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_DescribeTopicPartitionsResponsePartition_v0(b, p)
+            _append(_t4)
     v_topic_authorized_operations, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeTopicPartitionsResponseTopic(v_error_code, v_name, v_topic_id, v_is_internal, v_partitions, v_topic_authorized_operations, u), p
 
 
@@ -476,10 +576,17 @@ def _e_DescribeTopicPartitionsResponseTopic_v0(m: DescribeTopicPartitionsRespons
 def _d_DescribeTopicPartitionsResponse_v0(b: memoryview, p: int) -> tuple[DescribeTopicPartitionsResponse, int]:
     v_throttle_time_ms, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -491,19 +598,18 @@ def _d_DescribeTopicPartitionsResponse_v0(b: memoryview, p: int) -> tuple[Descri
     else:
         v_next_cursor, p = _d_Cursor_v0(b, p + 1)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribeTopicPartitionsResponse(v_throttle_time_ms, v_topics, v_next_cursor, u), p
 
 
@@ -527,6 +633,19 @@ def _e_DescribeTopicPartitionsResponse_v0(m: DescribeTopicPartitionsResponse, w:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Cursor_v0 = (Cursor, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_INT32, False, True, 'partition_index', 0, None), ), (), (), ())
+_S_DescribeTopicPartitionsResponsePartition_v0 = (DescribeTopicPartitionsResponsePartition, True, ((K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'replica_nodes', K_INT32, None), (K_ARRAY, False, True, 'isr_nodes', K_INT32, None), (K_ARRAY, True, True, 'eligible_leader_replicas', K_INT32, None), (K_ARRAY, True, True, 'last_known_elr', K_INT32, None), (K_ARRAY, False, True, 'offline_replicas', K_INT32, None), ), (), (), ())
+_S_DescribeTopicPartitionsResponseTopic_v0 = (DescribeTopicPartitionsResponseTopic, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_BOOL, False, True, 'is_internal', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_DescribeTopicPartitionsResponsePartition_v0), (K_INT32, False, True, 'topic_authorized_operations', 0, None), ), (), (), ())
+_S_DescribeTopicPartitionsResponse_v0 = (DescribeTopicPartitionsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_DescribeTopicPartitionsResponseTopic_v0), (K_STRUCT, True, True, 'next_cursor', 0, _S_Cursor_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_DescribeTopicPartitionsResponse_v0,
+}
 
 _DECODERS = {
     0: _d_DescribeTopicPartitionsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -217,119 +226,164 @@ class PartitionResult:
             ")"
         )
 
-_F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">i")
+_F0 = _struct.Struct(">ihh")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
+_F4 = _struct.Struct(">ihi")
+_F5 = _struct.Struct(">ih")
 
 
 def _d_PartitionResult_v0(b: memoryview, p: int) -> tuple[PartitionResult, int]:
-    v_partition_id, v_error_code = _F0.unpack_from(b, p)
-    p += 6
-    v_error_message, p = _rnstr(b, p)
+    v_partition_id, v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 8
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
     return PartitionResult(v_partition_id, v_error_code, v_error_message, None), p
 
 
 def _e_PartitionResult_v0(m: PartitionResult, w: bytearray) -> None:
-    w += _F0.pack(m.partition_id, m.error_code)
-    _wnstr(w, m.error_message)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.partition_id, m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_ReplicaElectionResult_v0(b: memoryview, p: int) -> tuple[ReplicaElectionResult, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_result, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_result < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_result * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_result} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_result = []
         _append = v_partition_result.append
-        for _ in range(_t1):
+        for _ in range(n_partition_result):
             _t2, p = _d_PartitionResult_v0(b, p)
             _append(_t2)
     return ReplicaElectionResult(v_topic, v_partition_result, None), p
 
 
 def _e_ReplicaElectionResult_v0(m: ReplicaElectionResult, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partition_result
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionResult')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionResult_v0(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_result
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionResult')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionResult_v0(_t3, w)
 
 
 def _d_ElectLeadersResponse_v0(b: memoryview, p: int) -> tuple[ElectLeadersResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_replica_election_results = _F3.unpack_from(b, p)
+    p += 8
+    if n_replica_election_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_replica_election_results * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_replica_election_results} elements cannot fit in the {len(b) - p} bytes left')
         v_replica_election_results = []
         _append = v_replica_election_results.append
-        for _ in range(_t1):
-            _t2, p = _d_ReplicaElectionResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_replica_election_results):
+            _t1, p = _d_ReplicaElectionResult_v0(b, p)
+            _append(_t1)
     return ElectLeadersResponse(v_throttle_time_ms, 0, v_replica_election_results, None), p
 
 
 def _e_ElectLeadersResponse_v0(m: ElectLeadersResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.replica_election_results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ReplicaElectionResults')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ReplicaElectionResults')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_ReplicaElectionResult_v0(_t2, w)
 
 
 def _d_ElectLeadersResponse_v1(b: memoryview, p: int) -> tuple[ElectLeadersResponse, int]:
-    v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, n_replica_election_results = _F4.unpack_from(b, p)
+    p += 10
+    if n_replica_election_results < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_replica_election_results * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_replica_election_results} elements cannot fit in the {len(b) - p} bytes left')
         v_replica_election_results = []
         _append = v_replica_election_results.append
-        for _ in range(_t1):
-            _t2, p = _d_ReplicaElectionResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_replica_election_results):
+            _t1, p = _d_ReplicaElectionResult_v0(b, p)
+            _append(_t1)
     return ElectLeadersResponse(v_throttle_time_ms, v_error_code, v_replica_election_results, None), p
 
 
 def _e_ElectLeadersResponse_v1(m: ElectLeadersResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.replica_election_results
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ReplicaElectionResults')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ReplicaElectionResults')
+    w += _F4.pack(m.throttle_time_ms, m.error_code, len(_t1))
     for _t2 in _t1:
         _e_ReplicaElectionResult_v0(_t2, w)
 
 
 def _d_PartitionResult_v2(b: memoryview, p: int) -> tuple[PartitionResult, int]:
-    v_partition_id, v_error_code = _F0.unpack_from(b, p)
+    v_partition_id, v_error_code = _F5.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionResult(v_partition_id, v_error_code, v_error_message, u), p
 
 
 def _e_PartitionResult_v2(m: PartitionResult, w: bytearray) -> None:
-    w += _F0.pack(m.partition_id, m.error_code)
+    w += _F5.pack(m.partition_id, m.error_code)
     _wncstr(w, m.error_message)
     u = m.unknown_tagged_fields
     if u:
@@ -339,30 +393,49 @@ def _e_PartitionResult_v2(m: PartitionResult, w: bytearray) -> None:
 
 
 def _d_ReplicaElectionResult_v2(b: memoryview, p: int) -> tuple[ReplicaElectionResult, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_result = []
         _append = v_partition_result.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionResult_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionResult_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ReplicaElectionResult(v_topic, v_partition_result, u), p
 
 
@@ -382,36 +455,42 @@ def _e_ReplicaElectionResult_v2(m: ReplicaElectionResult, w: bytearray) -> None:
 
 
 def _d_ElectLeadersResponse_v2(b: memoryview, p: int) -> tuple[ElectLeadersResponse, int]:
-    v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F5.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_replica_election_results = []
         _append = v_replica_election_results.append
         for _ in range(_t1):
             _t2, p = _d_ReplicaElectionResult_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ElectLeadersResponse(v_throttle_time_ms, v_error_code, v_replica_election_results, u), p
 
 
 def _e_ElectLeadersResponse_v2(m: ElectLeadersResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms, m.error_code)
+    w += _F5.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.replica_election_results
     if _t1 is None:
         raise ValueError('null for a non-nullable array ReplicaElectionResults')
@@ -424,6 +503,24 @@ def _e_ElectLeadersResponse_v2(m: ElectLeadersResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionResult_v0 = (PartitionResult, False, ((K_INT32, False, False, 'partition_id', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), ), (), (), ())
+_S_ReplicaElectionResult_v0 = (ReplicaElectionResult, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partition_result', K_STRUCT, _S_PartitionResult_v0), ), (), (), ())
+_S_ElectLeadersResponse_v0 = (ElectLeadersResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'replica_election_results', K_STRUCT, _S_ReplicaElectionResult_v0), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_ElectLeadersResponse_v1 = (ElectLeadersResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'replica_election_results', K_STRUCT, _S_ReplicaElectionResult_v0), ), (), (), ())
+_S_PartitionResult_v2 = (PartitionResult, True, ((K_INT32, False, True, 'partition_id', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_ReplicaElectionResult_v2 = (ReplicaElectionResult, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partition_result', K_STRUCT, _S_PartitionResult_v2), ), (), (), ())
+_S_ElectLeadersResponse_v2 = (ElectLeadersResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'replica_election_results', K_STRUCT, _S_ReplicaElectionResult_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ElectLeadersResponse_v0,
+    1: _S_ElectLeadersResponse_v1,
+    2: _S_ElectLeadersResponse_v2,
+}
 
 _DECODERS = {
     0: _d_ElectLeadersResponse_v0,

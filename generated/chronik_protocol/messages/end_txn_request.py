@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -139,51 +148,91 @@ class EndTxnRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">qh?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">qh?")
 
 
 def _d_EndTxnRequest_v0(b: memoryview, p: int) -> tuple[EndTxnRequest, int]:
-    v_transactional_id, p = _rstr(b, p)
-    v_producer_id, v_producer_epoch, v_committed = _F0.unpack_from(b, p)
+    n_transactional_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_transactional_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_transactional_id} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_producer_id, v_producer_epoch, v_committed = _F1.unpack_from(b, p)
     p += 11
     return EndTxnRequest(v_transactional_id, v_producer_id, v_producer_epoch, v_committed, None), p
 
 
 def _e_EndTxnRequest_v0(m: EndTxnRequest, w: bytearray) -> None:
-    _wstr(w, m.transactional_id)
-    w += _F0.pack(m.producer_id, m.producer_epoch, m.committed)
+    _t1 = m.transactional_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.producer_id, m.producer_epoch, m.committed)
 
 
 def _d_EndTxnRequest_v3(b: memoryview, p: int) -> tuple[EndTxnRequest, int]:
-    v_transactional_id, p = _rcstr(b, p)
-    v_producer_id, v_producer_epoch, v_committed = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_producer_id, v_producer_epoch, v_committed = _F1.unpack_from(b, p)
     p += 11
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EndTxnRequest(v_transactional_id, v_producer_id, v_producer_epoch, v_committed, u), p
 
 
 def _e_EndTxnRequest_v3(m: EndTxnRequest, w: bytearray) -> None:
     _wcstr(w, m.transactional_id)
-    w += _F0.pack(m.producer_id, m.producer_epoch, m.committed)
+    w += _F1.pack(m.producer_id, m.producer_epoch, m.committed)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_EndTxnRequest_v0 = (EndTxnRequest, False, ((K_STRING, False, False, 'transactional_id', 0, None), (K_INT64, False, False, 'producer_id', 0, None), (K_INT16, False, False, 'producer_epoch', 0, None), (K_BOOL, False, False, 'committed', 0, None), ), (), (), ())
+_S_EndTxnRequest_v3 = (EndTxnRequest, True, ((K_STRING, False, True, 'transactional_id', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_BOOL, False, True, 'committed', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_EndTxnRequest_v0,
+    1: _S_EndTxnRequest_v0,
+    2: _S_EndTxnRequest_v0,
+    3: _S_EndTxnRequest_v3,
+    4: _S_EndTxnRequest_v3,
+    5: _S_EndTxnRequest_v3,
+}
 
 _DECODERS = {
     0: _d_EndTxnRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -137,36 +146,101 @@ class EnvelopeRequest:
 
 
 def _d_EnvelopeRequest_v0(b: memoryview, p: int) -> tuple[EnvelopeRequest, int]:
-    v_request_data, p = _rcbytes(b, p)
-    v_request_principal, p = _rncbytes(b, p)
-    v_client_host_address, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {_t1} runs past the end of the buffer')
+        v_request_data = bytes(b[p:_t2])
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative bytes length {_t3}')
+        v_request_principal = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {_t3} runs past the end of the buffer')
+        v_request_principal = bytes(b[p:_t4])
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'bytes length {_t5} runs past the end of the buffer')
+        v_client_host_address = bytes(b[p:_t6])
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EnvelopeRequest(v_request_data, v_request_principal, v_client_host_address, u), p
 
 
 def _e_EnvelopeRequest_v0(m: EnvelopeRequest, w: bytearray) -> None:
-    _wcbytes(w, m.request_data)
-    _wncbytes(w, m.request_principal)
-    _wcbytes(w, m.client_host_address)
+    _t1 = m.request_data
+    if _t1 is None:
+        raise ValueError('null for non-nullable RequestData')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.request_principal
+    if _t2 is None:
+        w.append(0)
+    else:
+        w += _uv(len(_t2) + 1)
+        w += _t2
+    _t3 = m.client_host_address
+    if _t3 is None:
+        raise ValueError('null for non-nullable ClientHostAddress')
+    else:
+        w += _uv(len(_t3) + 1)
+        w += _t3
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_EnvelopeRequest_v0 = (EnvelopeRequest, True, ((K_BYTES, False, True, 'request_data', 0, None), (K_BYTES, True, True, 'request_principal', 0, None), (K_BYTES, False, True, 'client_host_address', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_EnvelopeRequest_v0,
+}
 
 _DECODERS = {
     0: _d_EnvelopeRequest_v0,

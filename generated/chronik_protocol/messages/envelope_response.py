@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -133,28 +142,47 @@ _F0 = _struct.Struct(">h")
 
 
 def _d_EnvelopeResponse_v0(b: memoryview, p: int) -> tuple[EnvelopeResponse, int]:
-    v_response_data, p = _rncbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative bytes length {_t1}')
+        v_response_data = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {_t1} runs past the end of the buffer')
+        v_response_data = bytes(b[p:_t2])
+        p = _t2
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EnvelopeResponse(v_response_data, v_error_code, u), p
 
 
 def _e_EnvelopeResponse_v0(m: EnvelopeResponse, w: bytearray) -> None:
-    _wncbytes(w, m.response_data)
+    _t1 = m.response_data
+    if _t1 is None:
+        w.append(0)
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     w += _F0.pack(m.error_code)
     u = m.unknown_tagged_fields
     if u:
@@ -162,6 +190,16 @@ def _e_EnvelopeResponse_v0(m: EnvelopeResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_EnvelopeResponse_v0 = (EnvelopeResponse, True, ((K_BYTES, True, True, 'response_data', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_EnvelopeResponse_v0,
+}
 
 _DECODERS = {
     0: _d_EnvelopeResponse_v0,

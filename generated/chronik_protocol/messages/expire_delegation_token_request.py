@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -129,51 +138,95 @@ class ExpireDelegationTokenRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">q")
+_F0 = _struct.Struct(">i")
+_F1 = _struct.Struct(">q")
 
 
 def _d_ExpireDelegationTokenRequest_v0(b: memoryview, p: int) -> tuple[ExpireDelegationTokenRequest, int]:
-    v_hmac, p = _rbytes(b, p)
-    v_expiry_time_period_ms, = _F0.unpack_from(b, p)
+    n_hmac, = _F0.unpack_from(b, p)
+    p += 4
+    if n_hmac < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t1 = p + n_hmac
+        if _t1 > len(b):
+            raise _Malformed(f'bytes length {n_hmac} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t1])
+        p = _t1
+    v_expiry_time_period_ms, = _F1.unpack_from(b, p)
     p += 8
     return ExpireDelegationTokenRequest(v_hmac, v_expiry_time_period_ms, None), p
 
 
 def _e_ExpireDelegationTokenRequest_v0(m: ExpireDelegationTokenRequest, w: bytearray) -> None:
-    _wbytes(w, m.hmac)
-    w += _F0.pack(m.expiry_time_period_ms)
+    _t1 = m.hmac
+    if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.expiry_time_period_ms)
 
 
 def _d_ExpireDelegationTokenRequest_v2(b: memoryview, p: int) -> tuple[ExpireDelegationTokenRequest, int]:
-    v_hmac, p = _rcbytes(b, p)
-    v_expiry_time_period_ms, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {_t1} runs past the end of the buffer')
+        v_hmac = bytes(b[p:_t2])
+        p = _t2
+    v_expiry_time_period_ms, = _F1.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ExpireDelegationTokenRequest(v_hmac, v_expiry_time_period_ms, u), p
 
 
 def _e_ExpireDelegationTokenRequest_v2(m: ExpireDelegationTokenRequest, w: bytearray) -> None:
-    _wcbytes(w, m.hmac)
-    w += _F0.pack(m.expiry_time_period_ms)
+    _t1 = m.hmac
+    if _t1 is None:
+        raise ValueError('null for non-nullable Hmac')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    w += _F1.pack(m.expiry_time_period_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ExpireDelegationTokenRequest_v0 = (ExpireDelegationTokenRequest, False, ((K_BYTES, False, False, 'hmac', 0, None), (K_INT64, False, False, 'expiry_time_period_ms', 0, None), ), (), (), ())
+_S_ExpireDelegationTokenRequest_v2 = (ExpireDelegationTokenRequest, True, ((K_BYTES, False, True, 'hmac', 0, None), (K_INT64, False, True, 'expiry_time_period_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ExpireDelegationTokenRequest_v0,
+    1: _S_ExpireDelegationTokenRequest_v0,
+    2: _S_ExpireDelegationTokenRequest_v2,
+}
 
 _DECODERS = {
     0: _d_ExpireDelegationTokenRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -377,17 +386,20 @@ class ReplicaState:
 
 _DEF_ReplicaState = ReplicaState()
 _F0 = _struct.Struct(">iqi")
-_F1 = _struct.Struct(">iii")
-_F2 = _struct.Struct(">iiii")
-_F3 = _struct.Struct(">iiiib")
-_F4 = _struct.Struct(">iqqi")
-_F5 = _struct.Struct(">iiiibii")
-_F6 = _struct.Struct(">iiqqi")
-_F7 = _struct.Struct(">iiqiqi")
-_F8 = _struct.Struct(">16s")
-_F9 = _struct.Struct(">iq")
-_F10 = _struct.Struct(">iiibii")
-_F11 = _struct.Struct(">q")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">iiii")
+_F4 = _struct.Struct(">iiiii")
+_F5 = _struct.Struct(">iiiibi")
+_F6 = _struct.Struct(">iqqi")
+_F7 = _struct.Struct(">iiiibiii")
+_F8 = _struct.Struct(">iiqqi")
+_F9 = _struct.Struct(">iiqiqi")
+_F10 = _struct.Struct(">iiiibii")
+_F11 = _struct.Struct(">16s")
+_F12 = _struct.Struct(">iq")
+_F13 = _struct.Struct(">iiibii")
+_F14 = _struct.Struct(">q")
 
 
 def _d_FetchPartition_v0(b: memoryview, p: int) -> tuple[FetchPartition, int]:
@@ -401,362 +413,441 @@ def _e_FetchPartition_v0(m: FetchPartition, w: bytearray) -> None:
 
 
 def _d_FetchTopic_v0(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_FetchPartition_v0(b, p)
             _append(_t2)
     return FetchTopic(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchTopic_v0(m: FetchTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_FetchPartition_v0(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_FetchPartition_v0(_t3, w)
 
 
 def _d_FetchRequest_v0(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes = _F1.unpack_from(b, p)
-    p += 12
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, n_topics = _F3.unpack_from(b, p)
+    p += 16
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v0(b, p)
+            _append(_t1)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, 2147483647, 0, 0, -1, v_topics, [], '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v0(m: FetchRequest, w: bytearray) -> None:
-    w += _F1.pack(m.replica_id, m.max_wait_ms, m.min_bytes)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.replica_id, m.max_wait_ms, m.min_bytes, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v0(_t2, w)
 
 
 def _d_FetchRequest_v3(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes = _F2.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, n_topics = _F4.unpack_from(b, p)
+    p += 20
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v0(b, p)
+            _append(_t1)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, 0, 0, -1, v_topics, [], '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v3(m: FetchRequest, w: bytearray) -> None:
-    w += _F2.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F4.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v0(_t2, w)
 
 
 def _d_FetchRequest_v4(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level = _F3.unpack_from(b, p)
-    p += 17
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, n_topics = _F5.unpack_from(b, p)
+    p += 21
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v0(b, p)
+            _append(_t1)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, 0, -1, v_topics, [], '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v4(m: FetchRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v0(_t2, w)
 
 
 def _d_FetchPartition_v5(b: memoryview, p: int) -> tuple[FetchPartition, int]:
-    v_partition, v_fetch_offset, v_log_start_offset, v_partition_max_bytes = _F4.unpack_from(b, p)
+    v_partition, v_fetch_offset, v_log_start_offset, v_partition_max_bytes = _F6.unpack_from(b, p)
     p += 24
     return FetchPartition(v_partition, -1, v_fetch_offset, -1, v_log_start_offset, v_partition_max_bytes, _ZERO_UUID, 9223372036854775807, None), p
 
 
 def _e_FetchPartition_v5(m: FetchPartition, w: bytearray) -> None:
-    w += _F4.pack(m.partition, m.fetch_offset, m.log_start_offset, m.partition_max_bytes)
+    w += _F6.pack(m.partition, m.fetch_offset, m.log_start_offset, m.partition_max_bytes)
 
 
 def _d_FetchTopic_v5(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 24)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 24 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_FetchPartition_v5(b, p)
             _append(_t2)
     return FetchTopic(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchTopic_v5(m: FetchTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_FetchPartition_v5(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_FetchPartition_v5(_t3, w)
 
 
 def _d_FetchRequest_v5(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level = _F3.unpack_from(b, p)
-    p += 17
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, n_topics = _F5.unpack_from(b, p)
+    p += 21
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v5(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v5(b, p)
+            _append(_t1)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, 0, -1, v_topics, [], '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v5(m: FetchRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v5(_t2, w)
 
 
 def _d_ForgottenTopic_v7(b: memoryview, p: int) -> tuple[ForgottenTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partitions < 64:
+            v_partitions = list(_FA_i[n_partitions].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{n_partitions}i', b, p))
+        p += n_partitions * 4
     return ForgottenTopic(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_ForgottenTopic_v7(m: ForgottenTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_FetchRequest_v7(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F5.unpack_from(b, p)
-    p += 25
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, n_topics = _F7.unpack_from(b, p)
+    p += 29
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v5(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v5(b, p)
+            _append(_t1)
+    n_forgotten_topics_data, = _F2.unpack_from(b, p)
+    p += 4
+    if n_forgotten_topics_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_forgotten_topics_data * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_forgotten_topics_data} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v7(b, p)
-            _append(_t4)
+        for _ in range(n_forgotten_topics_data):
+            _t2, p = _d_ForgottenTopic_v7(b, p)
+            _append(_t2)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v7(m: FetchRequest, w: bytearray) -> None:
-    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F7.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v5(_t2, w)
     _t3 = m.forgotten_topics_data
     if _t3 is None:
-        raise ValueError('null for a non-nullable array ForgottenTopicsData')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable ForgottenTopicsData')
+    w += _F2.pack(len(_t3))
     for _t4 in _t3:
         _e_ForgottenTopic_v7(_t4, w)
 
 
 def _d_FetchPartition_v9(b: memoryview, p: int) -> tuple[FetchPartition, int]:
-    v_partition, v_current_leader_epoch, v_fetch_offset, v_log_start_offset, v_partition_max_bytes = _F6.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_fetch_offset, v_log_start_offset, v_partition_max_bytes = _F8.unpack_from(b, p)
     p += 28
     return FetchPartition(v_partition, v_current_leader_epoch, v_fetch_offset, -1, v_log_start_offset, v_partition_max_bytes, _ZERO_UUID, 9223372036854775807, None), p
 
 
 def _e_FetchPartition_v9(m: FetchPartition, w: bytearray) -> None:
-    w += _F6.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.log_start_offset, m.partition_max_bytes)
+    w += _F8.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.log_start_offset, m.partition_max_bytes)
 
 
 def _d_FetchTopic_v9(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 28)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 28 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_FetchPartition_v9(b, p)
             _append(_t2)
     return FetchTopic(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchTopic_v9(m: FetchTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_FetchPartition_v9(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_FetchPartition_v9(_t3, w)
 
 
 def _d_FetchRequest_v9(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F5.unpack_from(b, p)
-    p += 25
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, n_topics = _F7.unpack_from(b, p)
+    p += 29
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v9(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v9(b, p)
+            _append(_t1)
+    n_forgotten_topics_data, = _F2.unpack_from(b, p)
+    p += 4
+    if n_forgotten_topics_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_forgotten_topics_data * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_forgotten_topics_data} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v7(b, p)
-            _append(_t4)
+        for _ in range(n_forgotten_topics_data):
+            _t2, p = _d_ForgottenTopic_v7(b, p)
+            _append(_t2)
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, '', None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v9(m: FetchRequest, w: bytearray) -> None:
-    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F7.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v9(_t2, w)
     _t3 = m.forgotten_topics_data
     if _t3 is None:
-        raise ValueError('null for a non-nullable array ForgottenTopicsData')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable ForgottenTopicsData')
+    w += _F2.pack(len(_t3))
     for _t4 in _t3:
         _e_ForgottenTopic_v7(_t4, w)
 
 
 def _d_FetchRequest_v11(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F5.unpack_from(b, p)
-    p += 25
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, n_topics = _F7.unpack_from(b, p)
+    p += 29
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v9(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 6)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topics):
+            _t1, p = _d_FetchTopic_v9(b, p)
+            _append(_t1)
+    n_forgotten_topics_data, = _F2.unpack_from(b, p)
+    p += 4
+    if n_forgotten_topics_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_forgotten_topics_data * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_forgotten_topics_data} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v7(b, p)
-            _append(_t4)
-    v_rack_id, p = _rstr(b, p)
+        for _ in range(n_forgotten_topics_data):
+            _t2, p = _d_ForgottenTopic_v7(b, p)
+            _append(_t2)
+    n_rack_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_rack_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_rack_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_rack_id} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t3], 'utf-8')
+        p = _t3
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, None, ReplicaState(), None), p
 
 
 def _e_FetchRequest_v11(m: FetchRequest, w: bytearray) -> None:
-    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F7.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch, len(_t1))
     for _t2 in _t1:
         _e_FetchTopic_v9(_t2, w)
     _t3 = m.forgotten_topics_data
     if _t3 is None:
-        raise ValueError('null for a non-nullable array ForgottenTopicsData')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable ForgottenTopicsData')
+    w += _F2.pack(len(_t3))
     for _t4 in _t3:
         _e_ForgottenTopic_v7(_t4, w)
-    _wstr(w, m.rack_id)
+    _t5 = m.rack_id.encode()
+    w += _F1.pack(len(_t5))
+    w += _t5
 
 
 def _d_FetchPartition_v12(b: memoryview, p: int) -> tuple[FetchPartition, int]:
-    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F7.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F9.unpack_from(b, p)
     p += 32
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag in (0, 1):
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag in (0, 1):
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchPartition(v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes, _ZERO_UUID, 9223372036854775807, u), p
 
 
 def _e_FetchPartition_v12(m: FetchPartition, w: bytearray) -> None:
-    w += _F7.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
+    w += _F9.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -765,30 +856,49 @@ def _e_FetchPartition_v12(m: FetchPartition, w: bytearray) -> None:
 
 
 def _d_FetchTopic_v12(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchPartition_v12(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_FetchPartition_v12(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic(v_topic, _ZERO_UUID, v_partitions, u), p
 
 
@@ -808,26 +918,49 @@ def _e_FetchTopic_v12(m: FetchTopic, w: bytearray) -> None:
 
 
 def _d_ForgottenTopic_v12(b: memoryview, p: int) -> tuple[ForgottenTopic, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ForgottenTopic(v_topic, _ZERO_UUID, v_partitions, u), p
 
 
@@ -846,53 +979,94 @@ def _e_ForgottenTopic_v12(m: ForgottenTopic, w: bytearray) -> None:
 
 
 def _d_FetchRequest_v12(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F5.unpack_from(b, p)
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F10.unpack_from(b, p)
     p += 25
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_FetchTopic_v12(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
         for _ in range(_t3):
             _t4, p = _d_ForgottenTopic_v12(b, p)
             _append(_t4)
-    v_rack_id, p = _rcstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
     v_cluster_id = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif tag == 1:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t7 = b[p]
+                if _t7 < 0x80:
+                    p += 1
+                else:
+                    _t7, p = _ruv(b, p)
+                _t7 -= 1
+                if _t7 < 0:
+                    if _t7 != -1:
+                        raise _Malformed(f'negative string length {_t7}')
+                    v_cluster_id = None
+                else:
+                    _t8 = p + _t7
+                    if _t8 > len(b):
+                        raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t8], 'utf-8')
+                    p = _t8
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif tag == 1:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, v_cluster_id, ReplicaState(), u), p
 
 
 def _e_FetchRequest_v12(m: FetchRequest, w: bytearray) -> None:
-    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
+    w += _F10.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -919,37 +1093,43 @@ def _e_FetchRequest_v12(m: FetchRequest, w: bytearray) -> None:
 
 
 def _d_FetchTopic_v13(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic_id, = _F8.unpack_from(b, p)
+    v_topic_id, = _F11.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_FetchPartition_v12(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_FetchTopic_v13(m: FetchTopic, w: bytearray) -> None:
-    w += _F8.pack(m.topic_id.bytes)
+    w += _F11.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -964,33 +1144,43 @@ def _e_FetchTopic_v13(m: FetchTopic, w: bytearray) -> None:
 
 
 def _d_ForgottenTopic_v13(b: memoryview, p: int) -> tuple[ForgottenTopic, int]:
-    v_topic_id, = _F8.unpack_from(b, p)
+    v_topic_id, = _F11.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_partitions = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ForgottenTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_ForgottenTopic_v13(m: ForgottenTopic, w: bytearray) -> None:
-    w += _F8.pack(m.topic_id.bytes)
+    w += _F11.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -1004,53 +1194,94 @@ def _e_ForgottenTopic_v13(m: ForgottenTopic, w: bytearray) -> None:
 
 
 def _d_FetchRequest_v13(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F5.unpack_from(b, p)
+    v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F10.unpack_from(b, p)
     p += 25
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_FetchTopic_v13(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
         for _ in range(_t3):
             _t4, p = _d_ForgottenTopic_v13(b, p)
             _append(_t4)
-    v_rack_id, p = _rcstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
     v_cluster_id = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif tag == 1:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t7 = b[p]
+                if _t7 < 0x80:
+                    p += 1
+                else:
+                    _t7, p = _ruv(b, p)
+                _t7 -= 1
+                if _t7 < 0:
+                    if _t7 != -1:
+                        raise _Malformed(f'negative string length {_t7}')
+                    v_cluster_id = None
+                else:
+                    _t8 = p + _t7
+                    if _t8 > len(b):
+                        raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t8], 'utf-8')
+                    p = _t8
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif tag == 1:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchRequest(v_replica_id, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, v_cluster_id, ReplicaState(), u), p
 
 
 def _e_FetchRequest_v13(m: FetchRequest, w: bytearray) -> None:
-    w += _F5.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
+    w += _F10.pack(m.replica_id, m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1077,27 +1308,26 @@ def _e_FetchRequest_v13(m: FetchRequest, w: bytearray) -> None:
 
 
 def _d_ReplicaState_v15(b: memoryview, p: int) -> tuple[ReplicaState, int]:
-    v_replica_id, v_replica_epoch = _F9.unpack_from(b, p)
+    v_replica_id, v_replica_epoch = _F12.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ReplicaState(v_replica_id, v_replica_epoch, u), p
 
 
 def _e_ReplicaState_v15(m: ReplicaState, w: bytearray) -> None:
-    w += _F9.pack(m.replica_id, m.replica_epoch)
+    w += _F12.pack(m.replica_id, m.replica_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1106,56 +1336,97 @@ def _e_ReplicaState_v15(m: ReplicaState, w: bytearray) -> None:
 
 
 def _d_FetchRequest_v15(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F10.unpack_from(b, p)
+    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F13.unpack_from(b, p)
     p += 21
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_FetchTopic_v13(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
         for _ in range(_t3):
             _t4, p = _d_ForgottenTopic_v13(b, p)
             _append(_t4)
-    v_rack_id, p = _rcstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
     v_cluster_id = None
     v_replica_state = ReplicaState()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif tag == 1:
-            v_replica_state, p = _d_ReplicaState_v15(b, p)
-            if p != end:
-                raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t7 = b[p]
+                if _t7 < 0x80:
+                    p += 1
+                else:
+                    _t7, p = _ruv(b, p)
+                _t7 -= 1
+                if _t7 < 0:
+                    if _t7 != -1:
+                        raise _Malformed(f'negative string length {_t7}')
+                    v_cluster_id = None
+                else:
+                    _t8 = p + _t7
+                    if _t8 > len(b):
+                        raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t8], 'utf-8')
+                    p = _t8
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif tag == 1:
+                v_replica_state, p = _d_ReplicaState_v15(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchRequest(-1, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, v_cluster_id, v_replica_state, u), p
 
 
 def _e_FetchRequest_v15(m: FetchRequest, w: bytearray) -> None:
-    w += _F10.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
+    w += _F13.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1186,40 +1457,39 @@ def _e_FetchRequest_v15(m: FetchRequest, w: bytearray) -> None:
 
 
 def _d_FetchPartition_v17(b: memoryview, p: int) -> tuple[FetchPartition, int]:
-    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F7.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F9.unpack_from(b, p)
     p += 32
     u = None
     v_replica_directory_id = _ZERO_UUID
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_replica_directory_id, = _F8.unpack_from(b, p)
-            p += 16
-            v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
-            if p != end:
-                raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
-        elif tag == 1:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_replica_directory_id, = _F11.unpack_from(b, p)
+                p += 16
+                v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
+                if p != end:
+                    raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
+            elif tag == 1:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchPartition(v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes, v_replica_directory_id, 9223372036854775807, u), p
 
 
 def _e_FetchPartition_v17(m: FetchPartition, w: bytearray) -> None:
-    w += _F7.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
+    w += _F9.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
     k = []
     if m.replica_directory_id != _ZERO_UUID:
         t = bytearray()
-        t += _F8.pack(m.replica_directory_id.bytes)
+        t += _F11.pack(m.replica_directory_id.bytes)
         k.append((0, t))
     u = m.unknown_tagged_fields
     if k or u:
@@ -1229,37 +1499,43 @@ def _e_FetchPartition_v17(m: FetchPartition, w: bytearray) -> None:
 
 
 def _d_FetchTopic_v17(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic_id, = _F8.unpack_from(b, p)
+    v_topic_id, = _F11.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_FetchPartition_v17(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_FetchTopic_v17(m: FetchTopic, w: bytearray) -> None:
-    w += _F8.pack(m.topic_id.bytes)
+    w += _F11.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -1274,56 +1550,97 @@ def _e_FetchTopic_v17(m: FetchTopic, w: bytearray) -> None:
 
 
 def _d_FetchRequest_v17(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F10.unpack_from(b, p)
+    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F13.unpack_from(b, p)
     p += 21
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_FetchTopic_v17(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
         for _ in range(_t3):
             _t4, p = _d_ForgottenTopic_v13(b, p)
             _append(_t4)
-    v_rack_id, p = _rcstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
     v_cluster_id = None
     v_replica_state = ReplicaState()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif tag == 1:
-            v_replica_state, p = _d_ReplicaState_v15(b, p)
-            if p != end:
-                raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t7 = b[p]
+                if _t7 < 0x80:
+                    p += 1
+                else:
+                    _t7, p = _ruv(b, p)
+                _t7 -= 1
+                if _t7 < 0:
+                    if _t7 != -1:
+                        raise _Malformed(f'negative string length {_t7}')
+                    v_cluster_id = None
+                else:
+                    _t8 = p + _t7
+                    if _t8 > len(b):
+                        raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t8], 'utf-8')
+                    p = _t8
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif tag == 1:
+                v_replica_state, p = _d_ReplicaState_v15(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchRequest(-1, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, v_cluster_id, v_replica_state, u), p
 
 
 def _e_FetchRequest_v17(m: FetchRequest, w: bytearray) -> None:
-    w += _F10.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
+    w += _F13.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1354,48 +1671,47 @@ def _e_FetchRequest_v17(m: FetchRequest, w: bytearray) -> None:
 
 
 def _d_FetchPartition_v18(b: memoryview, p: int) -> tuple[FetchPartition, int]:
-    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F7.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes = _F9.unpack_from(b, p)
     p += 32
     u = None
     v_replica_directory_id = _ZERO_UUID
     v_high_watermark = 9223372036854775807
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_replica_directory_id, = _F8.unpack_from(b, p)
-            p += 16
-            v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
-            if p != end:
-                raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
-        elif tag == 1:
-            v_high_watermark, = _F11.unpack_from(b, p)
-            p += 8
-            if p != end:
-                raise _Malformed('tagged field 1 (HighWatermark) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_replica_directory_id, = _F11.unpack_from(b, p)
+                p += 16
+                v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
+                if p != end:
+                    raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
+            elif tag == 1:
+                v_high_watermark, = _F14.unpack_from(b, p)
+                p += 8
+                if p != end:
+                    raise _Malformed('tagged field 1 (HighWatermark) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchPartition(v_partition, v_current_leader_epoch, v_fetch_offset, v_last_fetched_epoch, v_log_start_offset, v_partition_max_bytes, v_replica_directory_id, v_high_watermark, u), p
 
 
 def _e_FetchPartition_v18(m: FetchPartition, w: bytearray) -> None:
-    w += _F7.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
+    w += _F9.pack(m.partition, m.current_leader_epoch, m.fetch_offset, m.last_fetched_epoch, m.log_start_offset, m.partition_max_bytes)
     k = []
     if m.replica_directory_id != _ZERO_UUID:
         t = bytearray()
-        t += _F8.pack(m.replica_directory_id.bytes)
+        t += _F11.pack(m.replica_directory_id.bytes)
         k.append((0, t))
     if m.high_watermark != 9223372036854775807:
         t = bytearray()
-        t += _F11.pack(m.high_watermark)
+        t += _F14.pack(m.high_watermark)
         k.append((1, t))
     u = m.unknown_tagged_fields
     if k or u:
@@ -1405,37 +1721,43 @@ def _e_FetchPartition_v18(m: FetchPartition, w: bytearray) -> None:
 
 
 def _d_FetchTopic_v18(b: memoryview, p: int) -> tuple[FetchTopic, int]:
-    v_topic_id, = _F8.unpack_from(b, p)
+    v_topic_id, = _F11.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_FetchPartition_v18(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_FetchTopic_v18(m: FetchTopic, w: bytearray) -> None:
-    w += _F8.pack(m.topic_id.bytes)
+    w += _F11.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -1450,56 +1772,97 @@ def _e_FetchTopic_v18(m: FetchTopic, w: bytearray) -> None:
 
 
 def _d_FetchRequest_v18(b: memoryview, p: int) -> tuple[FetchRequest, int]:
-    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F10.unpack_from(b, p)
+    v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch = _F13.unpack_from(b, p)
     p += 21
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_FetchTopic_v18(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
         for _ in range(_t3):
             _t4, p = _d_ForgottenTopic_v13(b, p)
             _append(_t4)
-    v_rack_id, p = _rcstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
     v_cluster_id = None
     v_replica_state = ReplicaState()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif tag == 1:
-            v_replica_state, p = _d_ReplicaState_v15(b, p)
-            if p != end:
-                raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t7 = b[p]
+                if _t7 < 0x80:
+                    p += 1
+                else:
+                    _t7, p = _ruv(b, p)
+                _t7 -= 1
+                if _t7 < 0:
+                    if _t7 != -1:
+                        raise _Malformed(f'negative string length {_t7}')
+                    v_cluster_id = None
+                else:
+                    _t8 = p + _t7
+                    if _t8 > len(b):
+                        raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t8], 'utf-8')
+                    p = _t8
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif tag == 1:
+                v_replica_state, p = _d_ReplicaState_v15(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 1 (ReplicaState) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchRequest(-1, v_max_wait_ms, v_min_bytes, v_max_bytes, v_isolation_level, v_session_id, v_session_epoch, v_topics, v_forgotten_topics_data, v_rack_id, v_cluster_id, v_replica_state, u), p
 
 
 def _e_FetchRequest_v18(m: FetchRequest, w: bytearray) -> None:
-    w += _F10.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
+    w += _F13.pack(m.max_wait_ms, m.min_bytes, m.max_bytes, m.isolation_level, m.session_id, m.session_epoch)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1528,6 +1891,62 @@ def _e_FetchRequest_v18(m: FetchRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_FetchPartition_v0 = (FetchPartition, False, ((K_INT32, False, False, 'partition', 0, None), (K_INT64, False, False, 'fetch_offset', 0, None), (K_INT32, False, False, 'partition_max_bytes', 0, None), ), (), (('current_leader_epoch', DEFAULT_CONST, -1), ('last_fetched_epoch', DEFAULT_CONST, -1), ('log_start_offset', DEFAULT_CONST, -1), ('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), (0, 1))
+_S_FetchTopic_v0 = (FetchTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_FetchPartition_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchRequest_v0 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v0), ), (), (('max_bytes', DEFAULT_CONST, 2147483647), ('isolation_level', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('session_epoch', DEFAULT_CONST, -1), ('forgotten_topics_data', DEFAULT_LIST, None), ('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchRequest_v3 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v0), ), (), (('isolation_level', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('session_epoch', DEFAULT_CONST, -1), ('forgotten_topics_data', DEFAULT_LIST, None), ('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchRequest_v4 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v0), ), (), (('session_id', DEFAULT_CONST, 0), ('session_epoch', DEFAULT_CONST, -1), ('forgotten_topics_data', DEFAULT_LIST, None), ('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchPartition_v5 = (FetchPartition, False, ((K_INT32, False, False, 'partition', 0, None), (K_INT64, False, False, 'fetch_offset', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), (K_INT32, False, False, 'partition_max_bytes', 0, None), ), (), (('current_leader_epoch', DEFAULT_CONST, -1), ('last_fetched_epoch', DEFAULT_CONST, -1), ('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), (0, 1))
+_S_FetchTopic_v5 = (FetchTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_FetchPartition_v5), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchRequest_v5 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v5), ), (), (('session_id', DEFAULT_CONST, 0), ('session_epoch', DEFAULT_CONST, -1), ('forgotten_topics_data', DEFAULT_LIST, None), ('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_ForgottenTopic_v7 = (ForgottenTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_INT32, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchRequest_v7 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_INT32, False, False, 'session_id', 0, None), (K_INT32, False, False, 'session_epoch', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v5), (K_ARRAY, False, False, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v7), ), (), (('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchPartition_v9 = (FetchPartition, False, ((K_INT32, False, False, 'partition', 0, None), (K_INT32, False, False, 'current_leader_epoch', 0, None), (K_INT64, False, False, 'fetch_offset', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), (K_INT32, False, False, 'partition_max_bytes', 0, None), ), (), (('last_fetched_epoch', DEFAULT_CONST, -1), ('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), (0, 1))
+_S_FetchTopic_v9 = (FetchTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_FetchPartition_v9), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchRequest_v9 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_INT32, False, False, 'session_id', 0, None), (K_INT32, False, False, 'session_epoch', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v9), (K_ARRAY, False, False, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v7), ), (), (('rack_id', DEFAULT_CONST, ''), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchRequest_v11 = (FetchRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT32, False, False, 'max_wait_ms', 0, None), (K_INT32, False, False, 'min_bytes', 0, None), (K_INT32, False, False, 'max_bytes', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_INT32, False, False, 'session_id', 0, None), (K_INT32, False, False, 'session_epoch', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_FetchTopic_v9), (K_ARRAY, False, False, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v7), (K_STRING, False, False, 'rack_id', 0, None), ), (), (('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (0, 1))
+_S_FetchPartition_v12 = (FetchPartition, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_INT64, False, True, 'fetch_offset', 0, None), (K_INT32, False, True, 'last_fetched_epoch', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_INT32, False, True, 'partition_max_bytes', 0, None), ), (), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), (0, 1))
+_S_FetchTopic_v12 = (FetchTopic, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v12), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ForgottenTopic_v12 = (ForgottenTopic, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchRequest_v12 = (FetchRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_INT32, False, True, 'session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v12), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v12), (K_STRING, False, True, 'rack_id', 0, None), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), ), (('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (1,))
+_S_FetchTopic_v13 = (FetchTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v12), ), (), (('topic', DEFAULT_CONST, ''), ), ())
+_S_ForgottenTopic_v13 = (ForgottenTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (('topic', DEFAULT_CONST, ''), ), ())
+_S_FetchRequest_v13 = (FetchRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_INT32, False, True, 'session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v13), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v13), (K_STRING, False, True, 'rack_id', 0, None), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), ), (('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), (1,))
+_S_ReplicaState_v15 = (ReplicaState, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT64, False, True, 'replica_epoch', 0, None), ), (), (), ())
+_S_FetchRequest_v15 = (FetchRequest, True, ((K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_INT32, False, True, 'session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v13), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v13), (K_STRING, False, True, 'rack_id', 0, None), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), (1, K_STRUCT, False, True, 'replica_state', 0, _S_ReplicaState_v15), ), (('replica_id', DEFAULT_CONST, -1), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), ())
+_S_FetchPartition_v17 = (FetchPartition, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_INT64, False, True, 'fetch_offset', 0, None), (K_INT32, False, True, 'last_fetched_epoch', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_INT32, False, True, 'partition_max_bytes', 0, None), ), ((0, K_UUID, False, True, 'replica_directory_id', 0, None), ), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), (1,))
+_S_FetchTopic_v17 = (FetchTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v17), ), (), (('topic', DEFAULT_CONST, ''), ), ())
+_S_FetchRequest_v17 = (FetchRequest, True, ((K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_INT32, False, True, 'session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v17), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v13), (K_STRING, False, True, 'rack_id', 0, None), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), (1, K_STRUCT, False, True, 'replica_state', 0, _S_ReplicaState_v15), ), (('replica_id', DEFAULT_CONST, -1), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), ())
+_S_FetchPartition_v18 = (FetchPartition, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_INT64, False, True, 'fetch_offset', 0, None), (K_INT32, False, True, 'last_fetched_epoch', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_INT32, False, True, 'partition_max_bytes', 0, None), ), ((0, K_UUID, False, True, 'replica_directory_id', 0, None), (1, K_INT64, False, True, 'high_watermark', 0, None), ), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('high_watermark', DEFAULT_CONST, 9223372036854775807), ), ())
+_S_FetchTopic_v18 = (FetchTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v18), ), (), (('topic', DEFAULT_CONST, ''), ), ())
+_S_FetchRequest_v18 = (FetchRequest, True, ((K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_INT32, False, True, 'session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v18), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v13), (K_STRING, False, True, 'rack_id', 0, None), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), (1, K_STRUCT, False, True, 'replica_state', 0, _S_ReplicaState_v15), ), (('replica_id', DEFAULT_CONST, -1), ('cluster_id', DEFAULT_CONST, None), ('replica_state', DEFAULT_STRUCT, ReplicaState), ), ())
+
+SCHEMAS = {
+    0: _S_FetchRequest_v0,
+    1: _S_FetchRequest_v0,
+    2: _S_FetchRequest_v0,
+    3: _S_FetchRequest_v3,
+    4: _S_FetchRequest_v4,
+    5: _S_FetchRequest_v5,
+    6: _S_FetchRequest_v5,
+    7: _S_FetchRequest_v7,
+    8: _S_FetchRequest_v7,
+    9: _S_FetchRequest_v9,
+    10: _S_FetchRequest_v9,
+    11: _S_FetchRequest_v11,
+    12: _S_FetchRequest_v12,
+    13: _S_FetchRequest_v13,
+    14: _S_FetchRequest_v13,
+    15: _S_FetchRequest_v15,
+    16: _S_FetchRequest_v15,
+    17: _S_FetchRequest_v17,
+    18: _S_FetchRequest_v18,
+}
 
 _DECODERS = {
     0: _d_FetchRequest_v0,

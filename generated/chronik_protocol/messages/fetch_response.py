@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -480,386 +489,503 @@ class NodeEndpoint:
 _DEF_EpochEndOffset = EpochEndOffset()
 _DEF_LeaderIdAndEpoch = LeaderIdAndEpoch()
 _DEF_SnapshotId = SnapshotId()
-_F0 = _struct.Struct(">ihq")
-_F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">qq")
-_F3 = _struct.Struct(">ihqq")
-_F4 = _struct.Struct(">ihqqq")
-_F5 = _struct.Struct(">ihi")
-_F6 = _struct.Struct(">iq")
-_F7 = _struct.Struct(">ii")
-_F8 = _struct.Struct(">qi")
-_F9 = _struct.Struct(">16s")
+_F0 = _struct.Struct(">ihqi")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
+_F4 = _struct.Struct(">qq")
+_F5 = _struct.Struct(">ihqqi")
+_F6 = _struct.Struct(">ihqqqi")
+_F7 = _struct.Struct(">ihii")
+_F8 = _struct.Struct(">iq")
+_F9 = _struct.Struct(">qi")
+_F10 = _struct.Struct(">ihqqq")
+_F11 = _struct.Struct(">ihi")
+_F12 = _struct.Struct(">16s")
 
 
 def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_error_code, v_high_watermark = _F0.unpack_from(b, p)
-    p += 14
-    v_records, p = _rrecords(b, p)
+    v_partition_index, v_error_code, v_high_watermark, n_records = _F0.unpack_from(b, p)
+    p += 18
+    if n_records < 0:
+        if n_records != -1:
+            raise _Malformed(f'negative records length {n_records}')
+        v_records = None
+    else:
+        _t1 = p + n_records
+        if _t1 > len(b):
+            raise _Malformed(f'records length {n_records} runs past the end of the buffer')
+        v_records = b[p:_t1]
+        p = _t1
     return PartitionData(v_partition_index, v_error_code, v_high_watermark, -1, -1, [], -1, v_records, EpochEndOffset(), LeaderIdAndEpoch(), SnapshotId(), None), p
 
 
 def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.error_code, m.high_watermark)
-    _wnbytes(w, m.records)
+    _t1 = m.records
+    w += _F0.pack(m.partition_index, m.error_code, m.high_watermark, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_FetchableTopicResponse_v0(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_PartitionData_v0(b, p)
             _append(_t2)
     return FetchableTopicResponse(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchableTopicResponse_v0(m: FetchableTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionData_v0(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionData_v0(_t3, w)
 
 
 def _d_FetchResponse_v0(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v0(b, p)
+            _append(_t1)
     return FetchResponse(0, 0, 0, v_responses, [], None), p
 
 
 def _e_FetchResponse_v0(m: FetchResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v0(_t2, w)
 
 
 def _d_FetchResponse_v1(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_responses = _F3.unpack_from(b, p)
+    p += 8
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v0(b, p)
+            _append(_t1)
     return FetchResponse(v_throttle_time_ms, 0, 0, v_responses, [], None), p
 
 
 def _e_FetchResponse_v1(m: FetchResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v0(_t2, w)
 
 
 def _d_AbortedTransaction_v4(b: memoryview, p: int) -> tuple[AbortedTransaction, int]:
-    v_producer_id, v_first_offset = _F2.unpack_from(b, p)
+    v_producer_id, v_first_offset = _F4.unpack_from(b, p)
     p += 16
     return AbortedTransaction(v_producer_id, v_first_offset, None), p
 
 
 def _e_AbortedTransaction_v4(m: AbortedTransaction, w: bytearray) -> None:
-    w += _F2.pack(m.producer_id, m.first_offset)
+    w += _F4.pack(m.producer_id, m.first_offset)
 
 
 def _d_PartitionData_v4(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset = _F3.unpack_from(b, p)
-    p += 22
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
+    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, n_aborted_transactions = _F5.unpack_from(b, p)
+    p += 26
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _Malformed(f'negative array length {n_aborted_transactions}')
         v_aborted_transactions = None
     else:
+        if n_aborted_transactions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_aborted_transactions} elements cannot fit in the {len(b) - p} bytes left')
         v_aborted_transactions = []
         _append = v_aborted_transactions.append
-        for _ in range(_t1):
-            _t2, p = _d_AbortedTransaction_v4(b, p)
-            _append(_t2)
-    v_records, p = _rrecords(b, p)
+        for _ in range(n_aborted_transactions):
+            _t1, p = _d_AbortedTransaction_v4(b, p)
+            _append(_t1)
+    n_records, = _F2.unpack_from(b, p)
+    p += 4
+    if n_records < 0:
+        if n_records != -1:
+            raise _Malformed(f'negative records length {n_records}')
+        v_records = None
+    else:
+        _t2 = p + n_records
+        if _t2 > len(b):
+            raise _Malformed(f'records length {n_records} runs past the end of the buffer')
+        v_records = b[p:_t2]
+        p = _t2
     return PartitionData(v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, -1, v_aborted_transactions, -1, v_records, EpochEndOffset(), LeaderIdAndEpoch(), SnapshotId(), None), p
 
 
 def _e_PartitionData_v4(m: PartitionData, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset)
     _t1 = m.aborted_transactions
-    _wcount(w, _t1)
+    w += _F5.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, (-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_AbortedTransaction_v4(_t2, w)
-    _wnbytes(w, m.records)
+    _t3 = m.records
+    w += _F2.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_FetchableTopicResponse_v4(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_PartitionData_v4(b, p)
             _append(_t2)
     return FetchableTopicResponse(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchableTopicResponse_v4(m: FetchableTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionData_v4(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionData_v4(_t3, w)
 
 
 def _d_FetchResponse_v4(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_responses = _F3.unpack_from(b, p)
+    p += 8
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v4(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v4(b, p)
+            _append(_t1)
     return FetchResponse(v_throttle_time_ms, 0, 0, v_responses, [], None), p
 
 
 def _e_FetchResponse_v4(m: FetchResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v4(_t2, w)
 
 
 def _d_PartitionData_v5(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset = _F4.unpack_from(b, p)
-    p += 30
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
+    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset, n_aborted_transactions = _F6.unpack_from(b, p)
+    p += 34
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _Malformed(f'negative array length {n_aborted_transactions}')
         v_aborted_transactions = None
     else:
+        if n_aborted_transactions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_aborted_transactions} elements cannot fit in the {len(b) - p} bytes left')
         v_aborted_transactions = []
         _append = v_aborted_transactions.append
-        for _ in range(_t1):
-            _t2, p = _d_AbortedTransaction_v4(b, p)
-            _append(_t2)
-    v_records, p = _rrecords(b, p)
+        for _ in range(n_aborted_transactions):
+            _t1, p = _d_AbortedTransaction_v4(b, p)
+            _append(_t1)
+    n_records, = _F2.unpack_from(b, p)
+    p += 4
+    if n_records < 0:
+        if n_records != -1:
+            raise _Malformed(f'negative records length {n_records}')
+        v_records = None
+    else:
+        _t2 = p + n_records
+        if _t2 > len(b):
+            raise _Malformed(f'records length {n_records} runs past the end of the buffer')
+        v_records = b[p:_t2]
+        p = _t2
     return PartitionData(v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset, v_aborted_transactions, -1, v_records, EpochEndOffset(), LeaderIdAndEpoch(), SnapshotId(), None), p
 
 
 def _e_PartitionData_v5(m: PartitionData, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset)
     _t1 = m.aborted_transactions
-    _wcount(w, _t1)
+    w += _F6.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset, (-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_AbortedTransaction_v4(_t2, w)
-    _wnbytes(w, m.records)
+    _t3 = m.records
+    w += _F2.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_FetchableTopicResponse_v5(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 38)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 38 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_PartitionData_v5(b, p)
             _append(_t2)
     return FetchableTopicResponse(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchableTopicResponse_v5(m: FetchableTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionData_v5(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionData_v5(_t3, w)
 
 
 def _d_FetchResponse_v5(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_responses = _F3.unpack_from(b, p)
+    p += 8
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v5(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v5(b, p)
+            _append(_t1)
     return FetchResponse(v_throttle_time_ms, 0, 0, v_responses, [], None), p
 
 
 def _e_FetchResponse_v5(m: FetchResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v5(_t2, w)
 
 
 def _d_FetchResponse_v7(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, v_error_code, v_session_id = _F5.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, v_session_id, n_responses = _F7.unpack_from(b, p)
+    p += 14
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v5(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v5(b, p)
+            _append(_t1)
     return FetchResponse(v_throttle_time_ms, v_error_code, v_session_id, v_responses, [], None), p
 
 
 def _e_FetchResponse_v7(m: FetchResponse, w: bytearray) -> None:
-    w += _F5.pack(m.throttle_time_ms, m.error_code, m.session_id)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F7.pack(m.throttle_time_ms, m.error_code, m.session_id, len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v5(_t2, w)
 
 
 def _d_PartitionData_v11(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset = _F4.unpack_from(b, p)
-    p += 30
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
+    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset, n_aborted_transactions = _F6.unpack_from(b, p)
+    p += 34
+    if n_aborted_transactions < 0:
+        if n_aborted_transactions != -1:
+            raise _Malformed(f'negative array length {n_aborted_transactions}')
         v_aborted_transactions = None
     else:
+        if n_aborted_transactions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_aborted_transactions} elements cannot fit in the {len(b) - p} bytes left')
         v_aborted_transactions = []
         _append = v_aborted_transactions.append
-        for _ in range(_t1):
-            _t2, p = _d_AbortedTransaction_v4(b, p)
-            _append(_t2)
-    v_preferred_read_replica, = _F1.unpack_from(b, p)
-    p += 4
-    v_records, p = _rrecords(b, p)
+        for _ in range(n_aborted_transactions):
+            _t1, p = _d_AbortedTransaction_v4(b, p)
+            _append(_t1)
+    v_preferred_read_replica, n_records = _F3.unpack_from(b, p)
+    p += 8
+    if n_records < 0:
+        if n_records != -1:
+            raise _Malformed(f'negative records length {n_records}')
+        v_records = None
+    else:
+        _t2 = p + n_records
+        if _t2 > len(b):
+            raise _Malformed(f'records length {n_records} runs past the end of the buffer')
+        v_records = b[p:_t2]
+        p = _t2
     return PartitionData(v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset, v_aborted_transactions, v_preferred_read_replica, v_records, EpochEndOffset(), LeaderIdAndEpoch(), SnapshotId(), None), p
 
 
 def _e_PartitionData_v11(m: PartitionData, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset)
     _t1 = m.aborted_transactions
-    _wcount(w, _t1)
+    w += _F6.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset, (-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_AbortedTransaction_v4(_t2, w)
-    w += _F1.pack(m.preferred_read_replica)
-    _wnbytes(w, m.records)
+    _t3 = m.records
+    w += _F3.pack(m.preferred_read_replica, (-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_FetchableTopicResponse_v11(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 42)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 42 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_PartitionData_v11(b, p)
             _append(_t2)
     return FetchableTopicResponse(v_topic, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_FetchableTopicResponse_v11(m: FetchableTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionData_v11(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionData_v11(_t3, w)
 
 
 def _d_FetchResponse_v11(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, v_error_code, v_session_id = _F5.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, v_session_id, n_responses = _F7.unpack_from(b, p)
+    p += 14
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchableTopicResponse_v11(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_FetchableTopicResponse_v11(b, p)
+            _append(_t1)
     return FetchResponse(v_throttle_time_ms, v_error_code, v_session_id, v_responses, [], None), p
 
 
 def _e_FetchResponse_v11(m: FetchResponse, w: bytearray) -> None:
-    w += _F5.pack(m.throttle_time_ms, m.error_code, m.session_id)
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F7.pack(m.throttle_time_ms, m.error_code, m.session_id, len(_t1))
     for _t2 in _t1:
         _e_FetchableTopicResponse_v11(_t2, w)
 
 
 def _d_AbortedTransaction_v12(b: memoryview, p: int) -> tuple[AbortedTransaction, int]:
-    v_producer_id, v_first_offset = _F2.unpack_from(b, p)
+    v_producer_id, v_first_offset = _F4.unpack_from(b, p)
     p += 16
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AbortedTransaction(v_producer_id, v_first_offset, u), p
 
 
 def _e_AbortedTransaction_v12(m: AbortedTransaction, w: bytearray) -> None:
-    w += _F2.pack(m.producer_id, m.first_offset)
+    w += _F4.pack(m.producer_id, m.first_offset)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -868,27 +994,26 @@ def _e_AbortedTransaction_v12(m: AbortedTransaction, w: bytearray) -> None:
 
 
 def _d_EpochEndOffset_v12(b: memoryview, p: int) -> tuple[EpochEndOffset, int]:
-    v_epoch, v_end_offset = _F6.unpack_from(b, p)
+    v_epoch, v_end_offset = _F8.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EpochEndOffset(v_epoch, v_end_offset, u), p
 
 
 def _e_EpochEndOffset_v12(m: EpochEndOffset, w: bytearray) -> None:
-    w += _F6.pack(m.epoch, m.end_offset)
+    w += _F8.pack(m.epoch, m.end_offset)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -897,27 +1022,26 @@ def _e_EpochEndOffset_v12(m: EpochEndOffset, w: bytearray) -> None:
 
 
 def _d_LeaderIdAndEpoch_v12(b: memoryview, p: int) -> tuple[LeaderIdAndEpoch, int]:
-    v_leader_id, v_leader_epoch = _F7.unpack_from(b, p)
+    v_leader_id, v_leader_epoch = _F3.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderIdAndEpoch(v_leader_id, v_leader_epoch, u), p
 
 
 def _e_LeaderIdAndEpoch_v12(m: LeaderIdAndEpoch, w: bytearray) -> None:
-    w += _F7.pack(m.leader_id, m.leader_epoch)
+    w += _F3.pack(m.leader_id, m.leader_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -926,27 +1050,26 @@ def _e_LeaderIdAndEpoch_v12(m: LeaderIdAndEpoch, w: bytearray) -> None:
 
 
 def _d_SnapshotId_v12(b: memoryview, p: int) -> tuple[SnapshotId, int]:
-    v_end_offset, v_epoch = _F8.unpack_from(b, p)
+    v_end_offset, v_epoch = _F9.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SnapshotId(v_end_offset, v_epoch, u), p
 
 
 def _e_SnapshotId_v12(m: SnapshotId, w: bytearray) -> None:
-    w += _F8.pack(m.end_offset, m.epoch)
+    w += _F9.pack(m.end_offset, m.epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -955,61 +1078,89 @@ def _e_SnapshotId_v12(m: SnapshotId, w: bytearray) -> None:
 
 
 def _d_PartitionData_v12(b: memoryview, p: int) -> tuple[PartitionData, int]:
-    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset = _F4.unpack_from(b, p)
+    v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset = _F10.unpack_from(b, p)
     p += 30
-    _t1, p = _rccount(b, p, 17)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_aborted_transactions = None
     else:
+        if _t1 * 17 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_aborted_transactions = []
         _append = v_aborted_transactions.append
         for _ in range(_t1):
             _t2, p = _d_AbortedTransaction_v12(b, p)
             _append(_t2)
-    v_preferred_read_replica, = _F1.unpack_from(b, p)
+    v_preferred_read_replica, = _F2.unpack_from(b, p)
     p += 4
-    v_records, p = _rcrecords(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative records length {_t3}')
+        v_records = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'records length {_t3} runs past the end of the buffer')
+        v_records = b[p:_t4]
+        p = _t4
     u = None
     v_diverging_epoch = EpochEndOffset()
     v_current_leader = LeaderIdAndEpoch()
     v_snapshot_id = SnapshotId()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_diverging_epoch, p = _d_EpochEndOffset_v12(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (DivergingEpoch) has the wrong size')
-        elif tag == 1:
-            v_current_leader, p = _d_LeaderIdAndEpoch_v12(b, p)
-            if p != end:
-                raise _Malformed('tagged field 1 (CurrentLeader) has the wrong size')
-        elif tag == 2:
-            v_snapshot_id, p = _d_SnapshotId_v12(b, p)
-            if p != end:
-                raise _Malformed('tagged field 2 (SnapshotId) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_diverging_epoch, p = _d_EpochEndOffset_v12(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 0 (DivergingEpoch) has the wrong size')
+            elif tag == 1:
+                v_current_leader, p = _d_LeaderIdAndEpoch_v12(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 1 (CurrentLeader) has the wrong size')
+            elif tag == 2:
+                v_snapshot_id, p = _d_SnapshotId_v12(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 2 (SnapshotId) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_high_watermark, v_last_stable_offset, v_log_start_offset, v_aborted_transactions, v_preferred_read_replica, v_records, v_diverging_epoch, v_current_leader, v_snapshot_id, u), p
 
 
 def _e_PartitionData_v12(m: PartitionData, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset)
+    w += _F10.pack(m.partition_index, m.error_code, m.high_watermark, m.last_stable_offset, m.log_start_offset)
     _t1 = m.aborted_transactions
     _wccount(w, _t1)
     if _t1 is not None:
         for _t2 in _t1:
             _e_AbortedTransaction_v12(_t2, w)
-    w += _F1.pack(m.preferred_read_replica)
-    _wncbytes(w, m.records)
+    w += _F2.pack(m.preferred_read_replica)
+    _t3 = m.records
+    if _t3 is None:
+        w.append(0)
+    else:
+        w += _uv(len(_t3) + 1)
+        w += _t3
     k = []
     if m.diverging_epoch != _DEF_EpochEndOffset:
         t = bytearray()
@@ -1031,30 +1182,49 @@ def _e_PartitionData_v12(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_FetchableTopicResponse_v12(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 37)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 37 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v12(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v12(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchableTopicResponse(v_topic, _ZERO_UUID, v_partitions, u), p
 
 
@@ -1074,38 +1244,44 @@ def _e_FetchableTopicResponse_v12(m: FetchableTopicResponse, w: bytearray) -> No
 
 
 def _d_FetchResponse_v12(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, v_error_code, v_session_id = _F5.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_session_id = _F11.unpack_from(b, p)
     p += 10
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_FetchableTopicResponse_v12(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchResponse(v_throttle_time_ms, v_error_code, v_session_id, v_responses, [], u), p
 
 
 def _e_FetchResponse_v12(m: FetchResponse, w: bytearray) -> None:
-    w += _F5.pack(m.throttle_time_ms, m.error_code, m.session_id)
+    w += _F11.pack(m.throttle_time_ms, m.error_code, m.session_id)
     _t1 = m.responses
     if _t1 is None:
         raise ValueError('null for a non-nullable array Responses')
@@ -1120,37 +1296,43 @@ def _e_FetchResponse_v12(m: FetchResponse, w: bytearray) -> None:
 
 
 def _d_FetchableTopicResponse_v13(b: memoryview, p: int) -> tuple[FetchableTopicResponse, int]:
-    v_topic_id, = _F9.unpack_from(b, p)
+    v_topic_id, = _F12.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 37)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 37 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v12(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchableTopicResponse('', v_topic_id, v_partitions, u), p
 
 
 def _e_FetchableTopicResponse_v13(m: FetchableTopicResponse, w: bytearray) -> None:
-    w += _F9.pack(m.topic_id.bytes)
+    w += _F12.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -1165,38 +1347,44 @@ def _e_FetchableTopicResponse_v13(m: FetchableTopicResponse, w: bytearray) -> No
 
 
 def _d_FetchResponse_v13(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, v_error_code, v_session_id = _F5.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_session_id = _F11.unpack_from(b, p)
     p += 10
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_FetchableTopicResponse_v13(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchResponse(v_throttle_time_ms, v_error_code, v_session_id, v_responses, [], u), p
 
 
 def _e_FetchResponse_v13(m: FetchResponse, w: bytearray) -> None:
-    w += _F5.pack(m.throttle_time_ms, m.error_code, m.session_id)
+    w += _F11.pack(m.throttle_time_ms, m.error_code, m.session_id)
     _t1 = m.responses
     if _t1 is None:
         raise ValueError('null for a non-nullable array Responses')
@@ -1211,33 +1399,60 @@ def _e_FetchResponse_v13(m: FetchResponse, w: bytearray) -> None:
 
 
 def _d_NodeEndpoint_v16(b: memoryview, p: int) -> tuple[NodeEndpoint, int]:
-    v_node_id, = _F1.unpack_from(b, p)
+    v_node_id, = _F2.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
-    v_port, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_port, = _F2.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return NodeEndpoint(v_node_id, v_host, v_port, v_rack, u), p
 
 
 def _e_NodeEndpoint_v16(m: NodeEndpoint, w: bytearray) -> None:
-    w += _F1.pack(m.node_id)
+    w += _F2.pack(m.node_id)
     _wcstr(w, m.host)
-    w += _F1.pack(m.port)
+    w += _F2.pack(m.port)
     _wncstr(w, m.rack)
     u = m.unknown_tagged_fields
     if u:
@@ -1247,12 +1462,19 @@ def _e_NodeEndpoint_v16(m: NodeEndpoint, w: bytearray) -> None:
 
 
 def _d_FetchResponse_v16(b: memoryview, p: int) -> tuple[FetchResponse, int]:
-    v_throttle_time_ms, v_error_code, v_session_id = _F5.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_session_id = _F11.unpack_from(b, p)
     p += 10
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
@@ -1260,36 +1482,42 @@ def _d_FetchResponse_v16(b: memoryview, p: int) -> tuple[FetchResponse, int]:
             _append(_t2)
     u = None
     v_node_endpoints = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 11)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 11 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_node_endpoints = []
+                    _append = v_node_endpoints.append
+                    for _ in range(_t3):
+                        _t4, p = _d_NodeEndpoint_v16(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_node_endpoints = []
-                _append = v_node_endpoints.append
-                for _ in range(_t3):
-                    _t4, p = _d_NodeEndpoint_v16(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchResponse(v_throttle_time_ms, v_error_code, v_session_id, v_responses, v_node_endpoints, u), p
 
 
 def _e_FetchResponse_v16(m: FetchResponse, w: bytearray) -> None:
-    w += _F5.pack(m.throttle_time_ms, m.error_code, m.session_id)
+    w += _F11.pack(m.throttle_time_ms, m.error_code, m.session_id)
     _t1 = m.responses
     if _t1 is None:
         raise ValueError('null for a non-nullable array Responses')
@@ -1312,6 +1540,59 @@ def _e_FetchResponse_v16(m: FetchResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionData_v0 = (PartitionData, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'high_watermark', 0, None), (K_RECORDS, True, False, 'records', 0, None), ), (), (('last_stable_offset', DEFAULT_CONST, -1), ('log_start_offset', DEFAULT_CONST, -1), ('aborted_transactions', DEFAULT_LIST, None), ('preferred_read_replica', DEFAULT_CONST, -1), ('diverging_epoch', DEFAULT_STRUCT, EpochEndOffset), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ('snapshot_id', DEFAULT_STRUCT, SnapshotId), ), (0, 1, 2))
+_S_FetchableTopicResponse_v0 = (FetchableTopicResponse, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchResponse_v0 = (FetchResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('error_code', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_FetchResponse_v1 = (FetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v0), ), (), (('error_code', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_AbortedTransaction_v4 = (AbortedTransaction, False, ((K_INT64, False, False, 'producer_id', 0, None), (K_INT64, False, False, 'first_offset', 0, None), ), (), (), ())
+_S_PartitionData_v4 = (PartitionData, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'high_watermark', 0, None), (K_INT64, False, False, 'last_stable_offset', 0, None), (K_ARRAY, True, False, 'aborted_transactions', K_STRUCT, _S_AbortedTransaction_v4), (K_RECORDS, True, False, 'records', 0, None), ), (), (('log_start_offset', DEFAULT_CONST, -1), ('preferred_read_replica', DEFAULT_CONST, -1), ('diverging_epoch', DEFAULT_STRUCT, EpochEndOffset), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ('snapshot_id', DEFAULT_STRUCT, SnapshotId), ), (0, 1, 2))
+_S_FetchableTopicResponse_v4 = (FetchableTopicResponse, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_PartitionData_v4), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchResponse_v4 = (FetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v4), ), (), (('error_code', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_PartitionData_v5 = (PartitionData, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'high_watermark', 0, None), (K_INT64, False, False, 'last_stable_offset', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), (K_ARRAY, True, False, 'aborted_transactions', K_STRUCT, _S_AbortedTransaction_v4), (K_RECORDS, True, False, 'records', 0, None), ), (), (('preferred_read_replica', DEFAULT_CONST, -1), ('diverging_epoch', DEFAULT_STRUCT, EpochEndOffset), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ('snapshot_id', DEFAULT_STRUCT, SnapshotId), ), (0, 1, 2))
+_S_FetchableTopicResponse_v5 = (FetchableTopicResponse, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_PartitionData_v5), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchResponse_v5 = (FetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v5), ), (), (('error_code', DEFAULT_CONST, 0), ('session_id', DEFAULT_CONST, 0), ('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_FetchResponse_v7 = (FetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'session_id', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v5), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_PartitionData_v11 = (PartitionData, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'high_watermark', 0, None), (K_INT64, False, False, 'last_stable_offset', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), (K_ARRAY, True, False, 'aborted_transactions', K_STRUCT, _S_AbortedTransaction_v4), (K_INT32, False, False, 'preferred_read_replica', 0, None), (K_RECORDS, True, False, 'records', 0, None), ), (), (('diverging_epoch', DEFAULT_STRUCT, EpochEndOffset), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ('snapshot_id', DEFAULT_STRUCT, SnapshotId), ), (0, 1, 2))
+_S_FetchableTopicResponse_v11 = (FetchableTopicResponse, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_PartitionData_v11), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchResponse_v11 = (FetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'session_id', 0, None), (K_ARRAY, False, False, 'responses', K_STRUCT, _S_FetchableTopicResponse_v11), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_AbortedTransaction_v12 = (AbortedTransaction, True, ((K_INT64, False, True, 'producer_id', 0, None), (K_INT64, False, True, 'first_offset', 0, None), ), (), (), ())
+_S_EpochEndOffset_v12 = (EpochEndOffset, True, ((K_INT32, False, True, 'epoch', 0, None), (K_INT64, False, True, 'end_offset', 0, None), ), (), (), ())
+_S_LeaderIdAndEpoch_v12 = (LeaderIdAndEpoch, True, ((K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_SnapshotId_v12 = (SnapshotId, True, ((K_INT64, False, True, 'end_offset', 0, None), (K_INT32, False, True, 'epoch', 0, None), ), (), (), ())
+_S_PartitionData_v12 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'high_watermark', 0, None), (K_INT64, False, True, 'last_stable_offset', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_ARRAY, True, True, 'aborted_transactions', K_STRUCT, _S_AbortedTransaction_v12), (K_INT32, False, True, 'preferred_read_replica', 0, None), (K_RECORDS, True, True, 'records', 0, None), ), ((0, K_STRUCT, False, True, 'diverging_epoch', 0, _S_EpochEndOffset_v12), (1, K_STRUCT, False, True, 'current_leader', 0, _S_LeaderIdAndEpoch_v12), (2, K_STRUCT, False, True, 'snapshot_id', 0, _S_SnapshotId_v12), ), (('diverging_epoch', DEFAULT_STRUCT, EpochEndOffset), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ('snapshot_id', DEFAULT_STRUCT, SnapshotId), ), ())
+_S_FetchableTopicResponse_v12 = (FetchableTopicResponse, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v12), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_FetchResponse_v12 = (FetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_FetchableTopicResponse_v12), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_FetchableTopicResponse_v13 = (FetchableTopicResponse, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v12), ), (), (('topic', DEFAULT_CONST, ''), ), ())
+_S_FetchResponse_v13 = (FetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_FetchableTopicResponse_v13), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_NodeEndpoint_v16 = (NodeEndpoint, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), ), (), (), ())
+_S_FetchResponse_v16 = (FetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'session_id', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_FetchableTopicResponse_v13), ), ((0, K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v16), ), (('node_endpoints', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_FetchResponse_v0,
+    1: _S_FetchResponse_v1,
+    2: _S_FetchResponse_v1,
+    3: _S_FetchResponse_v1,
+    4: _S_FetchResponse_v4,
+    5: _S_FetchResponse_v5,
+    6: _S_FetchResponse_v5,
+    7: _S_FetchResponse_v7,
+    8: _S_FetchResponse_v7,
+    9: _S_FetchResponse_v7,
+    10: _S_FetchResponse_v7,
+    11: _S_FetchResponse_v11,
+    12: _S_FetchResponse_v12,
+    13: _S_FetchResponse_v13,
+    14: _S_FetchResponse_v13,
+    15: _S_FetchResponse_v13,
+    16: _S_FetchResponse_v16,
+    17: _S_FetchResponse_v16,
+    18: _S_FetchResponse_v16,
+}
 
 _DECODERS = {
     0: _d_FetchResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -281,19 +290,18 @@ def _d_SnapshotId_v0(b: memoryview, p: int) -> tuple[SnapshotId, int]:
     v_end_offset, v_epoch = _F0.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SnapshotId(v_end_offset, v_epoch, u), p
 
 
@@ -313,21 +321,20 @@ def _d_PartitionSnapshot_v0(b: memoryview, p: int) -> tuple[PartitionSnapshot, i
     v_position, = _F2.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionSnapshot(v_partition, v_current_leader_epoch, v_snapshot_id, v_position, _ZERO_UUID, u), p
 
 
@@ -343,30 +350,49 @@ def _e_PartitionSnapshot_v0(m: PartitionSnapshot, w: bytearray) -> None:
 
 
 def _d_TopicSnapshot_v0(b: memoryview, p: int) -> tuple[TopicSnapshot, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 30 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionSnapshot_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionSnapshot_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicSnapshot(v_name, v_partitions, u), p
 
 
@@ -388,10 +414,17 @@ def _e_TopicSnapshot_v0(m: TopicSnapshot, w: bytearray) -> None:
 def _d_FetchSnapshotRequest_v0(b: memoryview, p: int) -> tuple[FetchSnapshotRequest, int]:
     v_replica_id, v_max_bytes = _F1.unpack_from(b, p)
     p += 8
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -399,23 +432,37 @@ def _d_FetchSnapshotRequest_v0(b: memoryview, p: int) -> tuple[FetchSnapshotRequ
             _append(_t2)
     u = None
     v_cluster_id = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    if _t3 != -1:
+                        raise _Malformed(f'negative string length {_t3}')
+                    v_cluster_id = None
+                else:
+                    _t4 = p + _t3
+                    if _t4 > len(b):
+                        raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t4], 'utf-8')
+                    p = _t4
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchSnapshotRequest(v_replica_id, v_max_bytes, v_topics, v_cluster_id, u), p
 
 
@@ -447,25 +494,24 @@ def _d_PartitionSnapshot_v1(b: memoryview, p: int) -> tuple[PartitionSnapshot, i
     p += 8
     u = None
     v_replica_directory_id = _ZERO_UUID
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_replica_directory_id, = _F3.unpack_from(b, p)
-            p += 16
-            v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
-            if p != end:
-                raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_replica_directory_id, = _F3.unpack_from(b, p)
+                p += 16
+                v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
+                if p != end:
+                    raise _Malformed('tagged field 0 (ReplicaDirectoryId) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionSnapshot(v_partition, v_current_leader_epoch, v_snapshot_id, v_position, v_replica_directory_id, u), p
 
 
@@ -486,30 +532,49 @@ def _e_PartitionSnapshot_v1(m: PartitionSnapshot, w: bytearray) -> None:
 
 
 def _d_TopicSnapshot_v1(b: memoryview, p: int) -> tuple[TopicSnapshot, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 30 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionSnapshot_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionSnapshot_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicSnapshot(v_name, v_partitions, u), p
 
 
@@ -531,10 +596,17 @@ def _e_TopicSnapshot_v1(m: TopicSnapshot, w: bytearray) -> None:
 def _d_FetchSnapshotRequest_v1(b: memoryview, p: int) -> tuple[FetchSnapshotRequest, int]:
     v_replica_id, v_max_bytes = _F1.unpack_from(b, p)
     p += 8
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -542,23 +614,37 @@ def _d_FetchSnapshotRequest_v1(b: memoryview, p: int) -> tuple[FetchSnapshotRequ
             _append(_t2)
     u = None
     v_cluster_id = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_cluster_id, p = _rncstr(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    if _t3 != -1:
+                        raise _Malformed(f'negative string length {_t3}')
+                    v_cluster_id = None
+                else:
+                    _t4 = p + _t3
+                    if _t4 > len(b):
+                        raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                    v_cluster_id = str(b[p:_t4], 'utf-8')
+                    p = _t4
+                if p != end:
+                    raise _Malformed('tagged field 0 (ClusterId) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchSnapshotRequest(v_replica_id, v_max_bytes, v_topics, v_cluster_id, u), p
 
 
@@ -581,6 +667,23 @@ def _e_FetchSnapshotRequest_v1(m: FetchSnapshotRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SnapshotId_v0 = (SnapshotId, True, ((K_INT64, False, True, 'end_offset', 0, None), (K_INT32, False, True, 'epoch', 0, None), ), (), (), ())
+_S_PartitionSnapshot_v0 = (PartitionSnapshot, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_STRUCT, False, True, 'snapshot_id', 0, _S_SnapshotId_v0), (K_INT64, False, True, 'position', 0, None), ), (), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ), (0,))
+_S_TopicSnapshot_v0 = (TopicSnapshot, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionSnapshot_v0), ), (), (), ())
+_S_FetchSnapshotRequest_v0 = (FetchSnapshotRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicSnapshot_v0), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), ), (('cluster_id', DEFAULT_CONST, None), ), ())
+_S_PartitionSnapshot_v1 = (PartitionSnapshot, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_STRUCT, False, True, 'snapshot_id', 0, _S_SnapshotId_v0), (K_INT64, False, True, 'position', 0, None), ), ((0, K_UUID, False, True, 'replica_directory_id', 0, None), ), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_TopicSnapshot_v1 = (TopicSnapshot, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionSnapshot_v1), ), (), (), ())
+_S_FetchSnapshotRequest_v1 = (FetchSnapshotRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicSnapshot_v1), ), ((0, K_STRING, True, True, 'cluster_id', 0, None), ), (('cluster_id', DEFAULT_CONST, None), ), ())
+
+SCHEMAS = {
+    0: _S_FetchSnapshotRequest_v0,
+    1: _S_FetchSnapshotRequest_v1,
+}
 
 _DECODERS = {
     0: _d_FetchSnapshotRequest_v0,

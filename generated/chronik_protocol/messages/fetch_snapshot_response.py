@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -377,19 +386,18 @@ def _d_LeaderIdAndEpoch_v0(b: memoryview, p: int) -> tuple[LeaderIdAndEpoch, int
     v_leader_id, v_leader_epoch = _F0.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderIdAndEpoch(v_leader_id, v_leader_epoch, u), p
 
 
@@ -406,19 +414,18 @@ def _d_SnapshotId_v0(b: memoryview, p: int) -> tuple[SnapshotId, int]:
     v_end_offset, v_epoch = _F1.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SnapshotId(v_end_offset, v_epoch, u), p
 
 
@@ -437,28 +444,40 @@ def _d_PartitionSnapshot_v0(b: memoryview, p: int) -> tuple[PartitionSnapshot, i
     v_snapshot_id, p = _d_SnapshotId_v0(b, p)
     v_size, v_position = _F3.unpack_from(b, p)
     p += 16
-    v_unaligned_records, p = _rcrecords(b, p)
-    if v_unaligned_records is None:
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative records length {_t1}')
         raise _Malformed('null for non-nullable records')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'records length {_t1} runs past the end of the buffer')
+        v_unaligned_records = b[p:_t2]
+        p = _t2
     u = None
     v_current_leader = LeaderIdAndEpoch()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (CurrentLeader) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 0 (CurrentLeader) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionSnapshot(v_index, v_error_code, v_snapshot_id, v_size, v_position, v_unaligned_records, v_current_leader, u), p
 
 
@@ -466,7 +485,12 @@ def _e_PartitionSnapshot_v0(m: PartitionSnapshot, w: bytearray) -> None:
     w += _F2.pack(m.index, m.error_code)
     _e_SnapshotId_v0(m.snapshot_id, w)
     w += _F3.pack(m.size, m.position)
-    _wcbytes(w, m.unaligned_records)
+    _t1 = m.unaligned_records
+    if _t1 is None:
+        raise ValueError('null for non-nullable UnalignedRecords')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     k = []
     if m.current_leader != _DEF_LeaderIdAndEpoch:
         t = bytearray()
@@ -480,30 +504,49 @@ def _e_PartitionSnapshot_v0(m: PartitionSnapshot, w: bytearray) -> None:
 
 
 def _d_TopicSnapshot_v0(b: memoryview, p: int) -> tuple[TopicSnapshot, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 37)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 37 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionSnapshot_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionSnapshot_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicSnapshot(v_name, v_partitions, u), p
 
 
@@ -525,31 +568,37 @@ def _e_TopicSnapshot_v0(m: TopicSnapshot, w: bytearray) -> None:
 def _d_FetchSnapshotResponse_v0(b: memoryview, p: int) -> tuple[FetchSnapshotResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_TopicSnapshot_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchSnapshotResponse(v_throttle_time_ms, v_error_code, v_topics, [], u), p
 
 
@@ -571,23 +620,35 @@ def _e_FetchSnapshotResponse_v0(m: FetchSnapshotResponse, w: bytearray) -> None:
 def _d_NodeEndpoint_v1(b: memoryview, p: int) -> tuple[NodeEndpoint, int]:
     v_node_id, = _F4.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F5.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return NodeEndpoint(v_node_id, v_host, v_port, u), p
 
 
@@ -605,10 +666,17 @@ def _e_NodeEndpoint_v1(m: NodeEndpoint, w: bytearray) -> None:
 def _d_FetchSnapshotResponse_v1(b: memoryview, p: int) -> tuple[FetchSnapshotResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -616,31 +684,37 @@ def _d_FetchSnapshotResponse_v1(b: memoryview, p: int) -> tuple[FetchSnapshotRes
             _append(_t2)
     u = None
     v_node_endpoints = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 8)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 8 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_node_endpoints = []
+                    _append = v_node_endpoints.append
+                    for _ in range(_t3):
+                        _t4, p = _d_NodeEndpoint_v1(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_node_endpoints = []
-                _append = v_node_endpoints.append
-                for _ in range(_t3):
-                    _t4, p = _d_NodeEndpoint_v1(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchSnapshotResponse(v_throttle_time_ms, v_error_code, v_topics, v_node_endpoints, u), p
 
 
@@ -668,6 +742,23 @@ def _e_FetchSnapshotResponse_v1(m: FetchSnapshotResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_LeaderIdAndEpoch_v0 = (LeaderIdAndEpoch, True, ((K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_SnapshotId_v0 = (SnapshotId, True, ((K_INT64, False, True, 'end_offset', 0, None), (K_INT32, False, True, 'epoch', 0, None), ), (), (), ())
+_S_PartitionSnapshot_v0 = (PartitionSnapshot, True, ((K_INT32, False, True, 'index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRUCT, False, True, 'snapshot_id', 0, _S_SnapshotId_v0), (K_INT64, False, True, 'size', 0, None), (K_INT64, False, True, 'position', 0, None), (K_RECORDS, False, True, 'unaligned_records', 0, None), ), ((0, K_STRUCT, False, True, 'current_leader', 0, _S_LeaderIdAndEpoch_v0), ), (('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), ())
+_S_TopicSnapshot_v0 = (TopicSnapshot, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionSnapshot_v0), ), (), (), ())
+_S_FetchSnapshotResponse_v0 = (FetchSnapshotResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicSnapshot_v0), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_NodeEndpoint_v1 = (NodeEndpoint, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_FetchSnapshotResponse_v1 = (FetchSnapshotResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicSnapshot_v0), ), ((0, K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v1), ), (('node_endpoints', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_FetchSnapshotResponse_v0,
+    1: _S_FetchSnapshotResponse_v1,
+}
 
 _DECODERS = {
     0: _d_FetchSnapshotResponse_v0,

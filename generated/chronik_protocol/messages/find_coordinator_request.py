@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -134,54 +143,89 @@ class FindCoordinatorRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">b")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">b")
 
 
 def _d_FindCoordinatorRequest_v0(b: memoryview, p: int) -> tuple[FindCoordinatorRequest, int]:
-    v_key, p = _rstr(b, p)
+    n_key, = _F0.unpack_from(b, p)
+    p += 2
+    if n_key < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_key
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_key} runs past the end of the buffer')
+        v_key = str(b[p:_t1], 'utf-8')
+        p = _t1
     return FindCoordinatorRequest(v_key, 0, [], None), p
 
 
 def _e_FindCoordinatorRequest_v0(m: FindCoordinatorRequest, w: bytearray) -> None:
-    _wstr(w, m.key)
+    _t1 = m.key.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
 
 
 def _d_FindCoordinatorRequest_v1(b: memoryview, p: int) -> tuple[FindCoordinatorRequest, int]:
-    v_key, p = _rstr(b, p)
-    v_key_type, = _F0.unpack_from(b, p)
+    n_key, = _F0.unpack_from(b, p)
+    p += 2
+    if n_key < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_key
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_key} runs past the end of the buffer')
+        v_key = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_key_type, = _F1.unpack_from(b, p)
     p += 1
     return FindCoordinatorRequest(v_key, v_key_type, [], None), p
 
 
 def _e_FindCoordinatorRequest_v1(m: FindCoordinatorRequest, w: bytearray) -> None:
-    _wstr(w, m.key)
-    w += _F0.pack(m.key_type)
+    _t1 = m.key.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.key_type)
 
 
 def _d_FindCoordinatorRequest_v3(b: memoryview, p: int) -> tuple[FindCoordinatorRequest, int]:
-    v_key, p = _rcstr(b, p)
-    v_key_type, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_key = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_key_type, = _F1.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FindCoordinatorRequest(v_key, v_key_type, [], u), p
 
 
 def _e_FindCoordinatorRequest_v3(m: FindCoordinatorRequest, w: bytearray) -> None:
     _wcstr(w, m.key)
-    w += _F0.pack(m.key_type)
+    w += _F1.pack(m.key_type)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -190,36 +234,55 @@ def _e_FindCoordinatorRequest_v3(m: FindCoordinatorRequest, w: bytearray) -> Non
 
 
 def _d_FindCoordinatorRequest_v4(b: memoryview, p: int) -> tuple[FindCoordinatorRequest, int]:
-    v_key_type, = _F0.unpack_from(b, p)
+    v_key_type, = _F1.unpack_from(b, p)
     p += 1
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_coordinator_keys = []
         _append = v_coordinator_keys.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FindCoordinatorRequest('', v_key_type, v_coordinator_keys, u), p
 
 
 def _e_FindCoordinatorRequest_v4(m: FindCoordinatorRequest, w: bytearray) -> None:
-    w += _F0.pack(m.key_type)
+    w += _F1.pack(m.key_type)
     _t1 = m.coordinator_keys
     if _t1 is None:
         raise ValueError('null for a non-nullable array CoordinatorKeys')
@@ -232,6 +295,25 @@ def _e_FindCoordinatorRequest_v4(m: FindCoordinatorRequest, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_FindCoordinatorRequest_v0 = (FindCoordinatorRequest, False, ((K_STRING, False, False, 'key', 0, None), ), (), (('key_type', DEFAULT_CONST, 0), ('coordinator_keys', DEFAULT_LIST, None), ), ())
+_S_FindCoordinatorRequest_v1 = (FindCoordinatorRequest, False, ((K_STRING, False, False, 'key', 0, None), (K_INT8, False, False, 'key_type', 0, None), ), (), (('coordinator_keys', DEFAULT_LIST, None), ), ())
+_S_FindCoordinatorRequest_v3 = (FindCoordinatorRequest, True, ((K_STRING, False, True, 'key', 0, None), (K_INT8, False, True, 'key_type', 0, None), ), (), (('coordinator_keys', DEFAULT_LIST, None), ), ())
+_S_FindCoordinatorRequest_v4 = (FindCoordinatorRequest, True, ((K_INT8, False, True, 'key_type', 0, None), (K_ARRAY, False, True, 'coordinator_keys', K_STRING, None), ), (), (('key', DEFAULT_CONST, ''), ), ())
+
+SCHEMAS = {
+    0: _S_FindCoordinatorRequest_v0,
+    1: _S_FindCoordinatorRequest_v1,
+    2: _S_FindCoordinatorRequest_v1,
+    3: _S_FindCoordinatorRequest_v3,
+    4: _S_FindCoordinatorRequest_v4,
+    5: _S_FindCoordinatorRequest_v4,
+    6: _S_FindCoordinatorRequest_v4,
+}
 
 _DECODERS = {
     0: _d_FindCoordinatorRequest_v0,

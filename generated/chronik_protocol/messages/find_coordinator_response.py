@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -213,74 +222,131 @@ class Coordinator:
             ")"
         )
 
-_F0 = _struct.Struct(">hi")
+_F0 = _struct.Struct(">hih")
 _F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">ih")
+_F2 = _struct.Struct(">ihh")
+_F3 = _struct.Struct(">ih")
 
 
 def _d_FindCoordinatorResponse_v0(b: memoryview, p: int) -> tuple[FindCoordinatorResponse, int]:
-    v_error_code, v_node_id = _F0.unpack_from(b, p)
-    p += 6
-    v_host, p = _rstr(b, p)
+    v_error_code, v_node_id, n_host = _F0.unpack_from(b, p)
+    p += 8
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_port, = _F1.unpack_from(b, p)
     p += 4
     return FindCoordinatorResponse(0, v_error_code, '', v_node_id, v_host, v_port, [], None), p
 
 
 def _e_FindCoordinatorResponse_v0(m: FindCoordinatorResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code, m.node_id)
-    _wstr(w, m.host)
+    _t1 = m.host.encode()
+    w += _F0.pack(m.error_code, m.node_id, len(_t1))
+    w += _t1
     w += _F1.pack(m.port)
 
 
 def _d_FindCoordinatorResponse_v1(b: memoryview, p: int) -> tuple[FindCoordinatorResponse, int]:
-    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, n_error_message = _F2.unpack_from(b, p)
+    p += 8
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_node_id, n_host = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rnstr(b, p)
-    v_node_id, = _F1.unpack_from(b, p)
-    p += 4
-    v_host, p = _rstr(b, p)
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_host
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F1.unpack_from(b, p)
     p += 4
     return FindCoordinatorResponse(v_throttle_time_ms, v_error_code, v_error_message, v_node_id, v_host, v_port, [], None), p
 
 
 def _e_FindCoordinatorResponse_v1(m: FindCoordinatorResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms, m.error_code)
-    _wnstr(w, m.error_message)
-    w += _F1.pack(m.node_id)
-    _wstr(w, m.host)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F2.pack(m.throttle_time_ms, m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.host.encode()
+    w += _F3.pack(m.node_id, len(_t2))
+    w += _t2
     w += _F1.pack(m.port)
 
 
 def _d_FindCoordinatorResponse_v3(b: memoryview, p: int) -> tuple[FindCoordinatorResponse, int]:
-    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_node_id, = _F1.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_port, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FindCoordinatorResponse(v_throttle_time_ms, v_error_code, v_error_message, v_node_id, v_host, v_port, [], u), p
 
 
 def _e_FindCoordinatorResponse_v3(m: FindCoordinatorResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms, m.error_code)
+    w += _F3.pack(m.throttle_time_ms, m.error_code)
     _wncstr(w, m.error_message)
     w += _F1.pack(m.node_id)
     _wcstr(w, m.host)
@@ -293,27 +359,67 @@ def _e_FindCoordinatorResponse_v3(m: FindCoordinatorResponse, w: bytearray) -> N
 
 
 def _d_Coordinator_v4(b: memoryview, p: int) -> tuple[Coordinator, int]:
-    v_key, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_key = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_node_id, = _F1.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
-    v_port, v_error_code = _F2.unpack_from(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_port, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_error_message = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_error_message = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Coordinator(v_key, v_node_id, v_host, v_port, v_error_code, v_error_message, u), p
 
 
@@ -321,7 +427,7 @@ def _e_Coordinator_v4(m: Coordinator, w: bytearray) -> None:
     _wcstr(w, m.key)
     w += _F1.pack(m.node_id)
     _wcstr(w, m.host)
-    w += _F2.pack(m.port, m.error_code)
+    w += _F3.pack(m.port, m.error_code)
     _wncstr(w, m.error_message)
     u = m.unknown_tagged_fields
     if u:
@@ -333,29 +439,35 @@ def _e_Coordinator_v4(m: Coordinator, w: bytearray) -> None:
 def _d_FindCoordinatorResponse_v4(b: memoryview, p: int) -> tuple[FindCoordinatorResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_coordinators = []
         _append = v_coordinators.append
         for _ in range(_t1):
             _t2, p = _d_Coordinator_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FindCoordinatorResponse(v_throttle_time_ms, 0, '', 0, '', 0, v_coordinators, u), p
 
 
@@ -373,6 +485,26 @@ def _e_FindCoordinatorResponse_v4(m: FindCoordinatorResponse, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_FindCoordinatorResponse_v0 = (FindCoordinatorResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'node_id', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT32, False, False, 'port', 0, None), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('error_message', DEFAULT_CONST, ''), ('coordinators', DEFAULT_LIST, None), ), ())
+_S_FindCoordinatorResponse_v1 = (FindCoordinatorResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_INT32, False, False, 'node_id', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT32, False, False, 'port', 0, None), ), (), (('coordinators', DEFAULT_LIST, None), ), ())
+_S_FindCoordinatorResponse_v3 = (FindCoordinatorResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), ), (), (('coordinators', DEFAULT_LIST, None), ), ())
+_S_Coordinator_v4 = (Coordinator, True, ((K_STRING, False, True, 'key', 0, None), (K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), ), (), (), ())
+_S_FindCoordinatorResponse_v4 = (FindCoordinatorResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'coordinators', K_STRUCT, _S_Coordinator_v4), ), (), (('error_code', DEFAULT_CONST, 0), ('error_message', DEFAULT_CONST, ''), ('node_id', DEFAULT_CONST, 0), ('host', DEFAULT_CONST, ''), ('port', DEFAULT_CONST, 0), ), ())
+
+SCHEMAS = {
+    0: _S_FindCoordinatorResponse_v0,
+    1: _S_FindCoordinatorResponse_v1,
+    2: _S_FindCoordinatorResponse_v1,
+    3: _S_FindCoordinatorResponse_v3,
+    4: _S_FindCoordinatorResponse_v4,
+    5: _S_FindCoordinatorResponse_v4,
+    6: _S_FindCoordinatorResponse_v4,
+}
 
 _DECODERS = {
     0: _d_FindCoordinatorResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -172,36 +181,66 @@ def _d_GetTelemetrySubscriptionsResponse_v0(b: memoryview, p: int) -> tuple[GetT
     v_throttle_time_ms, v_error_code, v_client_instance_id, v_subscription_id = _F0.unpack_from(b, p)
     p += 26
     v_client_instance_id = _UUID(bytes=v_client_instance_id)
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_accepted_compression_types, p = _rfixed(b, p, _t1, 'b', 1)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_accepted_compression_types = list(_FA_b[_t1].unpack_from(b, p))
+        else:
+            v_accepted_compression_types = list(_struct.unpack_from(f'>{_t1}b', b, p))
+        p += _t1 * 1
     v_push_interval_ms, v_telemetry_max_bytes, v_delta_temporality = _F1.unpack_from(b, p)
     p += 9
-    _t2, p = _rccount(b, p, 1)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
     else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
+    if _t2 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t2 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
         v_requested_metrics = []
         _append = v_requested_metrics.append
         for _ in range(_t2):
-            _t3, p = _rcstr(b, p)
+            _t4 = b[p]
+            if _t4 < 0x80:
+                p += 1
+            else:
+                _t4, p = _ruv(b, p)
+            _t4 -= 1
+            if _t4 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t5 = p + _t4
+                if _t5 > len(b):
+                    raise _Malformed(f'string length {_t4} runs past the end of the buffer')
+                _t3 = str(b[p:_t5], 'utf-8')
+                p = _t5
             _append(_t3)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return GetTelemetrySubscriptionsResponse(v_throttle_time_ms, v_error_code, v_client_instance_id, v_subscription_id, v_accepted_compression_types, v_push_interval_ms, v_telemetry_max_bytes, v_delta_temporality, v_requested_metrics, u), p
 
 
@@ -225,6 +264,16 @@ def _e_GetTelemetrySubscriptionsResponse_v0(m: GetTelemetrySubscriptionsResponse
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_GetTelemetrySubscriptionsResponse_v0 = (GetTelemetrySubscriptionsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_UUID, False, True, 'client_instance_id', 0, None), (K_INT32, False, True, 'subscription_id', 0, None), (K_ARRAY, False, True, 'accepted_compression_types', K_INT8, None), (K_INT32, False, True, 'push_interval_ms', 0, None), (K_INT32, False, True, 'telemetry_max_bytes', 0, None), (K_BOOL, False, True, 'delta_temporality', 0, None), (K_ARRAY, False, True, 'requested_metrics', K_STRING, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_GetTelemetrySubscriptionsResponse_v0,
+}
 
 _DECODERS = {
     0: _d_GetTelemetrySubscriptionsResponse_v0,

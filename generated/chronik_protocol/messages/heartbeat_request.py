@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -139,65 +148,161 @@ class HeartbeatRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">i")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">ih")
+_F2 = _struct.Struct(">i")
 
 
 def _d_HeartbeatRequest_v0(b: memoryview, p: int) -> tuple[HeartbeatRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id, n_member_id = _F1.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     return HeartbeatRequest(v_group_id, v_generation_id, v_member_id, None, None), p
 
 
 def _e_HeartbeatRequest_v0(m: HeartbeatRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
-    _wstr(w, m.member_id)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F1.pack(m.generation_id, len(_t2))
+    w += _t2
 
 
 def _d_HeartbeatRequest_v3(b: memoryview, p: int) -> tuple[HeartbeatRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id, n_member_id = _F1.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t3 = p + n_group_instance_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t3], 'utf-8')
+        p = _t3
     return HeartbeatRequest(v_group_id, v_generation_id, v_member_id, v_group_instance_id, None), p
 
 
 def _e_HeartbeatRequest_v3(m: HeartbeatRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F1.pack(m.generation_id, len(_t2))
+    w += _t2
+    _t3 = m.group_instance_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_HeartbeatRequest_v4(b: memoryview, p: int) -> tuple[HeartbeatRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_generation_id, = _F2.unpack_from(b, p)
     p += 4
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return HeartbeatRequest(v_group_id, v_generation_id, v_member_id, v_group_instance_id, u), p
 
 
 def _e_HeartbeatRequest_v4(m: HeartbeatRequest, w: bytearray) -> None:
     _wcstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
+    w += _F2.pack(m.generation_id)
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
     u = m.unknown_tagged_fields
@@ -206,6 +311,22 @@ def _e_HeartbeatRequest_v4(m: HeartbeatRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_HeartbeatRequest_v0 = (HeartbeatRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'member_id', 0, None), ), (), (('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_HeartbeatRequest_v3 = (HeartbeatRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), ), (), (), ())
+_S_HeartbeatRequest_v4 = (HeartbeatRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_HeartbeatRequest_v0,
+    1: _S_HeartbeatRequest_v0,
+    2: _S_HeartbeatRequest_v0,
+    3: _S_HeartbeatRequest_v3,
+    4: _S_HeartbeatRequest_v4,
+}
 
 _DECODERS = {
     0: _d_HeartbeatRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -217,62 +226,103 @@ class AlterableConfig:
             ")"
         )
 
-_F0 = _struct.Struct(">b")
-_F1 = _struct.Struct(">?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">bh")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">?")
+_F4 = _struct.Struct(">b")
 
 
 def _d_AlterableConfig_v0(b: memoryview, p: int) -> tuple[AlterableConfig, int]:
-    v_name, p = _rstr(b, p)
-    v_config_operation, = _F0.unpack_from(b, p)
-    p += 1
-    v_value, p = _rnstr(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_config_operation, n_value = _F1.unpack_from(b, p)
+    p += 3
+    if n_value < 0:
+        if n_value != -1:
+            raise _Malformed(f'negative string length {n_value}')
+        v_value = None
+    else:
+        _t2 = p + n_value
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_value} runs past the end of the buffer')
+        v_value = str(b[p:_t2], 'utf-8')
+        p = _t2
     return AlterableConfig(v_name, v_config_operation, v_value, None), p
 
 
 def _e_AlterableConfig_v0(m: AlterableConfig, w: bytearray) -> None:
-    _wstr(w, m.name)
-    w += _F0.pack(m.config_operation)
-    _wnstr(w, m.value)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.value
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F1.pack(m.config_operation, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_AlterConfigsResource_v0(b: memoryview, p: int) -> tuple[AlterConfigsResource, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
-    p += 1
-    v_resource_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_resource_type, n_resource_name = _F1.unpack_from(b, p)
+    p += 3
+    if n_resource_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_resource_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_resource_name} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_configs, = _F2.unpack_from(b, p)
+    p += 4
+    if n_configs < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_configs * 5 > len(b) - p:
+            raise _Malformed(f'array of {n_configs} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
+        for _ in range(n_configs):
             _t2, p = _d_AlterableConfig_v0(b, p)
             _append(_t2)
     return AlterConfigsResource(v_resource_type, v_resource_name, v_configs, None), p
 
 
 def _e_AlterConfigsResource_v0(m: AlterConfigsResource, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
-    _wstr(w, m.resource_name)
-    _t1 = m.configs
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Configs')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_AlterableConfig_v0(_t2, w)
+    _t1 = m.resource_name.encode()
+    w += _F1.pack(m.resource_type, len(_t1))
+    w += _t1
+    _t2 = m.configs
+    if _t2 is None:
+        raise ValueError('null for non-nullable Configs')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_AlterableConfig_v0(_t3, w)
 
 
 def _d_IncrementalAlterConfigsRequest_v0(b: memoryview, p: int) -> tuple[IncrementalAlterConfigsRequest, int]:
-    _t1, p = _rcount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_resources, = _F2.unpack_from(b, p)
+    p += 4
+    if n_resources < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_resources * 7 > len(b) - p:
+            raise _Malformed(f'array of {n_resources} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterConfigsResource_v0(b, p)
-            _append(_t2)
-    v_validate_only, = _F1.unpack_from(b, p)
+        for _ in range(n_resources):
+            _t1, p = _d_AlterConfigsResource_v0(b, p)
+            _append(_t1)
+    v_validate_only, = _F3.unpack_from(b, p)
     p += 1
     return IncrementalAlterConfigsRequest(v_resources, v_validate_only, None), p
 
@@ -280,38 +330,65 @@ def _d_IncrementalAlterConfigsRequest_v0(b: memoryview, p: int) -> tuple[Increme
 def _e_IncrementalAlterConfigsRequest_v0(m: IncrementalAlterConfigsRequest, w: bytearray) -> None:
     _t1 = m.resources
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Resources')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Resources')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_AlterConfigsResource_v0(_t2, w)
-    w += _F1.pack(m.validate_only)
+    w += _F3.pack(m.validate_only)
 
 
 def _d_AlterableConfig_v1(b: memoryview, p: int) -> tuple[AlterableConfig, int]:
-    v_name, p = _rcstr(b, p)
-    v_config_operation, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_config_operation, = _F4.unpack_from(b, p)
     p += 1
-    v_value, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_value = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterableConfig(v_name, v_config_operation, v_value, u), p
 
 
 def _e_AlterableConfig_v1(m: AlterableConfig, w: bytearray) -> None:
     _wcstr(w, m.name)
-    w += _F0.pack(m.config_operation)
+    w += _F4.pack(m.config_operation)
     _wncstr(w, m.value)
     u = m.unknown_tagged_fields
     if u:
@@ -321,37 +398,56 @@ def _e_AlterableConfig_v1(m: AlterableConfig, w: bytearray) -> None:
 
 
 def _d_AlterConfigsResource_v1(b: memoryview, p: int) -> tuple[AlterConfigsResource, int]:
-    v_resource_type, = _F0.unpack_from(b, p)
+    v_resource_type, = _F4.unpack_from(b, p)
     p += 1
-    v_resource_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_configs = []
         _append = v_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_AlterableConfig_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_AlterableConfig_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AlterConfigsResource(v_resource_type, v_resource_name, v_configs, u), p
 
 
 def _e_AlterConfigsResource_v1(m: AlterConfigsResource, w: bytearray) -> None:
-    w += _F0.pack(m.resource_type)
+    w += _F4.pack(m.resource_type)
     _wcstr(w, m.resource_name)
     _t1 = m.configs
     if _t1 is None:
@@ -367,31 +463,37 @@ def _e_AlterConfigsResource_v1(m: AlterConfigsResource, w: bytearray) -> None:
 
 
 def _d_IncrementalAlterConfigsRequest_v1(b: memoryview, p: int) -> tuple[IncrementalAlterConfigsRequest, int]:
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_resources = []
         _append = v_resources.append
         for _ in range(_t1):
             _t2, p = _d_AlterConfigsResource_v1(b, p)
             _append(_t2)
-    v_validate_only, = _F1.unpack_from(b, p)
+    v_validate_only, = _F3.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return IncrementalAlterConfigsRequest(v_resources, v_validate_only, u), p
 
 
@@ -402,13 +504,29 @@ def _e_IncrementalAlterConfigsRequest_v1(m: IncrementalAlterConfigsRequest, w: b
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_AlterConfigsResource_v1(_t2, w)
-    w += _F1.pack(m.validate_only)
+    w += _F3.pack(m.validate_only)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AlterableConfig_v0 = (AlterableConfig, False, ((K_STRING, False, False, 'name', 0, None), (K_INT8, False, False, 'config_operation', 0, None), (K_STRING, True, False, 'value', 0, None), ), (), (), ())
+_S_AlterConfigsResource_v0 = (AlterConfigsResource, False, ((K_INT8, False, False, 'resource_type', 0, None), (K_STRING, False, False, 'resource_name', 0, None), (K_ARRAY, False, False, 'configs', K_STRUCT, _S_AlterableConfig_v0), ), (), (), ())
+_S_IncrementalAlterConfigsRequest_v0 = (IncrementalAlterConfigsRequest, False, ((K_ARRAY, False, False, 'resources', K_STRUCT, _S_AlterConfigsResource_v0), (K_BOOL, False, False, 'validate_only', 0, None), ), (), (), ())
+_S_AlterableConfig_v1 = (AlterableConfig, True, ((K_STRING, False, True, 'name', 0, None), (K_INT8, False, True, 'config_operation', 0, None), (K_STRING, True, True, 'value', 0, None), ), (), (), ())
+_S_AlterConfigsResource_v1 = (AlterConfigsResource, True, ((K_INT8, False, True, 'resource_type', 0, None), (K_STRING, False, True, 'resource_name', 0, None), (K_ARRAY, False, True, 'configs', K_STRUCT, _S_AlterableConfig_v1), ), (), (), ())
+_S_IncrementalAlterConfigsRequest_v1 = (IncrementalAlterConfigsRequest, True, ((K_ARRAY, False, True, 'resources', K_STRUCT, _S_AlterConfigsResource_v1), (K_BOOL, False, True, 'validate_only', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_IncrementalAlterConfigsRequest_v0,
+    1: _S_IncrementalAlterConfigsRequest_v1,
+}
 
 _DECODERS = {
     0: _d_IncrementalAlterConfigsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -149,47 +158,78 @@ class InitProducerIdRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">iqh")
-_F2 = _struct.Struct(">iqh??")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">iqh")
+_F3 = _struct.Struct(">iqh??")
 
 
 def _d_InitProducerIdRequest_v0(b: memoryview, p: int) -> tuple[InitProducerIdRequest, int]:
-    v_transactional_id, p = _rnstr(b, p)
-    v_transaction_timeout_ms, = _F0.unpack_from(b, p)
+    n_transactional_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_transactional_id < 0:
+        if n_transactional_id != -1:
+            raise _Malformed(f'negative string length {n_transactional_id}')
+        v_transactional_id = None
+    else:
+        _t1 = p + n_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_transactional_id} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_transaction_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
     return InitProducerIdRequest(v_transactional_id, v_transaction_timeout_ms, -1, -1, False, False, None), p
 
 
 def _e_InitProducerIdRequest_v0(m: InitProducerIdRequest, w: bytearray) -> None:
-    _wnstr(w, m.transactional_id)
-    w += _F0.pack(m.transaction_timeout_ms)
+    _t1 = m.transactional_id
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack((-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    w += _F1.pack(m.transaction_timeout_ms)
 
 
 def _d_InitProducerIdRequest_v2(b: memoryview, p: int) -> tuple[InitProducerIdRequest, int]:
-    v_transactional_id, p = _rncstr(b, p)
-    v_transaction_timeout_ms, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_transactional_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_transaction_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return InitProducerIdRequest(v_transactional_id, v_transaction_timeout_ms, -1, -1, False, False, u), p
 
 
 def _e_InitProducerIdRequest_v2(m: InitProducerIdRequest, w: bytearray) -> None:
     _wncstr(w, m.transactional_id)
-    w += _F0.pack(m.transaction_timeout_ms)
+    w += _F1.pack(m.transaction_timeout_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -198,29 +238,43 @@ def _e_InitProducerIdRequest_v2(m: InitProducerIdRequest, w: bytearray) -> None:
 
 
 def _d_InitProducerIdRequest_v3(b: memoryview, p: int) -> tuple[InitProducerIdRequest, int]:
-    v_transactional_id, p = _rncstr(b, p)
-    v_transaction_timeout_ms, v_producer_id, v_producer_epoch = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_transactional_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_transaction_timeout_ms, v_producer_id, v_producer_epoch = _F2.unpack_from(b, p)
     p += 14
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return InitProducerIdRequest(v_transactional_id, v_transaction_timeout_ms, v_producer_id, v_producer_epoch, False, False, u), p
 
 
 def _e_InitProducerIdRequest_v3(m: InitProducerIdRequest, w: bytearray) -> None:
     _wncstr(w, m.transactional_id)
-    w += _F1.pack(m.transaction_timeout_ms, m.producer_id, m.producer_epoch)
+    w += _F2.pack(m.transaction_timeout_ms, m.producer_id, m.producer_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -229,35 +283,68 @@ def _e_InitProducerIdRequest_v3(m: InitProducerIdRequest, w: bytearray) -> None:
 
 
 def _d_InitProducerIdRequest_v6(b: memoryview, p: int) -> tuple[InitProducerIdRequest, int]:
-    v_transactional_id, p = _rncstr(b, p)
-    v_transaction_timeout_ms, v_producer_id, v_producer_epoch, v_enable2_pc, v_keep_prepared_txn = _F2.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_transactional_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_transaction_timeout_ms, v_producer_id, v_producer_epoch, v_enable2_pc, v_keep_prepared_txn = _F3.unpack_from(b, p)
     p += 16
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return InitProducerIdRequest(v_transactional_id, v_transaction_timeout_ms, v_producer_id, v_producer_epoch, v_enable2_pc, v_keep_prepared_txn, u), p
 
 
 def _e_InitProducerIdRequest_v6(m: InitProducerIdRequest, w: bytearray) -> None:
     _wncstr(w, m.transactional_id)
-    w += _F2.pack(m.transaction_timeout_ms, m.producer_id, m.producer_epoch, m.enable2_pc, m.keep_prepared_txn)
+    w += _F3.pack(m.transaction_timeout_ms, m.producer_id, m.producer_epoch, m.enable2_pc, m.keep_prepared_txn)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_InitProducerIdRequest_v0 = (InitProducerIdRequest, False, ((K_STRING, True, False, 'transactional_id', 0, None), (K_INT32, False, False, 'transaction_timeout_ms', 0, None), ), (), (('producer_id', DEFAULT_CONST, -1), ('producer_epoch', DEFAULT_CONST, -1), ('enable2_pc', DEFAULT_CONST, False), ('keep_prepared_txn', DEFAULT_CONST, False), ), ())
+_S_InitProducerIdRequest_v2 = (InitProducerIdRequest, True, ((K_STRING, True, True, 'transactional_id', 0, None), (K_INT32, False, True, 'transaction_timeout_ms', 0, None), ), (), (('producer_id', DEFAULT_CONST, -1), ('producer_epoch', DEFAULT_CONST, -1), ('enable2_pc', DEFAULT_CONST, False), ('keep_prepared_txn', DEFAULT_CONST, False), ), ())
+_S_InitProducerIdRequest_v3 = (InitProducerIdRequest, True, ((K_STRING, True, True, 'transactional_id', 0, None), (K_INT32, False, True, 'transaction_timeout_ms', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), ), (), (('enable2_pc', DEFAULT_CONST, False), ('keep_prepared_txn', DEFAULT_CONST, False), ), ())
+_S_InitProducerIdRequest_v6 = (InitProducerIdRequest, True, ((K_STRING, True, True, 'transactional_id', 0, None), (K_INT32, False, True, 'transaction_timeout_ms', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_BOOL, False, True, 'enable2_pc', 0, None), (K_BOOL, False, True, 'keep_prepared_txn', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_InitProducerIdRequest_v0,
+    1: _S_InitProducerIdRequest_v0,
+    2: _S_InitProducerIdRequest_v2,
+    3: _S_InitProducerIdRequest_v3,
+    4: _S_InitProducerIdRequest_v3,
+    5: _S_InitProducerIdRequest_v3,
+    6: _S_InitProducerIdRequest_v6,
+}
 
 _DECODERS = {
     0: _d_InitProducerIdRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -167,19 +176,18 @@ def _d_InitProducerIdResponse_v2(b: memoryview, p: int) -> tuple[InitProducerIdR
     v_throttle_time_ms, v_error_code, v_producer_id, v_producer_epoch = _F0.unpack_from(b, p)
     p += 16
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return InitProducerIdResponse(v_throttle_time_ms, v_error_code, v_producer_id, v_producer_epoch, -1, -1, u), p
 
 
@@ -196,19 +204,18 @@ def _d_InitProducerIdResponse_v6(b: memoryview, p: int) -> tuple[InitProducerIdR
     v_throttle_time_ms, v_error_code, v_producer_id, v_producer_epoch, v_ongoing_txn_producer_id, v_ongoing_txn_producer_epoch = _F1.unpack_from(b, p)
     p += 26
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return InitProducerIdResponse(v_throttle_time_ms, v_error_code, v_producer_id, v_producer_epoch, v_ongoing_txn_producer_id, v_ongoing_txn_producer_epoch, u), p
 
 
@@ -220,6 +227,24 @@ def _e_InitProducerIdResponse_v6(m: InitProducerIdResponse, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_InitProducerIdResponse_v0 = (InitProducerIdResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'producer_id', 0, None), (K_INT16, False, False, 'producer_epoch', 0, None), ), (), (('ongoing_txn_producer_id', DEFAULT_CONST, -1), ('ongoing_txn_producer_epoch', DEFAULT_CONST, -1), ), ())
+_S_InitProducerIdResponse_v2 = (InitProducerIdResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), ), (), (('ongoing_txn_producer_id', DEFAULT_CONST, -1), ('ongoing_txn_producer_epoch', DEFAULT_CONST, -1), ), ())
+_S_InitProducerIdResponse_v6 = (InitProducerIdResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_INT64, False, True, 'ongoing_txn_producer_id', 0, None), (K_INT16, False, True, 'ongoing_txn_producer_epoch', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_InitProducerIdResponse_v0,
+    1: _S_InitProducerIdResponse_v0,
+    2: _S_InitProducerIdResponse_v2,
+    3: _S_InitProducerIdResponse_v2,
+    4: _S_InitProducerIdResponse_v2,
+    5: _S_InitProducerIdResponse_v2,
+    6: _S_InitProducerIdResponse_v6,
+}
 
 _DECODERS = {
     0: _d_InitProducerIdResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -198,139 +207,311 @@ class JoinGroupRequestProtocol:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">ii")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">ih")
+_F3 = _struct.Struct(">iih")
+_F4 = _struct.Struct(">ii")
 
 
 def _d_JoinGroupRequestProtocol_v0(b: memoryview, p: int) -> tuple[JoinGroupRequestProtocol, int]:
-    v_name, p = _rstr(b, p)
-    v_metadata, p = _rbytes(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_metadata, = _F1.unpack_from(b, p)
+    p += 4
+    if n_metadata < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + n_metadata
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_metadata} runs past the end of the buffer')
+        v_metadata = bytes(b[p:_t2])
+        p = _t2
     return JoinGroupRequestProtocol(v_name, v_metadata, None), p
 
 
 def _e_JoinGroupRequestProtocol_v0(m: JoinGroupRequestProtocol, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _wbytes(w, m.metadata)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.metadata
+    if _t2 is None:
+        raise ValueError('null for non-nullable Metadata')
+    w += _F1.pack(len(_t2))
+    w += _t2
 
 
 def _d_JoinGroupRequest_v0(b: memoryview, p: int) -> tuple[JoinGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_session_timeout_ms, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_session_timeout_ms, n_member_id = _F2.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_protocol_type
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocols, = _F1.unpack_from(b, p)
+    p += 4
+    if n_protocols < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_protocols * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_protocols} elements cannot fit in the {len(b) - p} bytes left')
         v_protocols = []
         _append = v_protocols.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupRequestProtocol_v0(b, p)
-            _append(_t2)
+        for _ in range(n_protocols):
+            _t4, p = _d_JoinGroupRequestProtocol_v0(b, p)
+            _append(_t4)
     return JoinGroupRequest(v_group_id, v_session_timeout_ms, -1, v_member_id, None, v_protocol_type, v_protocols, None, None), p
 
 
 def _e_JoinGroupRequest_v0(m: JoinGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F0.pack(m.session_timeout_ms)
-    _wstr(w, m.member_id)
-    _wstr(w, m.protocol_type)
-    _t1 = m.protocols
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Protocols')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupRequestProtocol_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F2.pack(m.session_timeout_ms, len(_t2))
+    w += _t2
+    _t3 = m.protocol_type.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.protocols
+    if _t4 is None:
+        raise ValueError('null for non-nullable Protocols')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_JoinGroupRequestProtocol_v0(_t5, w)
 
 
 def _d_JoinGroupRequest_v1(b: memoryview, p: int) -> tuple[JoinGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_session_timeout_ms, v_rebalance_timeout_ms = _F1.unpack_from(b, p)
-    p += 8
-    v_member_id, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_session_timeout_ms, v_rebalance_timeout_ms, n_member_id = _F3.unpack_from(b, p)
+    p += 10
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_protocol_type
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocols, = _F1.unpack_from(b, p)
+    p += 4
+    if n_protocols < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_protocols * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_protocols} elements cannot fit in the {len(b) - p} bytes left')
         v_protocols = []
         _append = v_protocols.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupRequestProtocol_v0(b, p)
-            _append(_t2)
+        for _ in range(n_protocols):
+            _t4, p = _d_JoinGroupRequestProtocol_v0(b, p)
+            _append(_t4)
     return JoinGroupRequest(v_group_id, v_session_timeout_ms, v_rebalance_timeout_ms, v_member_id, None, v_protocol_type, v_protocols, None, None), p
 
 
 def _e_JoinGroupRequest_v1(m: JoinGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F1.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
-    _wstr(w, m.member_id)
-    _wstr(w, m.protocol_type)
-    _t1 = m.protocols
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Protocols')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupRequestProtocol_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F3.pack(m.session_timeout_ms, m.rebalance_timeout_ms, len(_t2))
+    w += _t2
+    _t3 = m.protocol_type.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.protocols
+    if _t4 is None:
+        raise ValueError('null for non-nullable Protocols')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_JoinGroupRequestProtocol_v0(_t5, w)
 
 
 def _d_JoinGroupRequest_v5(b: memoryview, p: int) -> tuple[JoinGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_session_timeout_ms, v_rebalance_timeout_ms = _F1.unpack_from(b, p)
-    p += 8
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_session_timeout_ms, v_rebalance_timeout_ms, n_member_id = _F3.unpack_from(b, p)
+    p += 10
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t3 = p + n_group_instance_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + n_protocol_type
+        if _t4 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t4], 'utf-8')
+        p = _t4
+    n_protocols, = _F1.unpack_from(b, p)
+    p += 4
+    if n_protocols < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_protocols * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_protocols} elements cannot fit in the {len(b) - p} bytes left')
         v_protocols = []
         _append = v_protocols.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupRequestProtocol_v0(b, p)
-            _append(_t2)
+        for _ in range(n_protocols):
+            _t5, p = _d_JoinGroupRequestProtocol_v0(b, p)
+            _append(_t5)
     return JoinGroupRequest(v_group_id, v_session_timeout_ms, v_rebalance_timeout_ms, v_member_id, v_group_instance_id, v_protocol_type, v_protocols, None, None), p
 
 
 def _e_JoinGroupRequest_v5(m: JoinGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F1.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
-    _wstr(w, m.protocol_type)
-    _t1 = m.protocols
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Protocols')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupRequestProtocol_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F3.pack(m.session_timeout_ms, m.rebalance_timeout_ms, len(_t2))
+    w += _t2
+    _t3 = m.group_instance_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.protocol_type.encode()
+    w += _F0.pack(len(_t4))
+    w += _t4
+    _t5 = m.protocols
+    if _t5 is None:
+        raise ValueError('null for non-nullable Protocols')
+    w += _F1.pack(len(_t5))
+    for _t6 in _t5:
+        _e_JoinGroupRequestProtocol_v0(_t6, w)
 
 
 def _d_JoinGroupRequestProtocol_v6(b: memoryview, p: int) -> tuple[JoinGroupRequestProtocol, int]:
-    v_name, p = _rcstr(b, p)
-    v_metadata, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {_t3} runs past the end of the buffer')
+        v_metadata = bytes(b[p:_t4])
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupRequestProtocol(v_name, v_metadata, u), p
 
 
 def _e_JoinGroupRequestProtocol_v6(m: JoinGroupRequestProtocol, w: bytearray) -> None:
     _wcstr(w, m.name)
-    _wcbytes(w, m.metadata)
+    _t1 = m.metadata
+    if _t1 is None:
+        raise ValueError('null for non-nullable Metadata')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -339,41 +520,101 @@ def _e_JoinGroupRequestProtocol_v6(m: JoinGroupRequestProtocol, w: bytearray) ->
 
 
 def _d_JoinGroupRequest_v6(b: memoryview, p: int) -> tuple[JoinGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_session_timeout_ms, v_rebalance_timeout_ms = _F1.unpack_from(b, p)
-    p += 8
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_session_timeout_ms, v_rebalance_timeout_ms = _F4.unpack_from(b, p)
+    p += 8
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_protocols = []
         _append = v_protocols.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupRequestProtocol_v6(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_JoinGroupRequestProtocol_v6(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupRequest(v_group_id, v_session_timeout_ms, v_rebalance_timeout_ms, v_member_id, v_group_instance_id, v_protocol_type, v_protocols, None, u), p
 
 
 def _e_JoinGroupRequest_v6(m: JoinGroupRequest, w: bytearray) -> None:
     _wcstr(w, m.group_id)
-    w += _F1.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
+    w += _F4.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
     _wcstr(w, m.protocol_type)
@@ -391,42 +632,117 @@ def _e_JoinGroupRequest_v6(m: JoinGroupRequest, w: bytearray) -> None:
 
 
 def _d_JoinGroupRequest_v8(b: memoryview, p: int) -> tuple[JoinGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_session_timeout_ms, v_rebalance_timeout_ms = _F1.unpack_from(b, p)
-    p += 8
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_session_timeout_ms, v_rebalance_timeout_ms = _F4.unpack_from(b, p)
+    p += 8
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_protocols = []
         _append = v_protocols.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupRequestProtocol_v6(b, p)
-            _append(_t2)
-    v_reason, p = _rncstr(b, p)
+        for _ in range(_t9):
+            _t10, p = _d_JoinGroupRequestProtocol_v6(b, p)
+            _append(_t10)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        if _t11 != -1:
+            raise _Malformed(f'negative string length {_t11}')
+        v_reason = None
+    else:
+        _t12 = p + _t11
+        if _t12 > len(b):
+            raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+        v_reason = str(b[p:_t12], 'utf-8')
+        p = _t12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupRequest(v_group_id, v_session_timeout_ms, v_rebalance_timeout_ms, v_member_id, v_group_instance_id, v_protocol_type, v_protocols, v_reason, u), p
 
 
 def _e_JoinGroupRequest_v8(m: JoinGroupRequest, w: bytearray) -> None:
     _wcstr(w, m.group_id)
-    w += _F1.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
+    w += _F4.pack(m.session_timeout_ms, m.rebalance_timeout_ms)
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
     _wcstr(w, m.protocol_type)
@@ -443,6 +759,31 @@ def _e_JoinGroupRequest_v8(m: JoinGroupRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_JoinGroupRequestProtocol_v0 = (JoinGroupRequestProtocol, False, ((K_STRING, False, False, 'name', 0, None), (K_BYTES, False, False, 'metadata', 0, None), ), (), (), ())
+_S_JoinGroupRequest_v0 = (JoinGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'session_timeout_ms', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_ARRAY, False, False, 'protocols', K_STRUCT, _S_JoinGroupRequestProtocol_v0), ), (), (('rebalance_timeout_ms', DEFAULT_CONST, -1), ('group_instance_id', DEFAULT_CONST, None), ('reason', DEFAULT_CONST, None), ), ())
+_S_JoinGroupRequest_v1 = (JoinGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'session_timeout_ms', 0, None), (K_INT32, False, False, 'rebalance_timeout_ms', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_ARRAY, False, False, 'protocols', K_STRUCT, _S_JoinGroupRequestProtocol_v0), ), (), (('group_instance_id', DEFAULT_CONST, None), ('reason', DEFAULT_CONST, None), ), ())
+_S_JoinGroupRequest_v5 = (JoinGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'session_timeout_ms', 0, None), (K_INT32, False, False, 'rebalance_timeout_ms', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), (K_ARRAY, False, False, 'protocols', K_STRUCT, _S_JoinGroupRequestProtocol_v0), ), (), (('reason', DEFAULT_CONST, None), ), ())
+_S_JoinGroupRequestProtocol_v6 = (JoinGroupRequestProtocol, True, ((K_STRING, False, True, 'name', 0, None), (K_BYTES, False, True, 'metadata', 0, None), ), (), (), ())
+_S_JoinGroupRequest_v6 = (JoinGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'session_timeout_ms', 0, None), (K_INT32, False, True, 'rebalance_timeout_ms', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_ARRAY, False, True, 'protocols', K_STRUCT, _S_JoinGroupRequestProtocol_v6), ), (), (('reason', DEFAULT_CONST, None), ), ())
+_S_JoinGroupRequest_v8 = (JoinGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'session_timeout_ms', 0, None), (K_INT32, False, True, 'rebalance_timeout_ms', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_ARRAY, False, True, 'protocols', K_STRUCT, _S_JoinGroupRequestProtocol_v6), (K_STRING, True, True, 'reason', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_JoinGroupRequest_v0,
+    1: _S_JoinGroupRequest_v1,
+    2: _S_JoinGroupRequest_v1,
+    3: _S_JoinGroupRequest_v1,
+    4: _S_JoinGroupRequest_v1,
+    5: _S_JoinGroupRequest_v5,
+    6: _S_JoinGroupRequest_v6,
+    7: _S_JoinGroupRequest_v6,
+    8: _S_JoinGroupRequest_v8,
+    9: _S_JoinGroupRequest_v8,
+}
 
 _DECODERS = {
     0: _d_JoinGroupRequest_v0,

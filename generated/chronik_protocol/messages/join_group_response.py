@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -208,153 +217,364 @@ class JoinGroupResponseMember:
             ")"
         )
 
-_F0 = _struct.Struct(">hi")
-_F1 = _struct.Struct(">ihi")
-_F2 = _struct.Struct(">?")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">hih")
+_F3 = _struct.Struct(">ihih")
+_F4 = _struct.Struct(">ihi")
+_F5 = _struct.Struct(">?")
 
 
 def _d_JoinGroupResponseMember_v0(b: memoryview, p: int) -> tuple[JoinGroupResponseMember, int]:
-    v_member_id, p = _rstr(b, p)
-    v_metadata, p = _rbytes(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_metadata, = _F1.unpack_from(b, p)
+    p += 4
+    if n_metadata < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + n_metadata
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_metadata} runs past the end of the buffer')
+        v_metadata = bytes(b[p:_t2])
+        p = _t2
     return JoinGroupResponseMember(v_member_id, None, v_metadata, None), p
 
 
 def _e_JoinGroupResponseMember_v0(m: JoinGroupResponseMember, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wbytes(w, m.metadata)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.metadata
+    if _t2 is None:
+        raise ValueError('null for non-nullable Metadata')
+    w += _F1.pack(len(_t2))
+    w += _t2
 
 
 def _d_JoinGroupResponse_v0(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_error_code, v_generation_id = _F0.unpack_from(b, p)
-    p += 6
-    v_protocol_name, p = _rstr(b, p)
-    v_leader, p = _rstr(b, p)
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, v_generation_id, n_protocol_name = _F2.unpack_from(b, p)
+    p += 8
+    if n_protocol_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_protocol_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_protocol_name} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_leader, = _F0.unpack_from(b, p)
+    p += 2
+    if n_leader < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_leader
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_leader} runs past the end of the buffer')
+        v_leader = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_member_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v0(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t4, p = _d_JoinGroupResponseMember_v0(b, p)
+            _append(_t4)
     return JoinGroupResponse(0, v_error_code, v_generation_id, None, v_protocol_name, v_leader, False, v_member_id, v_members, None), p
 
 
 def _e_JoinGroupResponse_v0(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code, m.generation_id)
-    _wstr(w, m.protocol_name)
-    _wstr(w, m.leader)
-    _wstr(w, m.member_id)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupResponseMember_v0(_t2, w)
+    _t1 = m.protocol_name.encode()
+    w += _F2.pack(m.error_code, m.generation_id, len(_t1))
+    w += _t1
+    _t2 = m.leader.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.member_id.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.members
+    if _t4 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_JoinGroupResponseMember_v0(_t5, w)
 
 
 def _d_JoinGroupResponse_v2(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_throttle_time_ms, v_error_code, v_generation_id = _F1.unpack_from(b, p)
-    p += 10
-    v_protocol_name, p = _rstr(b, p)
-    v_leader, p = _rstr(b, p)
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, v_generation_id, n_protocol_name = _F3.unpack_from(b, p)
+    p += 12
+    if n_protocol_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_protocol_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_protocol_name} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_leader, = _F0.unpack_from(b, p)
+    p += 2
+    if n_leader < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_leader
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_leader} runs past the end of the buffer')
+        v_leader = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_member_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v0(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t4, p = _d_JoinGroupResponseMember_v0(b, p)
+            _append(_t4)
     return JoinGroupResponse(v_throttle_time_ms, v_error_code, v_generation_id, None, v_protocol_name, v_leader, False, v_member_id, v_members, None), p
 
 
 def _e_JoinGroupResponse_v2(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code, m.generation_id)
-    _wstr(w, m.protocol_name)
-    _wstr(w, m.leader)
-    _wstr(w, m.member_id)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupResponseMember_v0(_t2, w)
+    _t1 = m.protocol_name.encode()
+    w += _F3.pack(m.throttle_time_ms, m.error_code, m.generation_id, len(_t1))
+    w += _t1
+    _t2 = m.leader.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.member_id.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.members
+    if _t4 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_JoinGroupResponseMember_v0(_t5, w)
 
 
 def _d_JoinGroupResponseMember_v5(b: memoryview, p: int) -> tuple[JoinGroupResponseMember, int]:
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
-    v_metadata, p = _rbytes(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t2 = p + n_group_instance_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_metadata, = _F1.unpack_from(b, p)
+    p += 4
+    if n_metadata < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t3 = p + n_metadata
+        if _t3 > len(b):
+            raise _Malformed(f'bytes length {n_metadata} runs past the end of the buffer')
+        v_metadata = bytes(b[p:_t3])
+        p = _t3
     return JoinGroupResponseMember(v_member_id, v_group_instance_id, v_metadata, None), p
 
 
 def _e_JoinGroupResponseMember_v5(m: JoinGroupResponseMember, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
-    _wbytes(w, m.metadata)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.group_instance_id
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
+    _t3 = m.metadata
+    if _t3 is None:
+        raise ValueError('null for non-nullable Metadata')
+    w += _F1.pack(len(_t3))
+    w += _t3
 
 
 def _d_JoinGroupResponse_v5(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_throttle_time_ms, v_error_code, v_generation_id = _F1.unpack_from(b, p)
-    p += 10
-    v_protocol_name, p = _rstr(b, p)
-    v_leader, p = _rstr(b, p)
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, v_generation_id, n_protocol_name = _F3.unpack_from(b, p)
+    p += 12
+    if n_protocol_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_protocol_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_protocol_name} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_leader, = _F0.unpack_from(b, p)
+    p += 2
+    if n_leader < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_leader
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_leader} runs past the end of the buffer')
+        v_leader = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t3 = p + n_member_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v5(b, p)
-            _append(_t2)
+        for _ in range(n_members):
+            _t4, p = _d_JoinGroupResponseMember_v5(b, p)
+            _append(_t4)
     return JoinGroupResponse(v_throttle_time_ms, v_error_code, v_generation_id, None, v_protocol_name, v_leader, False, v_member_id, v_members, None), p
 
 
 def _e_JoinGroupResponse_v5(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code, m.generation_id)
-    _wstr(w, m.protocol_name)
-    _wstr(w, m.leader)
-    _wstr(w, m.member_id)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_JoinGroupResponseMember_v5(_t2, w)
+    _t1 = m.protocol_name.encode()
+    w += _F3.pack(m.throttle_time_ms, m.error_code, m.generation_id, len(_t1))
+    w += _t1
+    _t2 = m.leader.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
+    _t3 = m.member_id.encode()
+    w += _F0.pack(len(_t3))
+    w += _t3
+    _t4 = m.members
+    if _t4 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_JoinGroupResponseMember_v5(_t5, w)
 
 
 def _d_JoinGroupResponseMember_v6(b: memoryview, p: int) -> tuple[JoinGroupResponseMember, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_metadata, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_group_instance_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'bytes length {_t5} runs past the end of the buffer')
+        v_metadata = bytes(b[p:_t6])
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupResponseMember(v_member_id, v_group_instance_id, v_metadata, u), p
 
 
 def _e_JoinGroupResponseMember_v6(m: JoinGroupResponseMember, w: bytearray) -> None:
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
-    _wcbytes(w, m.metadata)
+    _t1 = m.metadata
+    if _t1 is None:
+        raise ValueError('null for non-nullable Metadata')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -363,39 +583,84 @@ def _e_JoinGroupResponseMember_v6(m: JoinGroupResponseMember, w: bytearray) -> N
 
 
 def _d_JoinGroupResponse_v6(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_throttle_time_ms, v_error_code, v_generation_id = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_generation_id = _F4.unpack_from(b, p)
     p += 10
-    v_protocol_name, p = _rcstr(b, p)
-    v_leader, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_leader = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_member_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v6(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_JoinGroupResponseMember_v6(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupResponse(v_throttle_time_ms, v_error_code, v_generation_id, None, v_protocol_name, v_leader, False, v_member_id, v_members, u), p
 
 
 def _e_JoinGroupResponse_v6(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code, m.generation_id)
+    w += _F4.pack(m.throttle_time_ms, m.error_code, m.generation_id)
     _wcstr(w, m.protocol_name)
     _wcstr(w, m.leader)
     _wcstr(w, m.member_id)
@@ -413,40 +678,102 @@ def _e_JoinGroupResponse_v6(m: JoinGroupResponse, w: bytearray) -> None:
 
 
 def _d_JoinGroupResponse_v7(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_throttle_time_ms, v_error_code, v_generation_id = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_generation_id = _F4.unpack_from(b, p)
     p += 10
-    v_protocol_type, p = _rncstr(b, p)
-    v_protocol_name, p = _rncstr(b, p)
-    v_leader, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_protocol_type = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_protocol_name = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_leader = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_member_id = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v6(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_JoinGroupResponseMember_v6(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupResponse(v_throttle_time_ms, v_error_code, v_generation_id, v_protocol_type, v_protocol_name, v_leader, False, v_member_id, v_members, u), p
 
 
 def _e_JoinGroupResponse_v7(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code, m.generation_id)
+    w += _F4.pack(m.throttle_time_ms, m.error_code, m.generation_id)
     _wncstr(w, m.protocol_type)
     _wncstr(w, m.protocol_name)
     _wcstr(w, m.leader)
@@ -465,46 +792,108 @@ def _e_JoinGroupResponse_v7(m: JoinGroupResponse, w: bytearray) -> None:
 
 
 def _d_JoinGroupResponse_v9(b: memoryview, p: int) -> tuple[JoinGroupResponse, int]:
-    v_throttle_time_ms, v_error_code, v_generation_id = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code, v_generation_id = _F4.unpack_from(b, p)
     p += 10
-    v_protocol_type, p = _rncstr(b, p)
-    v_protocol_name, p = _rncstr(b, p)
-    v_leader, p = _rcstr(b, p)
-    v_skip_assignment, = _F2.unpack_from(b, p)
-    p += 1
-    v_member_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_protocol_type = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_protocol_name = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_leader = str(b[p:_t6], 'utf-8')
+        p = _t6
+    v_skip_assignment, = _F5.unpack_from(b, p)
+    p += 1
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_member_id = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_JoinGroupResponseMember_v6(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_JoinGroupResponseMember_v6(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return JoinGroupResponse(v_throttle_time_ms, v_error_code, v_generation_id, v_protocol_type, v_protocol_name, v_leader, v_skip_assignment, v_member_id, v_members, u), p
 
 
 def _e_JoinGroupResponse_v9(m: JoinGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code, m.generation_id)
+    w += _F4.pack(m.throttle_time_ms, m.error_code, m.generation_id)
     _wncstr(w, m.protocol_type)
     _wncstr(w, m.protocol_name)
     _wcstr(w, m.leader)
-    w += _F2.pack(m.skip_assignment)
+    w += _F5.pack(m.skip_assignment)
     _wcstr(w, m.member_id)
     _t1 = m.members
     if _t1 is None:
@@ -518,6 +907,33 @@ def _e_JoinGroupResponse_v9(m: JoinGroupResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_JoinGroupResponseMember_v0 = (JoinGroupResponseMember, False, ((K_STRING, False, False, 'member_id', 0, None), (K_BYTES, False, False, 'metadata', 0, None), ), (), (('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_JoinGroupResponse_v0 = (JoinGroupResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'protocol_name', 0, None), (K_STRING, False, False, 'leader', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_JoinGroupResponseMember_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('protocol_type', DEFAULT_CONST, None), ('skip_assignment', DEFAULT_CONST, False), ), ())
+_S_JoinGroupResponse_v2 = (JoinGroupResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'protocol_name', 0, None), (K_STRING, False, False, 'leader', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_JoinGroupResponseMember_v0), ), (), (('protocol_type', DEFAULT_CONST, None), ('skip_assignment', DEFAULT_CONST, False), ), ())
+_S_JoinGroupResponseMember_v5 = (JoinGroupResponseMember, False, ((K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), (K_BYTES, False, False, 'metadata', 0, None), ), (), (), ())
+_S_JoinGroupResponse_v5 = (JoinGroupResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'protocol_name', 0, None), (K_STRING, False, False, 'leader', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_JoinGroupResponseMember_v5), ), (), (('protocol_type', DEFAULT_CONST, None), ('skip_assignment', DEFAULT_CONST, False), ), ())
+_S_JoinGroupResponseMember_v6 = (JoinGroupResponseMember, True, ((K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_BYTES, False, True, 'metadata', 0, None), ), (), (), ())
+_S_JoinGroupResponse_v6 = (JoinGroupResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, False, True, 'protocol_name', 0, None), (K_STRING, False, True, 'leader', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_JoinGroupResponseMember_v6), ), (), (('protocol_type', DEFAULT_CONST, None), ('skip_assignment', DEFAULT_CONST, False), ), ())
+_S_JoinGroupResponse_v7 = (JoinGroupResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, True, True, 'protocol_type', 0, None), (K_STRING, True, True, 'protocol_name', 0, None), (K_STRING, False, True, 'leader', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_JoinGroupResponseMember_v6), ), (), (('skip_assignment', DEFAULT_CONST, False), ), ())
+_S_JoinGroupResponse_v9 = (JoinGroupResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, True, True, 'protocol_type', 0, None), (K_STRING, True, True, 'protocol_name', 0, None), (K_STRING, False, True, 'leader', 0, None), (K_BOOL, False, True, 'skip_assignment', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_JoinGroupResponseMember_v6), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_JoinGroupResponse_v0,
+    1: _S_JoinGroupResponse_v0,
+    2: _S_JoinGroupResponse_v2,
+    3: _S_JoinGroupResponse_v2,
+    4: _S_JoinGroupResponse_v2,
+    5: _S_JoinGroupResponse_v5,
+    6: _S_JoinGroupResponse_v6,
+    7: _S_JoinGroupResponse_v7,
+    8: _S_JoinGroupResponse_v7,
+    9: _S_JoinGroupResponse_v9,
+}
 
 _DECODERS = {
     0: _d_JoinGroupResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -336,432 +345,565 @@ class LeaderAndIsrTopicState:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">iiii")
-_F2 = _struct.Struct(">ii")
-_F3 = _struct.Struct(">?")
-_F4 = _struct.Struct(">iiq")
-_F5 = _struct.Struct(">16s")
-_F6 = _struct.Struct(">iiqb")
-_F7 = _struct.Struct(">?b")
-_F8 = _struct.Struct(">i?iqb")
+_F0 = _struct.Struct(">ih")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">h")
+_F3 = _struct.Struct(">iiiii")
+_F4 = _struct.Struct(">ii")
+_F5 = _struct.Struct(">iii")
+_F6 = _struct.Struct(">?")
+_F7 = _struct.Struct(">iiqi")
+_F8 = _struct.Struct(">iiii")
+_F9 = _struct.Struct(">iiq")
+_F10 = _struct.Struct(">16s")
+_F11 = _struct.Struct(">iiqb")
+_F12 = _struct.Struct(">?b")
+_F13 = _struct.Struct(">i?iqb")
 
 
 def _d_LeaderAndIsrLiveLeader_v0(b: memoryview, p: int) -> tuple[LeaderAndIsrLiveLeader, int]:
-    v_broker_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_host_name, p = _rstr(b, p)
-    v_port, = _F0.unpack_from(b, p)
+    v_broker_id, n_host_name = _F0.unpack_from(b, p)
+    p += 6
+    if n_host_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host_name} runs past the end of the buffer')
+        v_host_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_port, = _F1.unpack_from(b, p)
     p += 4
     return LeaderAndIsrLiveLeader(v_broker_id, v_host_name, v_port, None), p
 
 
 def _e_LeaderAndIsrLiveLeader_v0(m: LeaderAndIsrLiveLeader, w: bytearray) -> None:
-    w += _F0.pack(m.broker_id)
-    _wstr(w, m.host_name)
-    w += _F0.pack(m.port)
+    _t1 = m.host_name.encode()
+    w += _F0.pack(m.broker_id, len(_t1))
+    w += _t1
+    w += _F1.pack(m.port)
 
 
 def _d_LeaderAndIsrPartitionState_v0(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
-    p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_partition_epoch, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
     return LeaderAndIsrPartitionState(v_topic_name, v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, [], [], False, 0, None), p
 
 
 def _e_LeaderAndIsrPartitionState_v0(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
-    _t1 = m.isr
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
-    _t2 = m.replicas
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.isr
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
+    _t3 = m.replicas
+    if _t3 is None:
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.partition_epoch, len(_t3))
+    w += _pfixed(_t3, 'i')
 
 
 def _d_LeaderAndIsrRequest_v0(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionState_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_LeaderAndIsrPartitionState_v0(b, p)
+            _append(_t1)
+    n_live_leaders, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_leaders < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_leaders * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_leaders} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
-        for _ in range(_t3):
-            _t4, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
-            _append(_t4)
+        for _ in range(n_live_leaders):
+            _t2, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
+            _append(_t2)
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, 0, [], v_live_leaders, None), p
 
 
 def _e_LeaderAndIsrRequest_v0(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_LeaderAndIsrPartitionState_v0(_t2, w)
     _t3 = m.live_leaders
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveLeaders')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveLeaders')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_LeaderAndIsrLiveLeader_v0(_t4, w)
 
 
 def _d_LeaderAndIsrPartitionState_v1(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
-    p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    v_is_new, = _F3.unpack_from(b, p)
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_partition_epoch, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
+    v_is_new, = _F6.unpack_from(b, p)
     p += 1
     return LeaderAndIsrPartitionState(v_topic_name, v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, [], [], v_is_new, 0, None), p
 
 
 def _e_LeaderAndIsrPartitionState_v1(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
-    _t1 = m.isr
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
-    _t2 = m.replicas
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.isr
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
-    w += _F3.pack(m.is_new)
+    _t3 = m.replicas
+    if _t3 is None:
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.partition_epoch, len(_t3))
+    w += _pfixed(_t3, 'i')
+    w += _F6.pack(m.is_new)
 
 
 def _d_LeaderAndIsrRequest_v1(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 31)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 31 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionState_v1(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_LeaderAndIsrPartitionState_v1(b, p)
+            _append(_t1)
+    n_live_leaders, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_leaders < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_leaders * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_leaders} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
-        for _ in range(_t3):
-            _t4, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
-            _append(_t4)
+        for _ in range(n_live_leaders):
+            _t2, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
+            _append(_t2)
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, 0, [], v_live_leaders, None), p
 
 
 def _e_LeaderAndIsrRequest_v1(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_LeaderAndIsrPartitionState_v1(_t2, w)
     _t3 = m.live_leaders
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveLeaders')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveLeaders')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_LeaderAndIsrLiveLeader_v0(_t4, w)
 
 
 def _d_LeaderAndIsrPartitionState_v2(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
-    p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_partition_epoch, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    v_is_new, = _F3.unpack_from(b, p)
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
+    v_is_new, = _F6.unpack_from(b, p)
     p += 1
     return LeaderAndIsrPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, [], [], v_is_new, 0, None), p
 
 
 def _e_LeaderAndIsrPartitionState_v2(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t1))
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
     _t2 = m.replicas
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.partition_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
-    w += _F3.pack(m.is_new)
+    w += _F6.pack(m.is_new)
 
 
 def _d_LeaderAndIsrTopicState_v2(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicState, int]:
-    v_topic_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 29)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_states, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_states * 29 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
+        for _ in range(n_partition_states):
             _t2, p = _d_LeaderAndIsrPartitionState_v2(b, p)
             _append(_t2)
     return LeaderAndIsrTopicState(v_topic_name, _ZERO_UUID, v_partition_states, None), p
 
 
 def _e_LeaderAndIsrTopicState_v2(m: LeaderAndIsrTopicState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    _t1 = m.partition_states
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionStates')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_LeaderAndIsrPartitionState_v2(_t2, w)
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_states
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionStates')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_LeaderAndIsrPartitionState_v2(_t3, w)
 
 
 def _d_LeaderAndIsrRequest_v2(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, v_broker_epoch, n_topic_states = _F7.unpack_from(b, p)
+    p += 20
+    if n_topic_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topic_states * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_states} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrTopicState_v2(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topic_states):
+            _t1, p = _d_LeaderAndIsrTopicState_v2(b, p)
+            _append(_t1)
+    n_live_leaders, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_leaders < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_leaders * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_leaders} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
-        for _ in range(_t3):
-            _t4, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
-            _append(_t4)
+        for _ in range(n_live_leaders):
+            _t2, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
+            _append(_t2)
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, 0, v_topic_states, v_live_leaders, None), p
 
 
 def _e_LeaderAndIsrRequest_v2(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable TopicStates')
+    w += _F7.pack(m.controller_id, m.controller_epoch, m.broker_epoch, len(_t1))
     for _t2 in _t1:
         _e_LeaderAndIsrTopicState_v2(_t2, w)
     _t3 = m.live_leaders
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveLeaders')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveLeaders')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_LeaderAndIsrLiveLeader_v0(_t4, w)
 
 
 def _d_LeaderAndIsrPartitionState_v3(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_partition_epoch, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
+    n_adding_replicas, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+    if n_adding_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_adding_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_adding_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_adding_replicas < 64:
+            v_adding_replicas = list(_FA_i[n_adding_replicas].unpack_from(b, p))
+        else:
+            v_adding_replicas = list(_struct.unpack_from(f'>{n_adding_replicas}i', b, p))
+        p += n_adding_replicas * 4
+    n_removing_replicas, = _F1.unpack_from(b, p)
+    p += 4
+    if n_removing_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_adding_replicas, p = _rfixed(b, p, _t3, 'i', 4)
-    _t4, p = _rcount(b, p, 4)
-    if _t4 < 0:
-        raise _Malformed('null for a non-nullable array')
-    else:
-        v_removing_replicas, p = _rfixed(b, p, _t4, 'i', 4)
-    v_is_new, = _F3.unpack_from(b, p)
+        if n_removing_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_removing_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_removing_replicas < 64:
+            v_removing_replicas = list(_FA_i[n_removing_replicas].unpack_from(b, p))
+        else:
+            v_removing_replicas = list(_struct.unpack_from(f'>{n_removing_replicas}i', b, p))
+        p += n_removing_replicas * 4
+    v_is_new, = _F6.unpack_from(b, p)
     p += 1
     return LeaderAndIsrPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, v_adding_replicas, v_removing_replicas, v_is_new, 0, None), p
 
 
 def _e_LeaderAndIsrPartitionState_v3(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t1))
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
     _t2 = m.replicas
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.partition_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
     _t3 = m.adding_replicas
     if _t3 is None:
-        raise ValueError('null for a non-nullable array AddingReplicas')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable AddingReplicas')
+    w += _F1.pack(len(_t3))
     w += _pfixed(_t3, 'i')
     _t4 = m.removing_replicas
     if _t4 is None:
-        raise ValueError('null for a non-nullable array RemovingReplicas')
-    _wcount(w, _t4)
+        raise ValueError('null for non-nullable RemovingReplicas')
+    w += _F1.pack(len(_t4))
     w += _pfixed(_t4, 'i')
-    w += _F3.pack(m.is_new)
+    w += _F6.pack(m.is_new)
 
 
 def _d_LeaderAndIsrTopicState_v3(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicState, int]:
-    v_topic_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 37)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_states, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_states * 37 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
+        for _ in range(n_partition_states):
             _t2, p = _d_LeaderAndIsrPartitionState_v3(b, p)
             _append(_t2)
     return LeaderAndIsrTopicState(v_topic_name, _ZERO_UUID, v_partition_states, None), p
 
 
 def _e_LeaderAndIsrTopicState_v3(m: LeaderAndIsrTopicState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    _t1 = m.partition_states
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionStates')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_LeaderAndIsrPartitionState_v3(_t2, w)
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_states
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionStates')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_LeaderAndIsrPartitionState_v3(_t3, w)
 
 
 def _d_LeaderAndIsrRequest_v3(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, v_broker_epoch, n_topic_states = _F7.unpack_from(b, p)
+    p += 20
+    if n_topic_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topic_states * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_states} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrTopicState_v3(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topic_states):
+            _t1, p = _d_LeaderAndIsrTopicState_v3(b, p)
+            _append(_t1)
+    n_live_leaders, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_leaders < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_leaders * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_leaders} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
-        for _ in range(_t3):
-            _t4, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
-            _append(_t4)
+        for _ in range(n_live_leaders):
+            _t2, p = _d_LeaderAndIsrLiveLeader_v0(b, p)
+            _append(_t2)
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, 0, v_topic_states, v_live_leaders, None), p
 
 
 def _e_LeaderAndIsrRequest_v3(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable TopicStates')
+    w += _F7.pack(m.controller_id, m.controller_epoch, m.broker_epoch, len(_t1))
     for _t2 in _t1:
         _e_LeaderAndIsrTopicState_v3(_t2, w)
     _t3 = m.live_leaders
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveLeaders')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveLeaders')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_LeaderAndIsrLiveLeader_v0(_t4, w)
 
 
 def _d_LeaderAndIsrLiveLeader_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrLiveLeader, int]:
-    v_broker_id, = _F0.unpack_from(b, p)
+    v_broker_id, = _F1.unpack_from(b, p)
     p += 4
-    v_host_name, p = _rcstr(b, p)
-    v_port, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_port, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrLiveLeader(v_broker_id, v_host_name, v_port, u), p
 
 
 def _e_LeaderAndIsrLiveLeader_v4(m: LeaderAndIsrLiveLeader, w: bytearray) -> None:
-    w += _F0.pack(m.broker_id)
+    w += _F1.pack(m.broker_id)
     _wcstr(w, m.host_name)
-    w += _F0.pack(m.port)
+    w += _F1.pack(m.port)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -770,57 +912,100 @@ def _e_LeaderAndIsrLiveLeader_v4(m: LeaderAndIsrLiveLeader, w: bytearray) -> Non
 
 
 def _d_LeaderAndIsrPartitionState_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F8.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_isr = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    v_partition_epoch, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rccount(b, p, 4)
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_replicas = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_adding_replicas, p = _rfixed(b, p, _t3, 'i', 4)
-    _t4, p = _rccount(b, p, 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_adding_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_adding_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
+    _t4 = b[p]
+    if _t4 < 0x80:
+        p += 1
+    else:
+        _t4, p = _ruv(b, p)
+    _t4 -= 1
     if _t4 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_removing_replicas, p = _rfixed(b, p, _t4, 'i', 4)
-    v_is_new, = _F3.unpack_from(b, p)
+        if _t4 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t4} elements cannot fit in the {len(b) - p} bytes left')
+        if _t4 < 64:
+            v_removing_replicas = list(_FA_i[_t4].unpack_from(b, p))
+        else:
+            v_removing_replicas = list(_struct.unpack_from(f'>{_t4}i', b, p))
+        p += _t4 * 4
+    v_is_new, = _F6.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, v_adding_replicas, v_removing_replicas, v_is_new, 0, u), p
 
 
 def _e_LeaderAndIsrPartitionState_v4(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
+    w += _F8.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
         raise ValueError('null for a non-nullable array Isr')
     _wccount(w, _t1)
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
+    w += _F1.pack(m.partition_epoch)
     _t2 = m.replicas
     if _t2 is None:
         raise ValueError('null for a non-nullable array Replicas')
@@ -836,7 +1021,7 @@ def _e_LeaderAndIsrPartitionState_v4(m: LeaderAndIsrPartitionState, w: bytearray
         raise ValueError('null for a non-nullable array RemovingReplicas')
     _wccount(w, _t4)
     w += _pfixed(_t4, 'i')
-    w += _F3.pack(m.is_new)
+    w += _F6.pack(m.is_new)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -845,30 +1030,49 @@ def _e_LeaderAndIsrPartitionState_v4(m: LeaderAndIsrPartitionState, w: bytearray
 
 
 def _d_LeaderAndIsrTopicState_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionState_v4(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_LeaderAndIsrPartitionState_v4(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrTopicState(v_topic_name, _ZERO_UUID, v_partition_states, u), p
 
 
@@ -888,45 +1092,58 @@ def _e_LeaderAndIsrTopicState_v4(m: LeaderAndIsrTopicState, w: bytearray) -> Non
 
 
 def _d_LeaderAndIsrRequest_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch = _F9.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrTopicState_v4(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
         for _ in range(_t3):
             _t4, p = _d_LeaderAndIsrLiveLeader_v4(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, 0, v_topic_states, v_live_leaders, u), p
 
 
 def _e_LeaderAndIsrRequest_v4(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
+    w += _F9.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -947,39 +1164,58 @@ def _e_LeaderAndIsrRequest_v4(m: LeaderAndIsrRequest, w: bytearray) -> None:
 
 
 def _d_LeaderAndIsrTopicState_v5(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    v_topic_id, = _F5.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, = _F10.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionState_v4(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_LeaderAndIsrPartitionState_v4(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrTopicState(v_topic_name, v_topic_id, v_partition_states, u), p
 
 
 def _e_LeaderAndIsrTopicState_v5(m: LeaderAndIsrTopicState, w: bytearray) -> None:
     _wcstr(w, m.topic_name)
-    w += _F5.pack(m.topic_id.bytes)
+    w += _F10.pack(m.topic_id.bytes)
     _t1 = m.partition_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionStates')
@@ -994,45 +1230,58 @@ def _e_LeaderAndIsrTopicState_v5(m: LeaderAndIsrTopicState, w: bytearray) -> Non
 
 
 def _d_LeaderAndIsrRequest_v5(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch, v_type = _F6.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch, v_type = _F11.unpack_from(b, p)
     p += 17
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrTopicState_v5(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
         for _ in range(_t3):
             _t4, p = _d_LeaderAndIsrLiveLeader_v4(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, v_type, v_topic_states, v_live_leaders, u), p
 
 
 def _e_LeaderAndIsrRequest_v5(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F6.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.type)
+    w += _F11.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.type)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1053,57 +1302,100 @@ def _e_LeaderAndIsrRequest_v5(m: LeaderAndIsrRequest, w: bytearray) -> None:
 
 
 def _d_LeaderAndIsrPartitionState_v6(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F8.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_partition_epoch, = _F0.unpack_from(b, p)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_isr = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    v_partition_epoch, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rccount(b, p, 4)
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_replicas = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_adding_replicas, p = _rfixed(b, p, _t3, 'i', 4)
-    _t4, p = _rccount(b, p, 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_adding_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_adding_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
+    _t4 = b[p]
+    if _t4 < 0x80:
+        p += 1
+    else:
+        _t4, p = _ruv(b, p)
+    _t4 -= 1
     if _t4 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_removing_replicas, p = _rfixed(b, p, _t4, 'i', 4)
-    v_is_new, v_leader_recovery_state = _F7.unpack_from(b, p)
+        if _t4 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t4} elements cannot fit in the {len(b) - p} bytes left')
+        if _t4 < 64:
+            v_removing_replicas = list(_FA_i[_t4].unpack_from(b, p))
+        else:
+            v_removing_replicas = list(_struct.unpack_from(f'>{_t4}i', b, p))
+        p += _t4 * 4
+    v_is_new, v_leader_recovery_state = _F12.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_partition_epoch, v_replicas, v_adding_replicas, v_removing_replicas, v_is_new, v_leader_recovery_state, u), p
 
 
 def _e_LeaderAndIsrPartitionState_v6(m: LeaderAndIsrPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
+    w += _F8.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
         raise ValueError('null for a non-nullable array Isr')
     _wccount(w, _t1)
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.partition_epoch)
+    w += _F1.pack(m.partition_epoch)
     _t2 = m.replicas
     if _t2 is None:
         raise ValueError('null for a non-nullable array Replicas')
@@ -1119,7 +1411,7 @@ def _e_LeaderAndIsrPartitionState_v6(m: LeaderAndIsrPartitionState, w: bytearray
         raise ValueError('null for a non-nullable array RemovingReplicas')
     _wccount(w, _t4)
     w += _pfixed(_t4, 'i')
-    w += _F7.pack(m.is_new, m.leader_recovery_state)
+    w += _F12.pack(m.is_new, m.leader_recovery_state)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1128,39 +1420,58 @@ def _e_LeaderAndIsrPartitionState_v6(m: LeaderAndIsrPartitionState, w: bytearray
 
 
 def _d_LeaderAndIsrTopicState_v6(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    v_topic_id, = _F5.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, = _F10.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 27)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 27 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionState_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_LeaderAndIsrPartitionState_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrTopicState(v_topic_name, v_topic_id, v_partition_states, u), p
 
 
 def _e_LeaderAndIsrTopicState_v6(m: LeaderAndIsrTopicState, w: bytearray) -> None:
     _wcstr(w, m.topic_name)
-    w += _F5.pack(m.topic_id.bytes)
+    w += _F10.pack(m.topic_id.bytes)
     _t1 = m.partition_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionStates')
@@ -1175,45 +1486,58 @@ def _e_LeaderAndIsrTopicState_v6(m: LeaderAndIsrTopicState, w: bytearray) -> Non
 
 
 def _d_LeaderAndIsrRequest_v6(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch, v_type = _F6.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch, v_type = _F11.unpack_from(b, p)
     p += 17
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrTopicState_v6(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
         for _ in range(_t3):
             _t4, p = _d_LeaderAndIsrLiveLeader_v4(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, v_type, v_topic_states, v_live_leaders, u), p
 
 
 def _e_LeaderAndIsrRequest_v6(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F6.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.type)
+    w += _F11.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.type)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1234,45 +1558,58 @@ def _e_LeaderAndIsrRequest_v6(m: LeaderAndIsrRequest, w: bytearray) -> None:
 
 
 def _d_LeaderAndIsrRequest_v7(b: memoryview, p: int) -> tuple[LeaderAndIsrRequest, int]:
-    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch, v_type = _F8.unpack_from(b, p)
+    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch, v_type = _F13.unpack_from(b, p)
     p += 18
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrTopicState_v6(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_leaders = []
         _append = v_live_leaders.append
         for _ in range(_t3):
             _t4, p = _d_LeaderAndIsrLiveLeader_v4(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrRequest(v_controller_id, v_is_k_raft_controller, v_controller_epoch, [], v_broker_epoch, v_type, v_topic_states, v_live_leaders, u), p
 
 
 def _e_LeaderAndIsrRequest_v7(m: LeaderAndIsrRequest, w: bytearray) -> None:
-    w += _F8.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch, m.type)
+    w += _F13.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch, m.type)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1291,6 +1628,43 @@ def _e_LeaderAndIsrRequest_v7(m: LeaderAndIsrRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_LeaderAndIsrLiveLeader_v0 = (LeaderAndIsrLiveLeader, False, ((K_INT32, False, False, 'broker_id', 0, None), (K_STRING, False, False, 'host_name', 0, None), (K_INT32, False, False, 'port', 0, None), ), (), (), ())
+_S_LeaderAndIsrPartitionState_v0 = (LeaderAndIsrPartitionState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'partition_epoch', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), ), (), (('adding_replicas', DEFAULT_LIST, None), ('removing_replicas', DEFAULT_LIST, None), ('is_new', DEFAULT_CONST, False), ('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrRequest_v0 = (LeaderAndIsrRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v0), (K_ARRAY, False, False, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('type', DEFAULT_CONST, 0), ('topic_states', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrPartitionState_v1 = (LeaderAndIsrPartitionState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'partition_epoch', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), (K_BOOL, False, False, 'is_new', 0, None), ), (), (('adding_replicas', DEFAULT_LIST, None), ('removing_replicas', DEFAULT_LIST, None), ('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrRequest_v1 = (LeaderAndIsrRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v1), (K_ARRAY, False, False, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('type', DEFAULT_CONST, 0), ('topic_states', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrPartitionState_v2 = (LeaderAndIsrPartitionState, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'partition_epoch', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), (K_BOOL, False, False, 'is_new', 0, None), ), (), (('topic_name', DEFAULT_CONST, ''), ('adding_replicas', DEFAULT_LIST, None), ('removing_replicas', DEFAULT_LIST, None), ('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrTopicState_v2 = (LeaderAndIsrTopicState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_ARRAY, False, False, 'partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v2), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_LeaderAndIsrRequest_v2 = (LeaderAndIsrRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT64, False, False, 'broker_epoch', 0, None), (K_ARRAY, False, False, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v2), (K_ARRAY, False, False, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrPartitionState_v3 = (LeaderAndIsrPartitionState, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'partition_epoch', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), (K_ARRAY, False, False, 'adding_replicas', K_INT32, None), (K_ARRAY, False, False, 'removing_replicas', K_INT32, None), (K_BOOL, False, False, 'is_new', 0, None), ), (), (('topic_name', DEFAULT_CONST, ''), ('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrTopicState_v3 = (LeaderAndIsrTopicState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_ARRAY, False, False, 'partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v3), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_LeaderAndIsrRequest_v3 = (LeaderAndIsrRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT64, False, False, 'broker_epoch', 0, None), (K_ARRAY, False, False, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v3), (K_ARRAY, False, False, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrLiveLeader_v4 = (LeaderAndIsrLiveLeader, True, ((K_INT32, False, True, 'broker_id', 0, None), (K_STRING, False, True, 'host_name', 0, None), (K_INT32, False, True, 'port', 0, None), ), (), (), ())
+_S_LeaderAndIsrPartitionState_v4 = (LeaderAndIsrPartitionState, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT32, False, True, 'leader', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'isr', K_INT32, None), (K_INT32, False, True, 'partition_epoch', 0, None), (K_ARRAY, False, True, 'replicas', K_INT32, None), (K_ARRAY, False, True, 'adding_replicas', K_INT32, None), (K_ARRAY, False, True, 'removing_replicas', K_INT32, None), (K_BOOL, False, True, 'is_new', 0, None), ), (), (('topic_name', DEFAULT_CONST, ''), ('leader_recovery_state', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrTopicState_v4 = (LeaderAndIsrTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v4), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_LeaderAndIsrRequest_v4 = (LeaderAndIsrRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v4), (K_ARRAY, False, True, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v4), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), ())
+_S_LeaderAndIsrTopicState_v5 = (LeaderAndIsrTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v4), ), (), (), ())
+_S_LeaderAndIsrRequest_v5 = (LeaderAndIsrRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT8, False, True, 'type', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v5), (K_ARRAY, False, True, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v4), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrPartitionState_v6 = (LeaderAndIsrPartitionState, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT32, False, True, 'leader', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'isr', K_INT32, None), (K_INT32, False, True, 'partition_epoch', 0, None), (K_ARRAY, False, True, 'replicas', K_INT32, None), (K_ARRAY, False, True, 'adding_replicas', K_INT32, None), (K_ARRAY, False, True, 'removing_replicas', K_INT32, None), (K_BOOL, False, True, 'is_new', 0, None), (K_INT8, False, True, 'leader_recovery_state', 0, None), ), (), (('topic_name', DEFAULT_CONST, ''), ), ())
+_S_LeaderAndIsrTopicState_v6 = (LeaderAndIsrTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_LeaderAndIsrPartitionState_v6), ), (), (), ())
+_S_LeaderAndIsrRequest_v6 = (LeaderAndIsrRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT8, False, True, 'type', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v6), (K_ARRAY, False, True, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v4), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrRequest_v7 = (LeaderAndIsrRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_BOOL, False, True, 'is_k_raft_controller', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_INT8, False, True, 'type', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_LeaderAndIsrTopicState_v6), (K_ARRAY, False, True, 'live_leaders', K_STRUCT, _S_LeaderAndIsrLiveLeader_v4), ), (), (('ungrouped_partition_states', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_LeaderAndIsrRequest_v0,
+    1: _S_LeaderAndIsrRequest_v1,
+    2: _S_LeaderAndIsrRequest_v2,
+    3: _S_LeaderAndIsrRequest_v3,
+    4: _S_LeaderAndIsrRequest_v4,
+    5: _S_LeaderAndIsrRequest_v5,
+    6: _S_LeaderAndIsrRequest_v6,
+    7: _S_LeaderAndIsrRequest_v7,
+}
 
 _DECODERS = {
     0: _d_LeaderAndIsrRequest_v0,

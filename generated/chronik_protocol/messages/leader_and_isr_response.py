@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -217,72 +226,96 @@ class LeaderAndIsrTopicError:
             ")"
         )
 
-_F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">h")
-_F2 = _struct.Struct(">16s")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">ih")
+_F2 = _struct.Struct(">hi")
+_F3 = _struct.Struct(">16s")
 
 
 def _d_LeaderAndIsrPartitionError_v0(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionError, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, v_error_code = _F0.unpack_from(b, p)
+    n_topic_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, v_error_code = _F1.unpack_from(b, p)
     p += 6
     return LeaderAndIsrPartitionError(v_topic_name, v_partition_index, v_error_code, None), p
 
 
 def _e_LeaderAndIsrPartitionError_v0(m: LeaderAndIsrPartitionError, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F0.pack(m.partition_index, m.error_code)
+    _t1 = m.topic_name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.partition_index, m.error_code)
 
 
 def _d_LeaderAndIsrResponse_v0(b: memoryview, p: int) -> tuple[LeaderAndIsrResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_partition_errors = _F2.unpack_from(b, p)
+    p += 6
+    if n_partition_errors < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_partition_errors * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_errors} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_errors = []
         _append = v_partition_errors.append
-        for _ in range(_t1):
-            _t2, p = _d_LeaderAndIsrPartitionError_v0(b, p)
-            _append(_t2)
+        for _ in range(n_partition_errors):
+            _t1, p = _d_LeaderAndIsrPartitionError_v0(b, p)
+            _append(_t1)
     return LeaderAndIsrResponse(v_error_code, v_partition_errors, [], None), p
 
 
 def _e_LeaderAndIsrResponse_v0(m: LeaderAndIsrResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
     _t1 = m.partition_errors
     if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionErrors')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable PartitionErrors')
+    w += _F2.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _e_LeaderAndIsrPartitionError_v0(_t2, w)
 
 
 def _d_LeaderAndIsrPartitionError_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionError, int]:
-    v_topic_name, p = _rcstr(b, p)
-    v_partition_index, v_error_code = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_partition_index, v_error_code = _F1.unpack_from(b, p)
     p += 6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrPartitionError(v_topic_name, v_partition_index, v_error_code, u), p
 
 
 def _e_LeaderAndIsrPartitionError_v4(m: LeaderAndIsrPartitionError, w: bytearray) -> None:
     _wcstr(w, m.topic_name)
-    w += _F0.pack(m.partition_index, m.error_code)
+    w += _F1.pack(m.partition_index, m.error_code)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -291,36 +324,42 @@ def _e_LeaderAndIsrPartitionError_v4(m: LeaderAndIsrPartitionError, w: bytearray
 
 
 def _d_LeaderAndIsrResponse_v4(b: memoryview, p: int) -> tuple[LeaderAndIsrResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_errors = []
         _append = v_partition_errors.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrPartitionError_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrResponse(v_error_code, v_partition_errors, [], u), p
 
 
 def _e_LeaderAndIsrResponse_v4(m: LeaderAndIsrResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F0.pack(m.error_code)
     _t1 = m.partition_errors
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionErrors')
@@ -335,27 +374,26 @@ def _e_LeaderAndIsrResponse_v4(m: LeaderAndIsrResponse, w: bytearray) -> None:
 
 
 def _d_LeaderAndIsrPartitionError_v5(b: memoryview, p: int) -> tuple[LeaderAndIsrPartitionError, int]:
-    v_partition_index, v_error_code = _F0.unpack_from(b, p)
+    v_partition_index, v_error_code = _F1.unpack_from(b, p)
     p += 6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrPartitionError('', v_partition_index, v_error_code, u), p
 
 
 def _e_LeaderAndIsrPartitionError_v5(m: LeaderAndIsrPartitionError, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.error_code)
+    w += _F1.pack(m.partition_index, m.error_code)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -364,37 +402,43 @@ def _e_LeaderAndIsrPartitionError_v5(m: LeaderAndIsrPartitionError, w: bytearray
 
 
 def _d_LeaderAndIsrTopicError_v5(b: memoryview, p: int) -> tuple[LeaderAndIsrTopicError, int]:
-    v_topic_id, = _F2.unpack_from(b, p)
+    v_topic_id, = _F3.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_errors = []
         _append = v_partition_errors.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrPartitionError_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrTopicError(v_topic_id, v_partition_errors, u), p
 
 
 def _e_LeaderAndIsrTopicError_v5(m: LeaderAndIsrTopicError, w: bytearray) -> None:
-    w += _F2.pack(m.topic_id.bytes)
+    w += _F3.pack(m.topic_id.bytes)
     _t1 = m.partition_errors
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionErrors')
@@ -409,36 +453,42 @@ def _e_LeaderAndIsrTopicError_v5(m: LeaderAndIsrTopicError, w: bytearray) -> Non
 
 
 def _d_LeaderAndIsrResponse_v5(b: memoryview, p: int) -> tuple[LeaderAndIsrResponse, int]:
-    v_error_code, = _F1.unpack_from(b, p)
+    v_error_code, = _F0.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_LeaderAndIsrTopicError_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderAndIsrResponse(v_error_code, [], v_topics, u), p
 
 
 def _e_LeaderAndIsrResponse_v5(m: LeaderAndIsrResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code)
+    w += _F0.pack(m.error_code)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -451,6 +501,29 @@ def _e_LeaderAndIsrResponse_v5(m: LeaderAndIsrResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_LeaderAndIsrPartitionError_v0 = (LeaderAndIsrPartitionError, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_LeaderAndIsrResponse_v0 = (LeaderAndIsrResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'partition_errors', K_STRUCT, _S_LeaderAndIsrPartitionError_v0), ), (), (('topics', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrPartitionError_v4 = (LeaderAndIsrPartitionError, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_LeaderAndIsrResponse_v4 = (LeaderAndIsrResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'partition_errors', K_STRUCT, _S_LeaderAndIsrPartitionError_v4), ), (), (('topics', DEFAULT_LIST, None), ), ())
+_S_LeaderAndIsrPartitionError_v5 = (LeaderAndIsrPartitionError, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (('topic_name', DEFAULT_CONST, ''), ), ())
+_S_LeaderAndIsrTopicError_v5 = (LeaderAndIsrTopicError, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_errors', K_STRUCT, _S_LeaderAndIsrPartitionError_v5), ), (), (), ())
+_S_LeaderAndIsrResponse_v5 = (LeaderAndIsrResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_LeaderAndIsrTopicError_v5), ), (), (('partition_errors', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_LeaderAndIsrResponse_v0,
+    1: _S_LeaderAndIsrResponse_v0,
+    2: _S_LeaderAndIsrResponse_v0,
+    3: _S_LeaderAndIsrResponse_v0,
+    4: _S_LeaderAndIsrResponse_v4,
+    5: _S_LeaderAndIsrResponse_v5,
+    6: _S_LeaderAndIsrResponse_v5,
+    7: _S_LeaderAndIsrResponse_v5,
+}
 
 _DECODERS = {
     0: _d_LeaderAndIsrResponse_v0,

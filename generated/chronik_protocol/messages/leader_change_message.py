@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -187,19 +196,18 @@ def _d_Voter_v0(b: memoryview, p: int) -> tuple[Voter, int]:
     v_voter_id, = _F0.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Voter(v_voter_id, _ZERO_UUID, u), p
 
 
@@ -215,38 +223,51 @@ def _e_Voter_v0(m: Voter, w: bytearray) -> None:
 def _d_LeaderChangeMessage_v0(b: memoryview, p: int) -> tuple[LeaderChangeMessage, int]:
     v_version, v_leader_id = _F1.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_voters = []
         _append = v_voters.append
         for _ in range(_t1):
             _t2, p = _d_Voter_v0(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 5)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_granting_voters = []
         _append = v_granting_voters.append
         for _ in range(_t3):
             _t4, p = _d_Voter_v0(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderChangeMessage(v_version, v_leader_id, v_voters, v_granting_voters, u), p
 
 
@@ -276,19 +297,18 @@ def _d_Voter_v1(b: memoryview, p: int) -> tuple[Voter, int]:
     p += 20
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Voter(v_voter_id, v_voter_directory_id, u), p
 
 
@@ -304,38 +324,51 @@ def _e_Voter_v1(m: Voter, w: bytearray) -> None:
 def _d_LeaderChangeMessage_v1(b: memoryview, p: int) -> tuple[LeaderChangeMessage, int]:
     v_version, v_leader_id = _F1.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 21)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_voters = []
         _append = v_voters.append
         for _ in range(_t1):
             _t2, p = _d_Voter_v1(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 21)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 21 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_granting_voters = []
         _append = v_granting_voters.append
         for _ in range(_t3):
             _t4, p = _d_Voter_v1(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderChangeMessage(v_version, v_leader_id, v_voters, v_granting_voters, u), p
 
 
@@ -359,6 +392,20 @@ def _e_LeaderChangeMessage_v1(m: LeaderChangeMessage, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Voter_v0 = (Voter, True, ((K_INT32, False, True, 'voter_id', 0, None), ), (), (('voter_directory_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_LeaderChangeMessage_v0 = (LeaderChangeMessage, True, ((K_INT16, False, True, 'version', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_ARRAY, False, True, 'voters', K_STRUCT, _S_Voter_v0), (K_ARRAY, False, True, 'granting_voters', K_STRUCT, _S_Voter_v0), ), (), (), ())
+_S_Voter_v1 = (Voter, True, ((K_INT32, False, True, 'voter_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), ), (), (), ())
+_S_LeaderChangeMessage_v1 = (LeaderChangeMessage, True, ((K_INT16, False, True, 'version', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_ARRAY, False, True, 'voters', K_STRUCT, _S_Voter_v1), (K_ARRAY, False, True, 'granting_voters', K_STRUCT, _S_Voter_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_LeaderChangeMessage_v0,
+    1: _S_LeaderChangeMessage_v1,
+}
 
 _DECODERS = {
     0: _d_LeaderChangeMessage_v0,

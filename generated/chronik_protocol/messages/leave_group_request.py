@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,71 +187,163 @@ class MemberIdentity:
             ")"
         )
 
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
 
 
 def _d_LeaveGroupRequest_v0(b: memoryview, p: int) -> tuple[LeaveGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_member_id, p = _rstr(b, p)
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     return LeaveGroupRequest(v_group_id, v_member_id, [], None), p
 
 
 def _e_LeaveGroupRequest_v0(m: LeaveGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _wstr(w, m.member_id)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
 
 
 def _d_MemberIdentity_v3(b: memoryview, p: int) -> tuple[MemberIdentity, int]:
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t2 = p + n_group_instance_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     return MemberIdentity(v_member_id, v_group_instance_id, None, None), p
 
 
 def _e_MemberIdentity_v3(m: MemberIdentity, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.group_instance_id
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_LeaveGroupRequest_v3(b: memoryview, p: int) -> tuple[LeaveGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_members, = _F1.unpack_from(b, p)
+    p += 4
+    if n_members < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_members * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_members} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
+        for _ in range(n_members):
             _t2, p = _d_MemberIdentity_v3(b, p)
             _append(_t2)
     return LeaveGroupRequest(v_group_id, '', v_members, None), p
 
 
 def _e_LeaveGroupRequest_v3(m: LeaveGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _t1 = m.members
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Members')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MemberIdentity_v3(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.members
+    if _t2 is None:
+        raise ValueError('null for non-nullable Members')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_MemberIdentity_v3(_t3, w)
 
 
 def _d_MemberIdentity_v4(b: memoryview, p: int) -> tuple[MemberIdentity, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_group_instance_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MemberIdentity(v_member_id, v_group_instance_id, None, u), p
 
 
@@ -257,30 +358,49 @@ def _e_MemberIdentity_v4(m: MemberIdentity, w: bytearray) -> None:
 
 
 def _d_LeaveGroupRequest_v4(b: memoryview, p: int) -> tuple[LeaveGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_MemberIdentity_v4(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_MemberIdentity_v4(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaveGroupRequest(v_group_id, '', v_members, u), p
 
 
@@ -300,23 +420,65 @@ def _e_LeaveGroupRequest_v4(m: LeaveGroupRequest, w: bytearray) -> None:
 
 
 def _d_MemberIdentity_v5(b: memoryview, p: int) -> tuple[MemberIdentity, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_reason, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_group_instance_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_reason = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_reason = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MemberIdentity(v_member_id, v_group_instance_id, v_reason, u), p
 
 
@@ -332,30 +494,49 @@ def _e_MemberIdentity_v5(m: MemberIdentity, w: bytearray) -> None:
 
 
 def _d_LeaveGroupRequest_v5(b: memoryview, p: int) -> tuple[LeaveGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_MemberIdentity_v5(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_MemberIdentity_v5(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaveGroupRequest(v_group_id, '', v_members, u), p
 
 
@@ -373,6 +554,27 @@ def _e_LeaveGroupRequest_v5(m: LeaveGroupRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_LeaveGroupRequest_v0 = (LeaveGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_STRING, False, False, 'member_id', 0, None), ), (), (('members', DEFAULT_LIST, None), ), ())
+_S_MemberIdentity_v3 = (MemberIdentity, False, ((K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), ), (), (('reason', DEFAULT_CONST, None), ), ())
+_S_LeaveGroupRequest_v3 = (LeaveGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_ARRAY, False, False, 'members', K_STRUCT, _S_MemberIdentity_v3), ), (), (('member_id', DEFAULT_CONST, ''), ), ())
+_S_MemberIdentity_v4 = (MemberIdentity, True, ((K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), ), (), (('reason', DEFAULT_CONST, None), ), ())
+_S_LeaveGroupRequest_v4 = (LeaveGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_MemberIdentity_v4), ), (), (('member_id', DEFAULT_CONST, ''), ), ())
+_S_MemberIdentity_v5 = (MemberIdentity, True, ((K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_STRING, True, True, 'reason', 0, None), ), (), (), ())
+_S_LeaveGroupRequest_v5 = (LeaveGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_MemberIdentity_v5), ), (), (('member_id', DEFAULT_CONST, ''), ), ())
+
+SCHEMAS = {
+    0: _S_LeaveGroupRequest_v0,
+    1: _S_LeaveGroupRequest_v0,
+    2: _S_LeaveGroupRequest_v0,
+    3: _S_LeaveGroupRequest_v3,
+    4: _S_LeaveGroupRequest_v4,
+    5: _S_LeaveGroupRequest_v5,
+}
 
 _DECODERS = {
     0: _d_LeaveGroupRequest_v0,

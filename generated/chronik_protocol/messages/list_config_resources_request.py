@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -128,19 +137,18 @@ class ListConfigResourcesRequest:
 
 def _d_ListConfigResourcesRequest_v0(b: memoryview, p: int) -> tuple[ListConfigResourcesRequest, int]:
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListConfigResourcesRequest([], u), p
 
 
@@ -153,25 +161,35 @@ def _e_ListConfigResourcesRequest_v0(m: ListConfigResourcesRequest, w: bytearray
 
 
 def _d_ListConfigResourcesRequest_v1(b: memoryview, p: int) -> tuple[ListConfigResourcesRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_resource_types, p = _rfixed(b, p, _t1, 'b', 1)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_resource_types = list(_FA_b[_t1].unpack_from(b, p))
+        else:
+            v_resource_types = list(_struct.unpack_from(f'>{_t1}b', b, p))
+        p += _t1 * 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListConfigResourcesRequest(v_resource_types, u), p
 
 
@@ -187,6 +205,18 @@ def _e_ListConfigResourcesRequest_v1(m: ListConfigResourcesRequest, w: bytearray
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListConfigResourcesRequest_v0 = (ListConfigResourcesRequest, True, (), (), (('resource_types', DEFAULT_LIST, None), ), ())
+_S_ListConfigResourcesRequest_v1 = (ListConfigResourcesRequest, True, ((K_ARRAY, False, True, 'resource_types', K_INT8, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListConfigResourcesRequest_v0,
+    1: _S_ListConfigResourcesRequest_v1,
+}
 
 _DECODERS = {
     0: _d_ListConfigResourcesRequest_v0,

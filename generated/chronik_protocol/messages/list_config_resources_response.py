@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,21 +187,33 @@ _F1 = _struct.Struct(">b")
 
 
 def _d_ConfigResource_v0(b: memoryview, p: int) -> tuple[ConfigResource, int]:
-    v_resource_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ConfigResource(v_resource_name, 16, u), p
 
 
@@ -208,29 +229,35 @@ def _e_ConfigResource_v0(m: ConfigResource, w: bytearray) -> None:
 def _d_ListConfigResourcesResponse_v0(b: memoryview, p: int) -> tuple[ListConfigResourcesResponse, int]:
     v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_config_resources = []
         _append = v_config_resources.append
         for _ in range(_t1):
             _t2, p = _d_ConfigResource_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListConfigResourcesResponse(v_throttle_time_ms, v_error_code, v_config_resources, u), p
 
 
@@ -250,23 +277,35 @@ def _e_ListConfigResourcesResponse_v0(m: ListConfigResourcesResponse, w: bytearr
 
 
 def _d_ConfigResource_v1(b: memoryview, p: int) -> tuple[ConfigResource, int]:
-    v_resource_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_resource_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_resource_type, = _F1.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ConfigResource(v_resource_name, v_resource_type, u), p
 
 
@@ -283,29 +322,35 @@ def _e_ConfigResource_v1(m: ConfigResource, w: bytearray) -> None:
 def _d_ListConfigResourcesResponse_v1(b: memoryview, p: int) -> tuple[ListConfigResourcesResponse, int]:
     v_throttle_time_ms, v_error_code = _F0.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_config_resources = []
         _append = v_config_resources.append
         for _ in range(_t1):
             _t2, p = _d_ConfigResource_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListConfigResourcesResponse(v_throttle_time_ms, v_error_code, v_config_resources, u), p
 
 
@@ -323,6 +368,20 @@ def _e_ListConfigResourcesResponse_v1(m: ListConfigResourcesResponse, w: bytearr
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ConfigResource_v0 = (ConfigResource, True, ((K_STRING, False, True, 'resource_name', 0, None), ), (), (('resource_type', DEFAULT_CONST, 16), ), ())
+_S_ListConfigResourcesResponse_v0 = (ListConfigResourcesResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'config_resources', K_STRUCT, _S_ConfigResource_v0), ), (), (), ())
+_S_ConfigResource_v1 = (ConfigResource, True, ((K_STRING, False, True, 'resource_name', 0, None), (K_INT8, False, True, 'resource_type', 0, None), ), (), (), ())
+_S_ListConfigResourcesResponse_v1 = (ListConfigResourcesResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'config_resources', K_STRUCT, _S_ConfigResource_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListConfigResourcesResponse_v0,
+    1: _S_ListConfigResourcesResponse_v1,
+}
 
 _DECODERS = {
     0: _d_ListConfigResourcesResponse_v0,

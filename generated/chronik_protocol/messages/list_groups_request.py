@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -141,19 +150,18 @@ def _e_ListGroupsRequest_v0(m: ListGroupsRequest, w: bytearray) -> None:
 
 def _d_ListGroupsRequest_v3(b: memoryview, p: int) -> tuple[ListGroupsRequest, int]:
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsRequest([], [], u), p
 
 
@@ -166,29 +174,48 @@ def _e_ListGroupsRequest_v3(m: ListGroupsRequest, w: bytearray) -> None:
 
 
 def _d_ListGroupsRequest_v4(b: memoryview, p: int) -> tuple[ListGroupsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_states_filter = []
         _append = v_states_filter.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsRequest(v_states_filter, [], u), p
 
 
@@ -207,38 +234,77 @@ def _e_ListGroupsRequest_v4(m: ListGroupsRequest, w: bytearray) -> None:
 
 
 def _d_ListGroupsRequest_v5(b: memoryview, p: int) -> tuple[ListGroupsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_states_filter = []
         _append = v_states_filter.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
-    _t3, p = _rccount(b, p, 1)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_types_filter = []
         _append = v_types_filter.append
-        for _ in range(_t3):
-            _t4, p = _rcstr(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t7 = b[p]
+            if _t7 < 0x80:
+                p += 1
+            else:
+                _t7, p = _ruv(b, p)
+            _t7 -= 1
+            if _t7 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t8 = p + _t7
+                if _t8 > len(b):
+                    raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+                _t6 = str(b[p:_t8], 'utf-8')
+                p = _t8
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsRequest(v_states_filter, v_types_filter, u), p
 
 
@@ -261,6 +327,24 @@ def _e_ListGroupsRequest_v5(m: ListGroupsRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListGroupsRequest_v0 = (ListGroupsRequest, False, (), (), (('states_filter', DEFAULT_LIST, None), ('types_filter', DEFAULT_LIST, None), ), ())
+_S_ListGroupsRequest_v3 = (ListGroupsRequest, True, (), (), (('states_filter', DEFAULT_LIST, None), ('types_filter', DEFAULT_LIST, None), ), ())
+_S_ListGroupsRequest_v4 = (ListGroupsRequest, True, ((K_ARRAY, False, True, 'states_filter', K_STRING, None), ), (), (('types_filter', DEFAULT_LIST, None), ), ())
+_S_ListGroupsRequest_v5 = (ListGroupsRequest, True, ((K_ARRAY, False, True, 'states_filter', K_STRING, None), (K_ARRAY, False, True, 'types_filter', K_STRING, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListGroupsRequest_v0,
+    1: _S_ListGroupsRequest_v0,
+    2: _S_ListGroupsRequest_v0,
+    3: _S_ListGroupsRequest_v3,
+    4: _S_ListGroupsRequest_v4,
+    5: _S_ListGroupsRequest_v5,
+}
 
 _DECODERS = {
     0: _d_ListGroupsRequest_v0,

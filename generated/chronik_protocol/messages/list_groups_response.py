@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -184,87 +193,136 @@ class ListedGroup:
         )
 
 _F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">ih")
+_F1 = _struct.Struct(">hi")
+_F2 = _struct.Struct(">ihi")
+_F3 = _struct.Struct(">ih")
 
 
 def _d_ListedGroup_v0(b: memoryview, p: int) -> tuple[ListedGroup, int]:
-    v_group_id, p = _rstr(b, p)
-    v_protocol_type, p = _rstr(b, p)
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_protocol_type, = _F0.unpack_from(b, p)
+    p += 2
+    if n_protocol_type < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_protocol_type
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_protocol_type} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t2], 'utf-8')
+        p = _t2
     return ListedGroup(v_group_id, v_protocol_type, '', '', None), p
 
 
 def _e_ListedGroup_v0(m: ListedGroup, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _wstr(w, m.protocol_type)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.protocol_type.encode()
+    w += _F0.pack(len(_t2))
+    w += _t2
 
 
 def _d_ListGroupsResponse_v0(b: memoryview, p: int) -> tuple[ListGroupsResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_groups = _F1.unpack_from(b, p)
+    p += 6
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_ListedGroup_v0(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_ListedGroup_v0(b, p)
+            _append(_t1)
     return ListGroupsResponse(0, v_error_code, v_groups, None), p
 
 
 def _e_ListGroupsResponse_v0(m: ListGroupsResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F1.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _e_ListedGroup_v0(_t2, w)
 
 
 def _d_ListGroupsResponse_v1(b: memoryview, p: int) -> tuple[ListGroupsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, v_error_code, n_groups = _F2.unpack_from(b, p)
+    p += 10
+    if n_groups < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_groups * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_groups} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
-        for _ in range(_t1):
-            _t2, p = _d_ListedGroup_v0(b, p)
-            _append(_t2)
+        for _ in range(n_groups):
+            _t1, p = _d_ListedGroup_v0(b, p)
+            _append(_t1)
     return ListGroupsResponse(v_throttle_time_ms, v_error_code, v_groups, None), p
 
 
 def _e_ListGroupsResponse_v1(m: ListGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.groups
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Groups')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Groups')
+    w += _F2.pack(m.throttle_time_ms, m.error_code, len(_t1))
     for _t2 in _t1:
         _e_ListedGroup_v0(_t2, w)
 
 
 def _d_ListedGroup_v3(b: memoryview, p: int) -> tuple[ListedGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListedGroup(v_group_id, v_protocol_type, '', '', u), p
 
 
@@ -279,36 +337,42 @@ def _e_ListedGroup_v3(m: ListedGroup, w: bytearray) -> None:
 
 
 def _d_ListGroupsResponse_v3(b: memoryview, p: int) -> tuple[ListGroupsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_ListedGroup_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsResponse(v_throttle_time_ms, v_error_code, v_groups, u), p
 
 
 def _e_ListGroupsResponse_v3(m: ListGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
+    w += _F3.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.groups
     if _t1 is None:
         raise ValueError('null for a non-nullable array Groups')
@@ -323,23 +387,61 @@ def _e_ListGroupsResponse_v3(m: ListGroupsResponse, w: bytearray) -> None:
 
 
 def _d_ListedGroup_v4(b: memoryview, p: int) -> tuple[ListedGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListedGroup(v_group_id, v_protocol_type, v_group_state, '', u), p
 
 
@@ -355,36 +457,42 @@ def _e_ListedGroup_v4(m: ListedGroup, w: bytearray) -> None:
 
 
 def _d_ListGroupsResponse_v4(b: memoryview, p: int) -> tuple[ListGroupsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_ListedGroup_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsResponse(v_throttle_time_ms, v_error_code, v_groups, u), p
 
 
 def _e_ListGroupsResponse_v4(m: ListGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
+    w += _F3.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.groups
     if _t1 is None:
         raise ValueError('null for a non-nullable array Groups')
@@ -399,24 +507,75 @@ def _e_ListGroupsResponse_v4(m: ListGroupsResponse, w: bytearray) -> None:
 
 
 def _d_ListedGroup_v5(b: memoryview, p: int) -> tuple[ListedGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_protocol_type, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
-    v_group_type, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_group_type = str(b[p:_t8], 'utf-8')
+        p = _t8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListedGroup(v_group_id, v_protocol_type, v_group_state, v_group_type, u), p
 
 
@@ -433,36 +592,42 @@ def _e_ListedGroup_v5(m: ListedGroup, w: bytearray) -> None:
 
 
 def _d_ListGroupsResponse_v5(b: memoryview, p: int) -> tuple[ListGroupsResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_ListedGroup_v5(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListGroupsResponse(v_throttle_time_ms, v_error_code, v_groups, u), p
 
 
 def _e_ListGroupsResponse_v5(m: ListGroupsResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
+    w += _F3.pack(m.throttle_time_ms, m.error_code)
     _t1 = m.groups
     if _t1 is None:
         raise ValueError('null for a non-nullable array Groups')
@@ -475,6 +640,29 @@ def _e_ListGroupsResponse_v5(m: ListGroupsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListedGroup_v0 = (ListedGroup, False, ((K_STRING, False, False, 'group_id', 0, None), (K_STRING, False, False, 'protocol_type', 0, None), ), (), (('group_state', DEFAULT_CONST, ''), ('group_type', DEFAULT_CONST, ''), ), ())
+_S_ListGroupsResponse_v0 = (ListGroupsResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'groups', K_STRUCT, _S_ListedGroup_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_ListGroupsResponse_v1 = (ListGroupsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'groups', K_STRUCT, _S_ListedGroup_v0), ), (), (), ())
+_S_ListedGroup_v3 = (ListedGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), ), (), (('group_state', DEFAULT_CONST, ''), ('group_type', DEFAULT_CONST, ''), ), ())
+_S_ListGroupsResponse_v3 = (ListGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_ListedGroup_v3), ), (), (), ())
+_S_ListedGroup_v4 = (ListedGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_STRING, False, True, 'group_state', 0, None), ), (), (('group_type', DEFAULT_CONST, ''), ), ())
+_S_ListGroupsResponse_v4 = (ListGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_ListedGroup_v4), ), (), (), ())
+_S_ListedGroup_v5 = (ListedGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'protocol_type', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_STRING, False, True, 'group_type', 0, None), ), (), (), ())
+_S_ListGroupsResponse_v5 = (ListGroupsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_ListedGroup_v5), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListGroupsResponse_v0,
+    1: _S_ListGroupsResponse_v1,
+    2: _S_ListGroupsResponse_v1,
+    3: _S_ListGroupsResponse_v3,
+    4: _S_ListGroupsResponse_v4,
+    5: _S_ListGroupsResponse_v5,
+}
 
 _DECODERS = {
     0: _d_ListGroupsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -228,10 +237,13 @@ class ListOffsetsPartition:
         )
 
 _F0 = _struct.Struct(">iqi")
-_F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">iq")
-_F3 = _struct.Struct(">ib")
-_F4 = _struct.Struct(">iiq")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ii")
+_F4 = _struct.Struct(">iq")
+_F5 = _struct.Struct(">ibi")
+_F6 = _struct.Struct(">iiq")
+_F7 = _struct.Struct(">ib")
 
 
 def _d_ListOffsetsPartition_v0(b: memoryview, p: int) -> tuple[ListOffsetsPartition, int]:
@@ -245,219 +257,260 @@ def _e_ListOffsetsPartition_v0(m: ListOffsetsPartition, w: bytearray) -> None:
 
 
 def _d_ListOffsetsTopic_v0(b: memoryview, p: int) -> tuple[ListOffsetsTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartition_v0(b, p)
             _append(_t2)
     return ListOffsetsTopic(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopic_v0(m: ListOffsetsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartition_v0(_t3, w)
 
 
 def _d_ListOffsetsRequest_v0(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopic_v0(b, p)
+            _append(_t1)
     return ListOffsetsRequest(v_replica_id, 0, v_topics, 0, None), p
 
 
 def _e_ListOffsetsRequest_v0(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F1.pack(m.replica_id)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.replica_id, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopic_v0(_t2, w)
 
 
 def _d_ListOffsetsPartition_v1(b: memoryview, p: int) -> tuple[ListOffsetsPartition, int]:
-    v_partition_index, v_timestamp = _F2.unpack_from(b, p)
+    v_partition_index, v_timestamp = _F4.unpack_from(b, p)
     p += 12
     return ListOffsetsPartition(v_partition_index, -1, v_timestamp, 1, None), p
 
 
 def _e_ListOffsetsPartition_v1(m: ListOffsetsPartition, w: bytearray) -> None:
-    w += _F2.pack(m.partition_index, m.timestamp)
+    w += _F4.pack(m.partition_index, m.timestamp)
 
 
 def _d_ListOffsetsTopic_v1(b: memoryview, p: int) -> tuple[ListOffsetsTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartition_v1(b, p)
             _append(_t2)
     return ListOffsetsTopic(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopic_v1(m: ListOffsetsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartition_v1(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartition_v1(_t3, w)
 
 
 def _d_ListOffsetsRequest_v1(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, = _F1.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopic_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopic_v1(b, p)
+            _append(_t1)
     return ListOffsetsRequest(v_replica_id, 0, v_topics, 0, None), p
 
 
 def _e_ListOffsetsRequest_v1(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F1.pack(m.replica_id)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.replica_id, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopic_v1(_t2, w)
 
 
 def _d_ListOffsetsRequest_v2(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, v_isolation_level = _F3.unpack_from(b, p)
-    p += 5
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_isolation_level, n_topics = _F5.unpack_from(b, p)
+    p += 9
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopic_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopic_v1(b, p)
+            _append(_t1)
     return ListOffsetsRequest(v_replica_id, v_isolation_level, v_topics, 0, None), p
 
 
 def _e_ListOffsetsRequest_v2(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.replica_id, m.isolation_level, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopic_v1(_t2, w)
 
 
 def _d_ListOffsetsPartition_v4(b: memoryview, p: int) -> tuple[ListOffsetsPartition, int]:
-    v_partition_index, v_current_leader_epoch, v_timestamp = _F4.unpack_from(b, p)
+    v_partition_index, v_current_leader_epoch, v_timestamp = _F6.unpack_from(b, p)
     p += 16
     return ListOffsetsPartition(v_partition_index, v_current_leader_epoch, v_timestamp, 1, None), p
 
 
 def _e_ListOffsetsPartition_v4(m: ListOffsetsPartition, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.current_leader_epoch, m.timestamp)
+    w += _F6.pack(m.partition_index, m.current_leader_epoch, m.timestamp)
 
 
 def _d_ListOffsetsTopic_v4(b: memoryview, p: int) -> tuple[ListOffsetsTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartition_v4(b, p)
             _append(_t2)
     return ListOffsetsTopic(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopic_v4(m: ListOffsetsTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartition_v4(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartition_v4(_t3, w)
 
 
 def _d_ListOffsetsRequest_v4(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, v_isolation_level = _F3.unpack_from(b, p)
-    p += 5
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, v_isolation_level, n_topics = _F5.unpack_from(b, p)
+    p += 9
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopic_v4(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopic_v4(b, p)
+            _append(_t1)
     return ListOffsetsRequest(v_replica_id, v_isolation_level, v_topics, 0, None), p
 
 
 def _e_ListOffsetsRequest_v4(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.replica_id, m.isolation_level, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopic_v4(_t2, w)
 
 
 def _d_ListOffsetsPartition_v6(b: memoryview, p: int) -> tuple[ListOffsetsPartition, int]:
-    v_partition_index, v_current_leader_epoch, v_timestamp = _F4.unpack_from(b, p)
+    v_partition_index, v_current_leader_epoch, v_timestamp = _F6.unpack_from(b, p)
     p += 16
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsPartition(v_partition_index, v_current_leader_epoch, v_timestamp, 1, u), p
 
 
 def _e_ListOffsetsPartition_v6(m: ListOffsetsPartition, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.current_leader_epoch, m.timestamp)
+    w += _F6.pack(m.partition_index, m.current_leader_epoch, m.timestamp)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -466,30 +519,49 @@ def _e_ListOffsetsPartition_v6(m: ListOffsetsPartition, w: bytearray) -> None:
 
 
 def _d_ListOffsetsTopic_v6(b: memoryview, p: int) -> tuple[ListOffsetsTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 17)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 17 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsPartition_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_ListOffsetsPartition_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsTopic(v_name, v_partitions, u), p
 
 
@@ -509,36 +581,42 @@ def _e_ListOffsetsTopic_v6(m: ListOffsetsTopic, w: bytearray) -> None:
 
 
 def _d_ListOffsetsRequest_v6(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, v_isolation_level = _F3.unpack_from(b, p)
+    v_replica_id, v_isolation_level = _F7.unpack_from(b, p)
     p += 5
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_ListOffsetsTopic_v6(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsRequest(v_replica_id, v_isolation_level, v_topics, 0, u), p
 
 
 def _e_ListOffsetsRequest_v6(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.isolation_level)
+    w += _F7.pack(m.replica_id, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -553,51 +631,91 @@ def _e_ListOffsetsRequest_v6(m: ListOffsetsRequest, w: bytearray) -> None:
 
 
 def _d_ListOffsetsRequest_v10(b: memoryview, p: int) -> tuple[ListOffsetsRequest, int]:
-    v_replica_id, v_isolation_level = _F3.unpack_from(b, p)
+    v_replica_id, v_isolation_level = _F7.unpack_from(b, p)
     p += 5
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_ListOffsetsTopic_v6(b, p)
             _append(_t2)
-    v_timeout_ms, = _F1.unpack_from(b, p)
+    v_timeout_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsRequest(v_replica_id, v_isolation_level, v_topics, v_timeout_ms, u), p
 
 
 def _e_ListOffsetsRequest_v10(m: ListOffsetsRequest, w: bytearray) -> None:
-    w += _F3.pack(m.replica_id, m.isolation_level)
+    w += _F7.pack(m.replica_id, m.isolation_level)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_ListOffsetsTopic_v6(_t2, w)
-    w += _F1.pack(m.timeout_ms)
+    w += _F2.pack(m.timeout_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListOffsetsPartition_v0 = (ListOffsetsPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'timestamp', 0, None), (K_INT32, False, False, 'max_num_offsets', 0, None), ), (), (('current_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_ListOffsetsTopic_v0 = (ListOffsetsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartition_v0), ), (), (), ())
+_S_ListOffsetsRequest_v0 = (ListOffsetsRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopic_v0), ), (), (('isolation_level', DEFAULT_CONST, 0), ('timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsPartition_v1 = (ListOffsetsPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'timestamp', 0, None), ), (), (('current_leader_epoch', DEFAULT_CONST, -1), ('max_num_offsets', DEFAULT_CONST, 1), ), ())
+_S_ListOffsetsTopic_v1 = (ListOffsetsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartition_v1), ), (), (), ())
+_S_ListOffsetsRequest_v1 = (ListOffsetsRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopic_v1), ), (), (('isolation_level', DEFAULT_CONST, 0), ('timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsRequest_v2 = (ListOffsetsRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopic_v1), ), (), (('timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsPartition_v4 = (ListOffsetsPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'current_leader_epoch', 0, None), (K_INT64, False, False, 'timestamp', 0, None), ), (), (('max_num_offsets', DEFAULT_CONST, 1), ), ())
+_S_ListOffsetsTopic_v4 = (ListOffsetsTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartition_v4), ), (), (), ())
+_S_ListOffsetsRequest_v4 = (ListOffsetsRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_INT8, False, False, 'isolation_level', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopic_v4), ), (), (('timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsPartition_v6 = (ListOffsetsPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_INT64, False, True, 'timestamp', 0, None), ), (), (('max_num_offsets', DEFAULT_CONST, 1), ), ())
+_S_ListOffsetsTopic_v6 = (ListOffsetsTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_ListOffsetsPartition_v6), ), (), (), ())
+_S_ListOffsetsRequest_v6 = (ListOffsetsRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_ListOffsetsTopic_v6), ), (), (('timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsRequest_v10 = (ListOffsetsRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_INT8, False, True, 'isolation_level', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_ListOffsetsTopic_v6), (K_INT32, False, True, 'timeout_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListOffsetsRequest_v0,
+    1: _S_ListOffsetsRequest_v1,
+    2: _S_ListOffsetsRequest_v2,
+    3: _S_ListOffsetsRequest_v2,
+    4: _S_ListOffsetsRequest_v4,
+    5: _S_ListOffsetsRequest_v4,
+    6: _S_ListOffsetsRequest_v6,
+    7: _S_ListOffsetsRequest_v6,
+    8: _S_ListOffsetsRequest_v6,
+    9: _S_ListOffsetsRequest_v6,
+    10: _S_ListOffsetsRequest_v10,
+    11: _S_ListOffsetsRequest_v10,
+}
 
 _DECODERS = {
     0: _d_ListOffsetsRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -227,240 +236,293 @@ class ListOffsetsPartitionResponse:
             ")"
         )
 
-_F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">ihqq")
+_F0 = _struct.Struct(">ihi")
+_F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
-_F3 = _struct.Struct(">ihqqi")
+_F3 = _struct.Struct(">ihqq")
+_F4 = _struct.Struct(">ii")
+_F5 = _struct.Struct(">ihqqi")
 
 
 def _d_ListOffsetsPartitionResponse_v0(b: memoryview, p: int) -> tuple[ListOffsetsPartitionResponse, int]:
-    v_partition_index, v_error_code = _F0.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_partition_index, v_error_code, n_old_style_offsets = _F0.unpack_from(b, p)
+    p += 10
+    if n_old_style_offsets < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_old_style_offsets, p = _rfixed(b, p, _t1, 'q', 8)
+        if n_old_style_offsets * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_old_style_offsets} elements cannot fit in the {len(b) - p} bytes left')
+        if n_old_style_offsets < 64:
+            v_old_style_offsets = list(_FA_q[n_old_style_offsets].unpack_from(b, p))
+        else:
+            v_old_style_offsets = list(_struct.unpack_from(f'>{n_old_style_offsets}q', b, p))
+        p += n_old_style_offsets * 8
     return ListOffsetsPartitionResponse(v_partition_index, v_error_code, v_old_style_offsets, -1, -1, -1, None), p
 
 
 def _e_ListOffsetsPartitionResponse_v0(m: ListOffsetsPartitionResponse, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.error_code)
     _t1 = m.old_style_offsets
     if _t1 is None:
-        raise ValueError('null for a non-nullable array OldStyleOffsets')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable OldStyleOffsets')
+    w += _F0.pack(m.partition_index, m.error_code, len(_t1))
     w += _pfixed(_t1, 'q')
 
 
 def _d_ListOffsetsTopicResponse_v0(b: memoryview, p: int) -> tuple[ListOffsetsTopicResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartitionResponse_v0(b, p)
             _append(_t2)
     return ListOffsetsTopicResponse(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopicResponse_v0(m: ListOffsetsTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartitionResponse_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartitionResponse_v0(_t3, w)
 
 
 def _d_ListOffsetsResponse_v0(b: memoryview, p: int) -> tuple[ListOffsetsResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopicResponse_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopicResponse_v0(b, p)
+            _append(_t1)
     return ListOffsetsResponse(0, v_topics, None), p
 
 
 def _e_ListOffsetsResponse_v0(m: ListOffsetsResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopicResponse_v0(_t2, w)
 
 
 def _d_ListOffsetsPartitionResponse_v1(b: memoryview, p: int) -> tuple[ListOffsetsPartitionResponse, int]:
-    v_partition_index, v_error_code, v_timestamp, v_offset = _F1.unpack_from(b, p)
+    v_partition_index, v_error_code, v_timestamp, v_offset = _F3.unpack_from(b, p)
     p += 22
     return ListOffsetsPartitionResponse(v_partition_index, v_error_code, [], v_timestamp, v_offset, -1, None), p
 
 
 def _e_ListOffsetsPartitionResponse_v1(m: ListOffsetsPartitionResponse, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.error_code, m.timestamp, m.offset)
+    w += _F3.pack(m.partition_index, m.error_code, m.timestamp, m.offset)
 
 
 def _d_ListOffsetsTopicResponse_v1(b: memoryview, p: int) -> tuple[ListOffsetsTopicResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 22 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartitionResponse_v1(b, p)
             _append(_t2)
     return ListOffsetsTopicResponse(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopicResponse_v1(m: ListOffsetsTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartitionResponse_v1(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartitionResponse_v1(_t3, w)
 
 
 def _d_ListOffsetsResponse_v1(b: memoryview, p: int) -> tuple[ListOffsetsResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopicResponse_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopicResponse_v1(b, p)
+            _append(_t1)
     return ListOffsetsResponse(0, v_topics, None), p
 
 
 def _e_ListOffsetsResponse_v1(m: ListOffsetsResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopicResponse_v1(_t2, w)
 
 
 def _d_ListOffsetsResponse_v2(b: memoryview, p: int) -> tuple[ListOffsetsResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F4.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopicResponse_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopicResponse_v1(b, p)
+            _append(_t1)
     return ListOffsetsResponse(v_throttle_time_ms, v_topics, None), p
 
 
 def _e_ListOffsetsResponse_v2(m: ListOffsetsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F4.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopicResponse_v1(_t2, w)
 
 
 def _d_ListOffsetsPartitionResponse_v4(b: memoryview, p: int) -> tuple[ListOffsetsPartitionResponse, int]:
-    v_partition_index, v_error_code, v_timestamp, v_offset, v_leader_epoch = _F3.unpack_from(b, p)
+    v_partition_index, v_error_code, v_timestamp, v_offset, v_leader_epoch = _F5.unpack_from(b, p)
     p += 26
     return ListOffsetsPartitionResponse(v_partition_index, v_error_code, [], v_timestamp, v_offset, v_leader_epoch, None), p
 
 
 def _e_ListOffsetsPartitionResponse_v4(m: ListOffsetsPartitionResponse, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.error_code, m.timestamp, m.offset, m.leader_epoch)
+    w += _F5.pack(m.partition_index, m.error_code, m.timestamp, m.offset, m.leader_epoch)
 
 
 def _d_ListOffsetsTopicResponse_v4(b: memoryview, p: int) -> tuple[ListOffsetsTopicResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 26 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_ListOffsetsPartitionResponse_v4(b, p)
             _append(_t2)
     return ListOffsetsTopicResponse(v_name, v_partitions, None), p
 
 
 def _e_ListOffsetsTopicResponse_v4(m: ListOffsetsTopicResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_ListOffsetsPartitionResponse_v4(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_ListOffsetsPartitionResponse_v4(_t3, w)
 
 
 def _d_ListOffsetsResponse_v4(b: memoryview, p: int) -> tuple[ListOffsetsResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F4.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsTopicResponse_v4(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_ListOffsetsTopicResponse_v4(b, p)
+            _append(_t1)
     return ListOffsetsResponse(v_throttle_time_ms, v_topics, None), p
 
 
 def _e_ListOffsetsResponse_v4(m: ListOffsetsResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F4.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_ListOffsetsTopicResponse_v4(_t2, w)
 
 
 def _d_ListOffsetsPartitionResponse_v6(b: memoryview, p: int) -> tuple[ListOffsetsPartitionResponse, int]:
-    v_partition_index, v_error_code, v_timestamp, v_offset, v_leader_epoch = _F3.unpack_from(b, p)
+    v_partition_index, v_error_code, v_timestamp, v_offset, v_leader_epoch = _F5.unpack_from(b, p)
     p += 26
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsPartitionResponse(v_partition_index, v_error_code, [], v_timestamp, v_offset, v_leader_epoch, u), p
 
 
 def _e_ListOffsetsPartitionResponse_v6(m: ListOffsetsPartitionResponse, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.error_code, m.timestamp, m.offset, m.leader_epoch)
+    w += _F5.pack(m.partition_index, m.error_code, m.timestamp, m.offset, m.leader_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -469,30 +531,49 @@ def _e_ListOffsetsPartitionResponse_v6(m: ListOffsetsPartitionResponse, w: bytea
 
 
 def _d_ListOffsetsTopicResponse_v6(b: memoryview, p: int) -> tuple[ListOffsetsTopicResponse, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 27)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 27 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_ListOffsetsPartitionResponse_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_ListOffsetsPartitionResponse_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsTopicResponse(v_name, v_partitions, u), p
 
 
@@ -514,29 +595,35 @@ def _e_ListOffsetsTopicResponse_v6(m: ListOffsetsTopicResponse, w: bytearray) ->
 def _d_ListOffsetsResponse_v6(b: memoryview, p: int) -> tuple[ListOffsetsResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_ListOffsetsTopicResponse_v6(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListOffsetsResponse(v_throttle_time_ms, v_topics, u), p
 
 
@@ -554,6 +641,39 @@ def _e_ListOffsetsResponse_v6(m: ListOffsetsResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListOffsetsPartitionResponse_v0 = (ListOffsetsPartitionResponse, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'old_style_offsets', K_INT64, None), ), (), (('timestamp', DEFAULT_CONST, -1), ('offset', DEFAULT_CONST, -1), ('leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_ListOffsetsTopicResponse_v0 = (ListOffsetsTopicResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartitionResponse_v0), ), (), (), ())
+_S_ListOffsetsResponse_v0 = (ListOffsetsResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopicResponse_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsPartitionResponse_v1 = (ListOffsetsPartitionResponse, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'timestamp', 0, None), (K_INT64, False, False, 'offset', 0, None), ), (), (('old_style_offsets', DEFAULT_LIST, None), ('leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_ListOffsetsTopicResponse_v1 = (ListOffsetsTopicResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartitionResponse_v1), ), (), (), ())
+_S_ListOffsetsResponse_v1 = (ListOffsetsResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopicResponse_v1), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_ListOffsetsResponse_v2 = (ListOffsetsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopicResponse_v1), ), (), (), ())
+_S_ListOffsetsPartitionResponse_v4 = (ListOffsetsPartitionResponse, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'timestamp', 0, None), (K_INT64, False, False, 'offset', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), ), (), (('old_style_offsets', DEFAULT_LIST, None), ), ())
+_S_ListOffsetsTopicResponse_v4 = (ListOffsetsTopicResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_ListOffsetsPartitionResponse_v4), ), (), (), ())
+_S_ListOffsetsResponse_v4 = (ListOffsetsResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_ListOffsetsTopicResponse_v4), ), (), (), ())
+_S_ListOffsetsPartitionResponse_v6 = (ListOffsetsPartitionResponse, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'timestamp', 0, None), (K_INT64, False, True, 'offset', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (('old_style_offsets', DEFAULT_LIST, None), ), ())
+_S_ListOffsetsTopicResponse_v6 = (ListOffsetsTopicResponse, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_ListOffsetsPartitionResponse_v6), ), (), (), ())
+_S_ListOffsetsResponse_v6 = (ListOffsetsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_ListOffsetsTopicResponse_v6), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListOffsetsResponse_v0,
+    1: _S_ListOffsetsResponse_v1,
+    2: _S_ListOffsetsResponse_v2,
+    3: _S_ListOffsetsResponse_v2,
+    4: _S_ListOffsetsResponse_v4,
+    5: _S_ListOffsetsResponse_v4,
+    6: _S_ListOffsetsResponse_v6,
+    7: _S_ListOffsetsResponse_v6,
+    8: _S_ListOffsetsResponse_v6,
+    9: _S_ListOffsetsResponse_v6,
+    10: _S_ListOffsetsResponse_v6,
+    11: _S_ListOffsetsResponse_v6,
+}
 
 _DECODERS = {
     0: _d_ListOffsetsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -234,35 +243,67 @@ _F1 = _struct.Struct(">ih")
 def _d_OngoingPartitionReassignment_v0(b: memoryview, p: int) -> tuple[OngoingPartitionReassignment, int]:
     v_partition_index, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rccount(b, p, 4)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_replicas = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_adding_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_adding_replicas = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_adding_replicas = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_removing_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_removing_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_removing_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OngoingPartitionReassignment(v_partition_index, v_replicas, v_adding_replicas, v_removing_replicas, u), p
 
 
@@ -291,30 +332,49 @@ def _e_OngoingPartitionReassignment_v0(m: OngoingPartitionReassignment, w: bytea
 
 
 def _d_OngoingTopicReassignment_v0(b: memoryview, p: int) -> tuple[OngoingTopicReassignment, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_OngoingPartitionReassignment_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OngoingPartitionReassignment_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OngoingTopicReassignment(v_name, v_partitions, u), p
 
 
@@ -336,30 +396,51 @@ def _e_OngoingTopicReassignment_v0(m: OngoingTopicReassignment, w: bytearray) ->
 def _d_ListPartitionReassignmentsResponse_v0(b: memoryview, p: int) -> tuple[ListPartitionReassignmentsResponse, int]:
     v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OngoingTopicReassignment_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OngoingTopicReassignment_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListPartitionReassignmentsResponse(v_throttle_time_ms, v_error_code, v_error_message, v_topics, u), p
 
 
@@ -378,6 +459,18 @@ def _e_ListPartitionReassignmentsResponse_v0(m: ListPartitionReassignmentsRespon
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OngoingPartitionReassignment_v0 = (OngoingPartitionReassignment, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_ARRAY, False, True, 'replicas', K_INT32, None), (K_ARRAY, False, True, 'adding_replicas', K_INT32, None), (K_ARRAY, False, True, 'removing_replicas', K_INT32, None), ), (), (), ())
+_S_OngoingTopicReassignment_v0 = (OngoingTopicReassignment, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OngoingPartitionReassignment_v0), ), (), (), ())
+_S_ListPartitionReassignmentsResponse_v0 = (ListPartitionReassignmentsResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OngoingTopicReassignment_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListPartitionReassignmentsResponse_v0,
+}
 
 _DECODERS = {
     0: _d_ListPartitionReassignmentsResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -143,34 +152,64 @@ _F0 = _struct.Struct(">q")
 
 
 def _d_ListTransactionsRequest_v0(b: memoryview, p: int) -> tuple[ListTransactionsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_state_filters = []
         _append = v_state_filters.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
-    _t3, p = _rccount(b, p, 8)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
-        v_producer_id_filters, p = _rfixed(b, p, _t3, 'q', 8)
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
+        if _t5 < 64:
+            v_producer_id_filters = list(_FA_q[_t5].unpack_from(b, p))
+        else:
+            v_producer_id_filters = list(_struct.unpack_from(f'>{_t5}q', b, p))
+        p += _t5 * 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListTransactionsRequest(v_state_filters, v_producer_id_filters, -1, None, u), p
 
 
@@ -194,36 +233,66 @@ def _e_ListTransactionsRequest_v0(m: ListTransactionsRequest, w: bytearray) -> N
 
 
 def _d_ListTransactionsRequest_v1(b: memoryview, p: int) -> tuple[ListTransactionsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_state_filters = []
         _append = v_state_filters.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
-    _t3, p = _rccount(b, p, 8)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
-        v_producer_id_filters, p = _rfixed(b, p, _t3, 'q', 8)
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
+        if _t5 < 64:
+            v_producer_id_filters = list(_FA_q[_t5].unpack_from(b, p))
+        else:
+            v_producer_id_filters = list(_struct.unpack_from(f'>{_t5}q', b, p))
+        p += _t5 * 8
     v_duration_filter, = _F0.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListTransactionsRequest(v_state_filters, v_producer_id_filters, v_duration_filter, None, u), p
 
 
@@ -248,37 +317,82 @@ def _e_ListTransactionsRequest_v1(m: ListTransactionsRequest, w: bytearray) -> N
 
 
 def _d_ListTransactionsRequest_v2(b: memoryview, p: int) -> tuple[ListTransactionsRequest, int]:
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_state_filters = []
         _append = v_state_filters.append
         for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
+            _t3 = b[p]
+            if _t3 < 0x80:
+                p += 1
+            else:
+                _t3, p = _ruv(b, p)
+            _t3 -= 1
+            if _t3 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t4 = p + _t3
+                if _t4 > len(b):
+                    raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+                _t2 = str(b[p:_t4], 'utf-8')
+                p = _t4
             _append(_t2)
-    _t3, p = _rccount(b, p, 8)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
-        v_producer_id_filters, p = _rfixed(b, p, _t3, 'q', 8)
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
+        if _t5 < 64:
+            v_producer_id_filters = list(_FA_q[_t5].unpack_from(b, p))
+        else:
+            v_producer_id_filters = list(_struct.unpack_from(f'>{_t5}q', b, p))
+        p += _t5 * 8
     v_duration_filter, = _F0.unpack_from(b, p)
     p += 8
-    v_transactional_id_pattern, p = _rncstr(b, p)
+    _t6 = b[p]
+    if _t6 < 0x80:
+        p += 1
+    else:
+        _t6, p = _ruv(b, p)
+    _t6 -= 1
+    if _t6 < 0:
+        if _t6 != -1:
+            raise _Malformed(f'negative string length {_t6}')
+        v_transactional_id_pattern = None
+    else:
+        _t7 = p + _t6
+        if _t7 > len(b):
+            raise _Malformed(f'string length {_t6} runs past the end of the buffer')
+        v_transactional_id_pattern = str(b[p:_t7], 'utf-8')
+        p = _t7
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ListTransactionsRequest(v_state_filters, v_producer_id_filters, v_duration_filter, v_transactional_id_pattern, u), p
 
 
@@ -302,6 +416,20 @@ def _e_ListTransactionsRequest_v2(m: ListTransactionsRequest, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ListTransactionsRequest_v0 = (ListTransactionsRequest, True, ((K_ARRAY, False, True, 'state_filters', K_STRING, None), (K_ARRAY, False, True, 'producer_id_filters', K_INT64, None), ), (), (('duration_filter', DEFAULT_CONST, -1), ('transactional_id_pattern', DEFAULT_CONST, None), ), ())
+_S_ListTransactionsRequest_v1 = (ListTransactionsRequest, True, ((K_ARRAY, False, True, 'state_filters', K_STRING, None), (K_ARRAY, False, True, 'producer_id_filters', K_INT64, None), (K_INT64, False, True, 'duration_filter', 0, None), ), (), (('transactional_id_pattern', DEFAULT_CONST, None), ), ())
+_S_ListTransactionsRequest_v2 = (ListTransactionsRequest, True, ((K_ARRAY, False, True, 'state_filters', K_STRING, None), (K_ARRAY, False, True, 'producer_id_filters', K_INT64, None), (K_INT64, False, True, 'duration_filter', 0, None), (K_STRING, True, True, 'transactional_id_pattern', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ListTransactionsRequest_v0,
+    1: _S_ListTransactionsRequest_v1,
+    2: _S_ListTransactionsRequest_v2,
+}
 
 _DECODERS = {
     0: _d_ListTransactionsRequest_v0,

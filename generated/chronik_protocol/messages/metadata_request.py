@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -178,128 +187,171 @@ class MetadataRequestTopic:
             ")"
         )
 
-_F0 = _struct.Struct(">?")
-_F1 = _struct.Struct(">???")
-_F2 = _struct.Struct(">16s")
-_F3 = _struct.Struct(">??")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">?")
+_F3 = _struct.Struct(">???")
+_F4 = _struct.Struct(">16s")
+_F5 = _struct.Struct(">??")
 
 
 def _d_MetadataRequestTopic_v0(b: memoryview, p: int) -> tuple[MetadataRequestTopic, int]:
-    v_name, p = _rstr(b, p)
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
     return MetadataRequestTopic(_ZERO_UUID, v_name, None), p
 
 
 def _e_MetadataRequestTopic_v0(m: MetadataRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
 
 
 def _d_MetadataRequest_v0(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_MetadataRequestTopic_v0(b, p)
+            _append(_t1)
     return MetadataRequest(v_topics, True, False, False, None), p
 
 
 def _e_MetadataRequest_v0(m: MetadataRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_MetadataRequestTopic_v0(_t2, w)
 
 
 def _d_MetadataRequest_v1(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _Malformed(f'negative array length {n_topics}')
         v_topics = None
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_MetadataRequestTopic_v0(b, p)
+            _append(_t1)
     return MetadataRequest(v_topics, True, False, False, None), p
 
 
 def _e_MetadataRequest_v1(m: MetadataRequest, w: bytearray) -> None:
     _t1 = m.topics
-    _wcount(w, _t1)
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v0(_t2, w)
 
 
 def _d_MetadataRequest_v4(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _Malformed(f'negative array length {n_topics}')
         v_topics = None
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataRequestTopic_v0(b, p)
-            _append(_t2)
-    v_allow_auto_topic_creation, = _F0.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_MetadataRequestTopic_v0(b, p)
+            _append(_t1)
+    v_allow_auto_topic_creation, = _F2.unpack_from(b, p)
     p += 1
     return MetadataRequest(v_topics, v_allow_auto_topic_creation, False, False, None), p
 
 
 def _e_MetadataRequest_v4(m: MetadataRequest, w: bytearray) -> None:
     _t1 = m.topics
-    _wcount(w, _t1)
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v0(_t2, w)
-    w += _F0.pack(m.allow_auto_topic_creation)
+    w += _F2.pack(m.allow_auto_topic_creation)
 
 
 def _d_MetadataRequest_v8(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _Malformed(f'negative array length {n_topics}')
         v_topics = None
     else:
+        if n_topics * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataRequestTopic_v0(b, p)
-            _append(_t2)
-    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F1.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t1, p = _d_MetadataRequestTopic_v0(b, p)
+            _append(_t1)
+    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F3.unpack_from(b, p)
     p += 3
     return MetadataRequest(v_topics, v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations, None), p
 
 
 def _e_MetadataRequest_v8(m: MetadataRequest, w: bytearray) -> None:
     _t1 = m.topics
-    _wcount(w, _t1)
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v0(_t2, w)
-    w += _F1.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
+    w += _F3.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
 
 
 def _d_MetadataRequestTopic_v9(b: memoryview, p: int) -> tuple[MetadataRequestTopic, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataRequestTopic(_ZERO_UUID, v_name, u), p
 
 
@@ -313,31 +365,39 @@ def _e_MetadataRequestTopic_v9(m: MetadataRequestTopic, w: bytearray) -> None:
 
 
 def _d_MetadataRequest_v9(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rccount(b, p, 2)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_topics = None
     else:
+        if _t1 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_MetadataRequestTopic_v9(b, p)
             _append(_t2)
-    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F1.unpack_from(b, p)
+    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F3.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataRequest(v_topics, v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations, u), p
 
 
@@ -347,7 +407,7 @@ def _e_MetadataRequest_v9(m: MetadataRequest, w: bytearray) -> None:
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v9(_t2, w)
-    w += _F1.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
+    w += _F3.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -356,29 +416,43 @@ def _e_MetadataRequest_v9(m: MetadataRequest, w: bytearray) -> None:
 
 
 def _d_MetadataRequestTopic_v10(b: memoryview, p: int) -> tuple[MetadataRequestTopic, int]:
-    v_topic_id, = _F2.unpack_from(b, p)
+    v_topic_id, = _F4.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    v_name, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_name = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataRequestTopic(v_topic_id, v_name, u), p
 
 
 def _e_MetadataRequestTopic_v10(m: MetadataRequestTopic, w: bytearray) -> None:
-    w += _F2.pack(m.topic_id.bytes)
+    w += _F4.pack(m.topic_id.bytes)
     _wncstr(w, m.name)
     u = m.unknown_tagged_fields
     if u:
@@ -388,31 +462,39 @@ def _e_MetadataRequestTopic_v10(m: MetadataRequestTopic, w: bytearray) -> None:
 
 
 def _d_MetadataRequest_v10(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rccount(b, p, 18)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_topics = None
     else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_MetadataRequestTopic_v10(b, p)
             _append(_t2)
-    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F1.unpack_from(b, p)
+    v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations = _F3.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataRequest(v_topics, v_allow_auto_topic_creation, v_include_cluster_authorized_operations, v_include_topic_authorized_operations, u), p
 
 
@@ -422,7 +504,7 @@ def _e_MetadataRequest_v10(m: MetadataRequest, w: bytearray) -> None:
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v10(_t2, w)
-    w += _F1.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
+    w += _F3.pack(m.allow_auto_topic_creation, m.include_cluster_authorized_operations, m.include_topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -431,31 +513,39 @@ def _e_MetadataRequest_v10(m: MetadataRequest, w: bytearray) -> None:
 
 
 def _d_MetadataRequest_v11(b: memoryview, p: int) -> tuple[MetadataRequest, int]:
-    _t1, p = _rccount(b, p, 18)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_topics = None
     else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_MetadataRequestTopic_v10(b, p)
             _append(_t2)
-    v_allow_auto_topic_creation, v_include_topic_authorized_operations = _F3.unpack_from(b, p)
+    v_allow_auto_topic_creation, v_include_topic_authorized_operations = _F5.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataRequest(v_topics, v_allow_auto_topic_creation, False, v_include_topic_authorized_operations, u), p
 
 
@@ -465,13 +555,45 @@ def _e_MetadataRequest_v11(m: MetadataRequest, w: bytearray) -> None:
     if _t1 is not None:
         for _t2 in _t1:
             _e_MetadataRequestTopic_v10(_t2, w)
-    w += _F3.pack(m.allow_auto_topic_creation, m.include_topic_authorized_operations)
+    w += _F5.pack(m.allow_auto_topic_creation, m.include_topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_MetadataRequestTopic_v0 = (MetadataRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_MetadataRequest_v0 = (MetadataRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataRequestTopic_v0), ), (), (('allow_auto_topic_creation', DEFAULT_CONST, True), ('include_cluster_authorized_operations', DEFAULT_CONST, False), ('include_topic_authorized_operations', DEFAULT_CONST, False), ), ())
+_S_MetadataRequest_v1 = (MetadataRequest, False, ((K_ARRAY, True, False, 'topics', K_STRUCT, _S_MetadataRequestTopic_v0), ), (), (('allow_auto_topic_creation', DEFAULT_CONST, True), ('include_cluster_authorized_operations', DEFAULT_CONST, False), ('include_topic_authorized_operations', DEFAULT_CONST, False), ), ())
+_S_MetadataRequest_v4 = (MetadataRequest, False, ((K_ARRAY, True, False, 'topics', K_STRUCT, _S_MetadataRequestTopic_v0), (K_BOOL, False, False, 'allow_auto_topic_creation', 0, None), ), (), (('include_cluster_authorized_operations', DEFAULT_CONST, False), ('include_topic_authorized_operations', DEFAULT_CONST, False), ), ())
+_S_MetadataRequest_v8 = (MetadataRequest, False, ((K_ARRAY, True, False, 'topics', K_STRUCT, _S_MetadataRequestTopic_v0), (K_BOOL, False, False, 'allow_auto_topic_creation', 0, None), (K_BOOL, False, False, 'include_cluster_authorized_operations', 0, None), (K_BOOL, False, False, 'include_topic_authorized_operations', 0, None), ), (), (), ())
+_S_MetadataRequestTopic_v9 = (MetadataRequestTopic, True, ((K_STRING, False, True, 'name', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_MetadataRequest_v9 = (MetadataRequest, True, ((K_ARRAY, True, True, 'topics', K_STRUCT, _S_MetadataRequestTopic_v9), (K_BOOL, False, True, 'allow_auto_topic_creation', 0, None), (K_BOOL, False, True, 'include_cluster_authorized_operations', 0, None), (K_BOOL, False, True, 'include_topic_authorized_operations', 0, None), ), (), (), ())
+_S_MetadataRequestTopic_v10 = (MetadataRequestTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_STRING, True, True, 'name', 0, None), ), (), (), ())
+_S_MetadataRequest_v10 = (MetadataRequest, True, ((K_ARRAY, True, True, 'topics', K_STRUCT, _S_MetadataRequestTopic_v10), (K_BOOL, False, True, 'allow_auto_topic_creation', 0, None), (K_BOOL, False, True, 'include_cluster_authorized_operations', 0, None), (K_BOOL, False, True, 'include_topic_authorized_operations', 0, None), ), (), (), ())
+_S_MetadataRequest_v11 = (MetadataRequest, True, ((K_ARRAY, True, True, 'topics', K_STRUCT, _S_MetadataRequestTopic_v10), (K_BOOL, False, True, 'allow_auto_topic_creation', 0, None), (K_BOOL, False, True, 'include_topic_authorized_operations', 0, None), ), (), (('include_cluster_authorized_operations', DEFAULT_CONST, False), ), ())
+
+SCHEMAS = {
+    0: _S_MetadataRequest_v0,
+    1: _S_MetadataRequest_v1,
+    2: _S_MetadataRequest_v1,
+    3: _S_MetadataRequest_v1,
+    4: _S_MetadataRequest_v4,
+    5: _S_MetadataRequest_v4,
+    6: _S_MetadataRequest_v4,
+    7: _S_MetadataRequest_v4,
+    8: _S_MetadataRequest_v8,
+    9: _S_MetadataRequest_v9,
+    10: _S_MetadataRequest_v10,
+    11: _S_MetadataRequest_v11,
+    12: _S_MetadataRequest_v11,
+    13: _S_MetadataRequest_v11,
+}
 
 _DECODERS = {
     0: _d_MetadataRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -326,636 +335,878 @@ class MetadataResponsePartition:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">hii")
-_F2 = _struct.Struct(">h")
-_F3 = _struct.Struct(">?")
-_F4 = _struct.Struct(">hiii")
-_F5 = _struct.Struct(">16s?")
+_F0 = _struct.Struct(">ih")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">hiii")
+_F3 = _struct.Struct(">hh")
+_F4 = _struct.Struct(">?i")
+_F5 = _struct.Struct(">ii")
+_F6 = _struct.Struct(">h")
+_F7 = _struct.Struct(">hiiii")
+_F8 = _struct.Struct(">?")
+_F9 = _struct.Struct(">16s?")
 
 
 def _d_MetadataResponseBroker_v0(b: memoryview, p: int) -> tuple[MetadataResponseBroker, int]:
-    v_node_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_host, p = _rstr(b, p)
-    v_port, = _F0.unpack_from(b, p)
+    v_node_id, n_host = _F0.unpack_from(b, p)
+    p += 6
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_port, = _F1.unpack_from(b, p)
     p += 4
     return MetadataResponseBroker(v_node_id, v_host, v_port, None, None), p
 
 
 def _e_MetadataResponseBroker_v0(m: MetadataResponseBroker, w: bytearray) -> None:
-    w += _F0.pack(m.node_id)
-    _wstr(w, m.host)
-    w += _F0.pack(m.port)
+    _t1 = m.host.encode()
+    w += _F0.pack(m.node_id, len(_t1))
+    w += _t1
+    w += _F1.pack(m.port)
 
 
 def _d_MetadataResponsePartition_v0(b: memoryview, p: int) -> tuple[MetadataResponsePartition, int]:
-    v_error_code, v_partition_index, v_leader_id = _F1.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, v_partition_index, v_leader_id, n_replica_nodes = _F2.unpack_from(b, p)
+    p += 14
+    if n_replica_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replica_nodes, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_replica_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replica_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replica_nodes < 64:
+            v_replica_nodes = list(_FA_i[n_replica_nodes].unpack_from(b, p))
+        else:
+            v_replica_nodes = list(_struct.unpack_from(f'>{n_replica_nodes}i', b, p))
+        p += n_replica_nodes * 4
+    n_isr_nodes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_isr_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr_nodes, p = _rfixed(b, p, _t2, 'i', 4)
+        if n_isr_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr_nodes < 64:
+            v_isr_nodes = list(_FA_i[n_isr_nodes].unpack_from(b, p))
+        else:
+            v_isr_nodes = list(_struct.unpack_from(f'>{n_isr_nodes}i', b, p))
+        p += n_isr_nodes * 4
     return MetadataResponsePartition(v_error_code, v_partition_index, v_leader_id, -1, v_replica_nodes, v_isr_nodes, [], None), p
 
 
 def _e_MetadataResponsePartition_v0(m: MetadataResponsePartition, w: bytearray) -> None:
-    w += _F1.pack(m.error_code, m.partition_index, m.leader_id)
     _t1 = m.replica_nodes
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ReplicaNodes')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ReplicaNodes')
+    w += _F2.pack(m.error_code, m.partition_index, m.leader_id, len(_t1))
     w += _pfixed(_t1, 'i')
     _t2 = m.isr_nodes
     if _t2 is None:
-        raise ValueError('null for a non-nullable array IsrNodes')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable IsrNodes')
+    w += _F1.pack(len(_t2))
     w += _pfixed(_t2, 'i')
 
 
 def _d_MetadataResponseTopic_v0(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
-    p += 2
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_name = _F3.unpack_from(b, p)
+    p += 4
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_MetadataResponsePartition_v0(b, p)
             _append(_t2)
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, False, v_partitions, -2147483648, None), p
 
 
 def _e_MetadataResponseTopic_v0(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MetadataResponsePartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_MetadataResponsePartition_v0(_t3, w)
 
 
 def _d_MetadataResponse_v0(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    _t1, p = _rcount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 8)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v0(b, p)
+            _append(_t1)
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v0(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t2, p = _d_MetadataResponseTopic_v0(b, p)
+            _append(_t2)
     return MetadataResponse(0, v_brokers, None, -1, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v0(m: MetadataResponse, w: bytearray) -> None:
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v0(_t2, w)
     _t3 = m.topics
     if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_MetadataResponseTopic_v0(_t4, w)
 
 
 def _d_MetadataResponseBroker_v1(b: memoryview, p: int) -> tuple[MetadataResponseBroker, int]:
-    v_node_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_host, p = _rstr(b, p)
-    v_port, = _F0.unpack_from(b, p)
-    p += 4
-    v_rack, p = _rnstr(b, p)
+    v_node_id, n_host = _F0.unpack_from(b, p)
+    p += 6
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_port, n_rack = _F0.unpack_from(b, p)
+    p += 6
+    if n_rack < 0:
+        if n_rack != -1:
+            raise _Malformed(f'negative string length {n_rack}')
+        v_rack = None
+    else:
+        _t2 = p + n_rack
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_rack} runs past the end of the buffer')
+        v_rack = str(b[p:_t2], 'utf-8')
+        p = _t2
     return MetadataResponseBroker(v_node_id, v_host, v_port, v_rack, None), p
 
 
 def _e_MetadataResponseBroker_v1(m: MetadataResponseBroker, w: bytearray) -> None:
-    w += _F0.pack(m.node_id)
-    _wstr(w, m.host)
-    w += _F0.pack(m.port)
-    _wnstr(w, m.rack)
+    _t1 = m.host.encode()
+    w += _F0.pack(m.node_id, len(_t1))
+    w += _t1
+    _t2 = m.rack
+    if _t2 is not None:
+        _t2 = _t2.encode()
+    w += _F0.pack(m.port, (-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        w += _t2
 
 
 def _d_MetadataResponseTopic_v1(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
-    p += 2
-    v_name, p = _rstr(b, p)
-    v_is_internal, = _F3.unpack_from(b, p)
-    p += 1
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_name = _F3.unpack_from(b, p)
+    p += 4
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_is_internal, n_partitions = _F4.unpack_from(b, p)
+    p += 5
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_MetadataResponsePartition_v0(b, p)
             _append(_t2)
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, v_is_internal, v_partitions, -2147483648, None), p
 
 
 def _e_MetadataResponseTopic_v1(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
-    _wstr(w, m.name)
-    w += _F3.pack(m.is_internal)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MetadataResponsePartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F4.pack(m.is_internal, len(_t2))
+    for _t3 in _t2:
+        _e_MetadataResponsePartition_v0(_t3, w)
 
 
 def _d_MetadataResponse_v1(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v1(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t2, p = _d_MetadataResponseTopic_v1(b, p)
+            _append(_t2)
     return MetadataResponse(0, v_brokers, None, v_controller_id, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v1(m: MetadataResponse, w: bytearray) -> None:
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    w += _F0.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t3))
     for _t4 in _t3:
         _e_MetadataResponseTopic_v1(_t4, w)
 
 
 def _d_MetadataResponse_v2(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_cluster_id, p = _rnstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    n_cluster_id, = _F6.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t2 = p + n_cluster_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v1(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t3, p = _d_MetadataResponseTopic_v1(b, p)
+            _append(_t3)
     return MetadataResponse(0, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v2(m: MetadataResponse, w: bytearray) -> None:
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    _wnstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
-    _t3 = m.topics
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_MetadataResponseTopic_v1(_t4, w)
+    _t3 = m.cluster_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F6.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t4))
+    for _t5 in _t4:
+        _e_MetadataResponseTopic_v1(_t5, w)
 
 
 def _d_MetadataResponse_v3(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_brokers = _F5.unpack_from(b, p)
+    p += 8
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_cluster_id, p = _rnstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    n_cluster_id, = _F6.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t2 = p + n_cluster_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v1(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t3, p = _d_MetadataResponseTopic_v1(b, p)
+            _append(_t3)
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v3(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    _wnstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
-    _t3 = m.topics
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_MetadataResponseTopic_v1(_t4, w)
+    _t3 = m.cluster_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F6.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t4))
+    for _t5 in _t4:
+        _e_MetadataResponseTopic_v1(_t5, w)
 
 
 def _d_MetadataResponsePartition_v5(b: memoryview, p: int) -> tuple[MetadataResponsePartition, int]:
-    v_error_code, v_partition_index, v_leader_id = _F1.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, v_partition_index, v_leader_id, n_replica_nodes = _F2.unpack_from(b, p)
+    p += 14
+    if n_replica_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replica_nodes, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_replica_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replica_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replica_nodes < 64:
+            v_replica_nodes = list(_FA_i[n_replica_nodes].unpack_from(b, p))
+        else:
+            v_replica_nodes = list(_struct.unpack_from(f'>{n_replica_nodes}i', b, p))
+        p += n_replica_nodes * 4
+    n_isr_nodes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_isr_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr_nodes, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_isr_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr_nodes < 64:
+            v_isr_nodes = list(_FA_i[n_isr_nodes].unpack_from(b, p))
+        else:
+            v_isr_nodes = list(_struct.unpack_from(f'>{n_isr_nodes}i', b, p))
+        p += n_isr_nodes * 4
+    n_offline_replicas, = _F1.unpack_from(b, p)
+    p += 4
+    if n_offline_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if n_offline_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_offline_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_offline_replicas < 64:
+            v_offline_replicas = list(_FA_i[n_offline_replicas].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{n_offline_replicas}i', b, p))
+        p += n_offline_replicas * 4
     return MetadataResponsePartition(v_error_code, v_partition_index, v_leader_id, -1, v_replica_nodes, v_isr_nodes, v_offline_replicas, None), p
 
 
 def _e_MetadataResponsePartition_v5(m: MetadataResponsePartition, w: bytearray) -> None:
-    w += _F1.pack(m.error_code, m.partition_index, m.leader_id)
     _t1 = m.replica_nodes
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ReplicaNodes')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ReplicaNodes')
+    w += _F2.pack(m.error_code, m.partition_index, m.leader_id, len(_t1))
     w += _pfixed(_t1, 'i')
     _t2 = m.isr_nodes
     if _t2 is None:
-        raise ValueError('null for a non-nullable array IsrNodes')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable IsrNodes')
+    w += _F1.pack(len(_t2))
     w += _pfixed(_t2, 'i')
     _t3 = m.offline_replicas
     if _t3 is None:
-        raise ValueError('null for a non-nullable array OfflineReplicas')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable OfflineReplicas')
+    w += _F1.pack(len(_t3))
     w += _pfixed(_t3, 'i')
 
 
 def _d_MetadataResponseTopic_v5(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
-    p += 2
-    v_name, p = _rstr(b, p)
-    v_is_internal, = _F3.unpack_from(b, p)
-    p += 1
-    _t1, p = _rcount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_name = _F3.unpack_from(b, p)
+    p += 4
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_is_internal, n_partitions = _F4.unpack_from(b, p)
+    p += 5
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 22 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_MetadataResponsePartition_v5(b, p)
             _append(_t2)
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, v_is_internal, v_partitions, -2147483648, None), p
 
 
 def _e_MetadataResponseTopic_v5(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
-    _wstr(w, m.name)
-    w += _F3.pack(m.is_internal)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MetadataResponsePartition_v5(_t2, w)
+    _t1 = m.name.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F4.pack(m.is_internal, len(_t2))
+    for _t3 in _t2:
+        _e_MetadataResponsePartition_v5(_t3, w)
 
 
 def _d_MetadataResponse_v5(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_brokers = _F5.unpack_from(b, p)
+    p += 8
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_cluster_id, p = _rnstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    n_cluster_id, = _F6.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t2 = p + n_cluster_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v5(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t3, p = _d_MetadataResponseTopic_v5(b, p)
+            _append(_t3)
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v5(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    _wnstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
-    _t3 = m.topics
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_MetadataResponseTopic_v5(_t4, w)
+    _t3 = m.cluster_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F6.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t4))
+    for _t5 in _t4:
+        _e_MetadataResponseTopic_v5(_t5, w)
 
 
 def _d_MetadataResponsePartition_v7(b: memoryview, p: int) -> tuple[MetadataResponsePartition, int]:
-    v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _F4.unpack_from(b, p)
-    p += 14
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, v_partition_index, v_leader_id, v_leader_epoch, n_replica_nodes = _F7.unpack_from(b, p)
+    p += 18
+    if n_replica_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replica_nodes, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_replica_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replica_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replica_nodes < 64:
+            v_replica_nodes = list(_FA_i[n_replica_nodes].unpack_from(b, p))
+        else:
+            v_replica_nodes = list(_struct.unpack_from(f'>{n_replica_nodes}i', b, p))
+        p += n_replica_nodes * 4
+    n_isr_nodes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_isr_nodes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr_nodes, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        if n_isr_nodes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr_nodes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr_nodes < 64:
+            v_isr_nodes = list(_FA_i[n_isr_nodes].unpack_from(b, p))
+        else:
+            v_isr_nodes = list(_struct.unpack_from(f'>{n_isr_nodes}i', b, p))
+        p += n_isr_nodes * 4
+    n_offline_replicas, = _F1.unpack_from(b, p)
+    p += 4
+    if n_offline_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if n_offline_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_offline_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_offline_replicas < 64:
+            v_offline_replicas = list(_FA_i[n_offline_replicas].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{n_offline_replicas}i', b, p))
+        p += n_offline_replicas * 4
     return MetadataResponsePartition(v_error_code, v_partition_index, v_leader_id, v_leader_epoch, v_replica_nodes, v_isr_nodes, v_offline_replicas, None), p
 
 
 def _e_MetadataResponsePartition_v7(m: MetadataResponsePartition, w: bytearray) -> None:
-    w += _F4.pack(m.error_code, m.partition_index, m.leader_id, m.leader_epoch)
     _t1 = m.replica_nodes
     if _t1 is None:
-        raise ValueError('null for a non-nullable array ReplicaNodes')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable ReplicaNodes')
+    w += _F7.pack(m.error_code, m.partition_index, m.leader_id, m.leader_epoch, len(_t1))
     w += _pfixed(_t1, 'i')
     _t2 = m.isr_nodes
     if _t2 is None:
-        raise ValueError('null for a non-nullable array IsrNodes')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable IsrNodes')
+    w += _F1.pack(len(_t2))
     w += _pfixed(_t2, 'i')
     _t3 = m.offline_replicas
     if _t3 is None:
-        raise ValueError('null for a non-nullable array OfflineReplicas')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable OfflineReplicas')
+    w += _F1.pack(len(_t3))
     w += _pfixed(_t3, 'i')
 
 
 def _d_MetadataResponseTopic_v7(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
-    p += 2
-    v_name, p = _rstr(b, p)
-    v_is_internal, = _F3.unpack_from(b, p)
-    p += 1
-    _t1, p = _rcount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_name = _F3.unpack_from(b, p)
+    p += 4
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_is_internal, n_partitions = _F4.unpack_from(b, p)
+    p += 5
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 26 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_MetadataResponsePartition_v7(b, p)
             _append(_t2)
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, v_is_internal, v_partitions, -2147483648, None), p
 
 
 def _e_MetadataResponseTopic_v7(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
-    _wstr(w, m.name)
-    w += _F3.pack(m.is_internal)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MetadataResponsePartition_v7(_t2, w)
+    _t1 = m.name.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F4.pack(m.is_internal, len(_t2))
+    for _t3 in _t2:
+        _e_MetadataResponsePartition_v7(_t3, w)
 
 
 def _d_MetadataResponse_v7(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_brokers = _F5.unpack_from(b, p)
+    p += 8
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_cluster_id, p = _rnstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 9)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    n_cluster_id, = _F6.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t2 = p + n_cluster_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 9 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v7(b, p)
-            _append(_t4)
+        for _ in range(n_topics):
+            _t3, p = _d_MetadataResponseTopic_v7(b, p)
+            _append(_t3)
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, None), p
 
 
 def _e_MetadataResponse_v7(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    _wnstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
-    _t3 = m.topics
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_MetadataResponseTopic_v7(_t4, w)
+    _t3 = m.cluster_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F6.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t4))
+    for _t5 in _t4:
+        _e_MetadataResponseTopic_v7(_t5, w)
 
 
 def _d_MetadataResponseTopic_v8(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
-    p += 2
-    v_name, p = _rstr(b, p)
-    v_is_internal, = _F3.unpack_from(b, p)
-    p += 1
-    _t1, p = _rcount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_name = _F3.unpack_from(b, p)
+    p += 4
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_is_internal, n_partitions = _F4.unpack_from(b, p)
+    p += 5
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 26 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_MetadataResponsePartition_v7(b, p)
             _append(_t2)
-    v_topic_authorized_operations, = _F0.unpack_from(b, p)
+    v_topic_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, v_is_internal, v_partitions, v_topic_authorized_operations, None), p
 
 
 def _e_MetadataResponseTopic_v8(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
-    _wstr(w, m.name)
-    w += _F3.pack(m.is_internal)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_MetadataResponsePartition_v7(_t2, w)
-    w += _F0.pack(m.topic_authorized_operations)
+    _t1 = m.name.encode()
+    w += _F3.pack(m.error_code, len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F4.pack(m.is_internal, len(_t2))
+    for _t3 in _t2:
+        _e_MetadataResponsePartition_v7(_t3, w)
+    w += _F1.pack(m.topic_authorized_operations)
 
 
 def _d_MetadataResponse_v8(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_brokers = _F5.unpack_from(b, p)
+    p += 8
+    if n_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_brokers * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponseBroker_v1(b, p)
-            _append(_t2)
-    v_cluster_id, p = _rnstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rcount(b, p, 13)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_brokers):
+            _t1, p = _d_MetadataResponseBroker_v1(b, p)
+            _append(_t1)
+    n_cluster_id, = _F6.unpack_from(b, p)
+    p += 2
+    if n_cluster_id < 0:
+        if n_cluster_id != -1:
+            raise _Malformed(f'negative string length {n_cluster_id}')
+        v_cluster_id = None
     else:
+        _t2 = p + n_cluster_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_cluster_id} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_controller_id, n_topics = _F5.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 13 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v8(b, p)
-            _append(_t4)
-    v_cluster_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(n_topics):
+            _t3, p = _d_MetadataResponseTopic_v8(b, p)
+            _append(_t3)
+    v_cluster_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, v_cluster_authorized_operations, 0, None), p
 
 
 def _e_MetadataResponse_v8(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Brokers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Brokers')
+    w += _F5.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_MetadataResponseBroker_v1(_t2, w)
-    _wnstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
-    _t3 = m.topics
-    if _t3 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t3)
-    for _t4 in _t3:
-        _e_MetadataResponseTopic_v8(_t4, w)
-    w += _F0.pack(m.cluster_authorized_operations)
+    _t3 = m.cluster_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F6.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.controller_id, len(_t4))
+    for _t5 in _t4:
+        _e_MetadataResponseTopic_v8(_t5, w)
+    w += _F1.pack(m.cluster_authorized_operations)
 
 
 def _d_MetadataResponseBroker_v9(b: memoryview, p: int) -> tuple[MetadataResponseBroker, int]:
-    v_node_id, = _F0.unpack_from(b, p)
+    v_node_id, = _F1.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
-    v_port, = _F0.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_port, = _F1.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponseBroker(v_node_id, v_host, v_port, v_rack, u), p
 
 
 def _e_MetadataResponseBroker_v9(m: MetadataResponseBroker, w: bytearray) -> None:
-    w += _F0.pack(m.node_id)
+    w += _F1.pack(m.node_id)
     _wcstr(w, m.host)
-    w += _F0.pack(m.port)
+    w += _F1.pack(m.port)
     _wncstr(w, m.rack)
     u = m.unknown_tagged_fields
     if u:
@@ -965,42 +1216,74 @@ def _e_MetadataResponseBroker_v9(m: MetadataResponseBroker, w: bytearray) -> Non
 
 
 def _d_MetadataResponsePartition_v9(b: memoryview, p: int) -> tuple[MetadataResponsePartition, int]:
-    v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _F4.unpack_from(b, p)
+    v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _F2.unpack_from(b, p)
     p += 14
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replica_nodes, p = _rfixed(b, p, _t1, 'i', 4)
-    _t2, p = _rccount(b, p, 4)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_replica_nodes = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_replica_nodes = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr_nodes, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_isr_nodes = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_isr_nodes = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_offline_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponsePartition(v_error_code, v_partition_index, v_leader_id, v_leader_epoch, v_replica_nodes, v_isr_nodes, v_offline_replicas, u), p
 
 
 def _e_MetadataResponsePartition_v9(m: MetadataResponsePartition, w: bytearray) -> None:
-    w += _F4.pack(m.error_code, m.partition_index, m.leader_id, m.leader_epoch)
+    w += _F2.pack(m.error_code, m.partition_index, m.leader_id, m.leader_epoch)
     _t1 = m.replica_nodes
     if _t1 is None:
         raise ValueError('null for a non-nullable array ReplicaNodes')
@@ -1024,50 +1307,69 @@ def _e_MetadataResponsePartition_v9(m: MetadataResponsePartition, w: bytearray) 
 
 
 def _d_MetadataResponseTopic_v9(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
+    v_error_code, = _F6.unpack_from(b, p)
     p += 2
-    v_name, p = _rcstr(b, p)
-    v_is_internal, = _F3.unpack_from(b, p)
-    p += 1
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_is_internal, = _F8.unpack_from(b, p)
+    p += 1
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponsePartition_v9(b, p)
-            _append(_t2)
-    v_topic_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_MetadataResponsePartition_v9(b, p)
+            _append(_t4)
+    v_topic_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponseTopic(v_error_code, v_name, _ZERO_UUID, v_is_internal, v_partitions, v_topic_authorized_operations, u), p
 
 
 def _e_MetadataResponseTopic_v9(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
+    w += _F6.pack(m.error_code)
     _wcstr(w, m.name)
-    w += _F3.pack(m.is_internal)
+    w += _F8.pack(m.is_internal)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_MetadataResponsePartition_v9(_t2, w)
-    w += _F0.pack(m.topic_authorized_operations)
+    w += _F1.pack(m.topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1076,50 +1378,78 @@ def _e_MetadataResponseTopic_v9(m: MetadataResponseTopic, w: bytearray) -> None:
 
 
 def _d_MetadataResponse_v9(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
+    v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
         for _ in range(_t1):
             _t2, p = _d_MetadataResponseBroker_v9(b, p)
             _append(_t2)
-    v_cluster_id, p = _rncstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rccount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_cluster_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_controller_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v9(b, p)
-            _append(_t4)
-    v_cluster_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_MetadataResponseTopic_v9(b, p)
+            _append(_t6)
+    v_cluster_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, v_cluster_authorized_operations, 0, u), p
 
 
 def _e_MetadataResponse_v9(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
+    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
         raise ValueError('null for a non-nullable array Brokers')
@@ -1127,14 +1457,14 @@ def _e_MetadataResponse_v9(m: MetadataResponse, w: bytearray) -> None:
     for _t2 in _t1:
         _e_MetadataResponseBroker_v9(_t2, w)
     _wncstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
+    w += _F1.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
         raise ValueError('null for a non-nullable array Topics')
     _wccount(w, _t3)
     for _t4 in _t3:
         _e_MetadataResponseTopic_v9(_t4, w)
-    w += _F0.pack(m.cluster_authorized_operations)
+    w += _F1.pack(m.cluster_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1143,51 +1473,70 @@ def _e_MetadataResponse_v9(m: MetadataResponse, w: bytearray) -> None:
 
 
 def _d_MetadataResponseTopic_v10(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
+    v_error_code, = _F6.unpack_from(b, p)
     p += 2
-    v_name, p = _rcstr(b, p)
-    v_topic_id, v_is_internal = _F5.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, v_is_internal = _F9.unpack_from(b, p)
     p += 17
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponsePartition_v9(b, p)
-            _append(_t2)
-    v_topic_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_MetadataResponsePartition_v9(b, p)
+            _append(_t4)
+    v_topic_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponseTopic(v_error_code, v_name, v_topic_id, v_is_internal, v_partitions, v_topic_authorized_operations, u), p
 
 
 def _e_MetadataResponseTopic_v10(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
+    w += _F6.pack(m.error_code)
     _wcstr(w, m.name)
-    w += _F5.pack(m.topic_id.bytes, m.is_internal)
+    w += _F9.pack(m.topic_id.bytes, m.is_internal)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_MetadataResponsePartition_v9(_t2, w)
-    w += _F0.pack(m.topic_authorized_operations)
+    w += _F1.pack(m.topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1196,50 +1545,78 @@ def _e_MetadataResponseTopic_v10(m: MetadataResponseTopic, w: bytearray) -> None
 
 
 def _d_MetadataResponse_v10(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
+    v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
         for _ in range(_t1):
             _t2, p = _d_MetadataResponseBroker_v9(b, p)
             _append(_t2)
-    v_cluster_id, p = _rncstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rccount(b, p, 26)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_cluster_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_controller_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v10(b, p)
-            _append(_t4)
-    v_cluster_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_MetadataResponseTopic_v10(b, p)
+            _append(_t6)
+    v_cluster_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, v_cluster_authorized_operations, 0, u), p
 
 
 def _e_MetadataResponse_v10(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
+    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
         raise ValueError('null for a non-nullable array Brokers')
@@ -1247,14 +1624,14 @@ def _e_MetadataResponse_v10(m: MetadataResponse, w: bytearray) -> None:
     for _t2 in _t1:
         _e_MetadataResponseBroker_v9(_t2, w)
     _wncstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
+    w += _F1.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
         raise ValueError('null for a non-nullable array Topics')
     _wccount(w, _t3)
     for _t4 in _t3:
         _e_MetadataResponseTopic_v10(_t4, w)
-    w += _F0.pack(m.cluster_authorized_operations)
+    w += _F1.pack(m.cluster_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1263,48 +1640,76 @@ def _e_MetadataResponse_v10(m: MetadataResponse, w: bytearray) -> None:
 
 
 def _d_MetadataResponse_v11(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
+    v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
         for _ in range(_t1):
             _t2, p = _d_MetadataResponseBroker_v9(b, p)
             _append(_t2)
-    v_cluster_id, p = _rncstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rccount(b, p, 26)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_cluster_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_controller_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v10(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_MetadataResponseTopic_v10(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, u), p
 
 
 def _e_MetadataResponse_v11(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
+    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
         raise ValueError('null for a non-nullable array Brokers')
@@ -1312,7 +1717,7 @@ def _e_MetadataResponse_v11(m: MetadataResponse, w: bytearray) -> None:
     for _t2 in _t1:
         _e_MetadataResponseBroker_v9(_t2, w)
     _wncstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
+    w += _F1.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1327,51 +1732,72 @@ def _e_MetadataResponse_v11(m: MetadataResponse, w: bytearray) -> None:
 
 
 def _d_MetadataResponseTopic_v12(b: memoryview, p: int) -> tuple[MetadataResponseTopic, int]:
-    v_error_code, = _F2.unpack_from(b, p)
+    v_error_code, = _F6.unpack_from(b, p)
     p += 2
-    v_name, p = _rncstr(b, p)
-    v_topic_id, v_is_internal = _F5.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_name = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, v_is_internal = _F9.unpack_from(b, p)
     p += 17
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_MetadataResponsePartition_v9(b, p)
-            _append(_t2)
-    v_topic_authorized_operations, = _F0.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_MetadataResponsePartition_v9(b, p)
+            _append(_t4)
+    v_topic_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponseTopic(v_error_code, v_name, v_topic_id, v_is_internal, v_partitions, v_topic_authorized_operations, u), p
 
 
 def _e_MetadataResponseTopic_v12(m: MetadataResponseTopic, w: bytearray) -> None:
-    w += _F2.pack(m.error_code)
+    w += _F6.pack(m.error_code)
     _wncstr(w, m.name)
-    w += _F5.pack(m.topic_id.bytes, m.is_internal)
+    w += _F9.pack(m.topic_id.bytes, m.is_internal)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_MetadataResponsePartition_v9(_t2, w)
-    w += _F0.pack(m.topic_authorized_operations)
+    w += _F1.pack(m.topic_authorized_operations)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -1380,48 +1806,76 @@ def _e_MetadataResponseTopic_v12(m: MetadataResponseTopic, w: bytearray) -> None
 
 
 def _d_MetadataResponse_v12(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
+    v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
         for _ in range(_t1):
             _t2, p = _d_MetadataResponseBroker_v9(b, p)
             _append(_t2)
-    v_cluster_id, p = _rncstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rccount(b, p, 26)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_cluster_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_controller_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v12(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_MetadataResponseTopic_v12(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, 0, u), p
 
 
 def _e_MetadataResponse_v12(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
+    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
         raise ValueError('null for a non-nullable array Brokers')
@@ -1429,7 +1883,7 @@ def _e_MetadataResponse_v12(m: MetadataResponse, w: bytearray) -> None:
     for _t2 in _t1:
         _e_MetadataResponseBroker_v9(_t2, w)
     _wncstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
+    w += _F1.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -1444,50 +1898,78 @@ def _e_MetadataResponse_v12(m: MetadataResponse, w: bytearray) -> None:
 
 
 def _d_MetadataResponse_v13(b: memoryview, p: int) -> tuple[MetadataResponse, int]:
-    v_throttle_time_ms, = _F0.unpack_from(b, p)
+    v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 11)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_brokers = []
         _append = v_brokers.append
         for _ in range(_t1):
             _t2, p = _d_MetadataResponseBroker_v9(b, p)
             _append(_t2)
-    v_cluster_id, p = _rncstr(b, p)
-    v_controller_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t3, p = _rccount(b, p, 26)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_cluster_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_controller_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t3):
-            _t4, p = _d_MetadataResponseTopic_v12(b, p)
-            _append(_t4)
-    v_error_code, = _F2.unpack_from(b, p)
+        for _ in range(_t5):
+            _t6, p = _d_MetadataResponseTopic_v12(b, p)
+            _append(_t6)
+    v_error_code, = _F6.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return MetadataResponse(v_throttle_time_ms, v_brokers, v_cluster_id, v_controller_id, v_topics, -2147483648, v_error_code, u), p
 
 
 def _e_MetadataResponse_v13(m: MetadataResponse, w: bytearray) -> None:
-    w += _F0.pack(m.throttle_time_ms)
+    w += _F1.pack(m.throttle_time_ms)
     _t1 = m.brokers
     if _t1 is None:
         raise ValueError('null for a non-nullable array Brokers')
@@ -1495,20 +1977,69 @@ def _e_MetadataResponse_v13(m: MetadataResponse, w: bytearray) -> None:
     for _t2 in _t1:
         _e_MetadataResponseBroker_v9(_t2, w)
     _wncstr(w, m.cluster_id)
-    w += _F0.pack(m.controller_id)
+    w += _F1.pack(m.controller_id)
     _t3 = m.topics
     if _t3 is None:
         raise ValueError('null for a non-nullable array Topics')
     _wccount(w, _t3)
     for _t4 in _t3:
         _e_MetadataResponseTopic_v12(_t4, w)
-    w += _F2.pack(m.error_code)
+    w += _F6.pack(m.error_code)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_MetadataResponseBroker_v0 = (MetadataResponseBroker, False, ((K_INT32, False, False, 'node_id', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT32, False, False, 'port', 0, None), ), (), (('rack', DEFAULT_CONST, None), ), ())
+_S_MetadataResponsePartition_v0 = (MetadataResponsePartition, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'leader_id', 0, None), (K_ARRAY, False, False, 'replica_nodes', K_INT32, None), (K_ARRAY, False, False, 'isr_nodes', K_INT32, None), ), (), (('leader_epoch', DEFAULT_CONST, -1), ('offline_replicas', DEFAULT_LIST, None), ), ())
+_S_MetadataResponseTopic_v0 = (MetadataResponseTopic, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('is_internal', DEFAULT_CONST, False), ('topic_authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+_S_MetadataResponse_v0 = (MetadataResponse, False, ((K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v0), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('cluster_id', DEFAULT_CONST, None), ('controller_id', DEFAULT_CONST, -1), ('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponseBroker_v1 = (MetadataResponseBroker, False, ((K_INT32, False, False, 'node_id', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT32, False, False, 'port', 0, None), (K_STRING, True, False, 'rack', 0, None), ), (), (), ())
+_S_MetadataResponseTopic_v1 = (MetadataResponseTopic, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'name', 0, None), (K_BOOL, False, False, 'is_internal', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('topic_authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+_S_MetadataResponse_v1 = (MetadataResponse, False, ((K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v1), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('cluster_id', DEFAULT_CONST, None), ('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponse_v2 = (MetadataResponse, False, ((K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_STRING, True, False, 'cluster_id', 0, None), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v1), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponse_v3 = (MetadataResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_STRING, True, False, 'cluster_id', 0, None), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v1), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponsePartition_v5 = (MetadataResponsePartition, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'leader_id', 0, None), (K_ARRAY, False, False, 'replica_nodes', K_INT32, None), (K_ARRAY, False, False, 'isr_nodes', K_INT32, None), (K_ARRAY, False, False, 'offline_replicas', K_INT32, None), ), (), (('leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_MetadataResponseTopic_v5 = (MetadataResponseTopic, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'name', 0, None), (K_BOOL, False, False, 'is_internal', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v5), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('topic_authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+_S_MetadataResponse_v5 = (MetadataResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_STRING, True, False, 'cluster_id', 0, None), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v5), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponsePartition_v7 = (MetadataResponsePartition, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'leader_id', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'replica_nodes', K_INT32, None), (K_ARRAY, False, False, 'isr_nodes', K_INT32, None), (K_ARRAY, False, False, 'offline_replicas', K_INT32, None), ), (), (), ())
+_S_MetadataResponseTopic_v7 = (MetadataResponseTopic, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'name', 0, None), (K_BOOL, False, False, 'is_internal', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v7), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ('topic_authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+_S_MetadataResponse_v7 = (MetadataResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_STRING, True, False, 'cluster_id', 0, None), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v7), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponseTopic_v8 = (MetadataResponseTopic, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, False, False, 'name', 0, None), (K_BOOL, False, False, 'is_internal', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v7), (K_INT32, False, False, 'topic_authorized_operations', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_MetadataResponse_v8 = (MetadataResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v1), (K_STRING, True, False, 'cluster_id', 0, None), (K_INT32, False, False, 'controller_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_MetadataResponseTopic_v8), (K_INT32, False, False, 'cluster_authorized_operations', 0, None), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponseBroker_v9 = (MetadataResponseBroker, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), ), (), (), ())
+_S_MetadataResponsePartition_v9 = (MetadataResponsePartition, True, ((K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'replica_nodes', K_INT32, None), (K_ARRAY, False, True, 'isr_nodes', K_INT32, None), (K_ARRAY, False, True, 'offline_replicas', K_INT32, None), ), (), (), ())
+_S_MetadataResponseTopic_v9 = (MetadataResponseTopic, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'name', 0, None), (K_BOOL, False, True, 'is_internal', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v9), (K_INT32, False, True, 'topic_authorized_operations', 0, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_MetadataResponse_v9 = (MetadataResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v9), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_MetadataResponseTopic_v9), (K_INT32, False, True, 'cluster_authorized_operations', 0, None), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponseTopic_v10 = (MetadataResponseTopic, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, False, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_BOOL, False, True, 'is_internal', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v9), (K_INT32, False, True, 'topic_authorized_operations', 0, None), ), (), (), ())
+_S_MetadataResponse_v10 = (MetadataResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v9), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_MetadataResponseTopic_v10), (K_INT32, False, True, 'cluster_authorized_operations', 0, None), ), (), (('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponse_v11 = (MetadataResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v9), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_MetadataResponseTopic_v10), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponseTopic_v12 = (MetadataResponseTopic, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_BOOL, False, True, 'is_internal', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_MetadataResponsePartition_v9), (K_INT32, False, True, 'topic_authorized_operations', 0, None), ), (), (), ())
+_S_MetadataResponse_v12 = (MetadataResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v9), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_MetadataResponseTopic_v12), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_MetadataResponse_v13 = (MetadataResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'brokers', K_STRUCT, _S_MetadataResponseBroker_v9), (K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'controller_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_MetadataResponseTopic_v12), (K_INT16, False, True, 'error_code', 0, None), ), (), (('cluster_authorized_operations', DEFAULT_CONST, -2147483648), ), ())
+
+SCHEMAS = {
+    0: _S_MetadataResponse_v0,
+    1: _S_MetadataResponse_v1,
+    2: _S_MetadataResponse_v2,
+    3: _S_MetadataResponse_v3,
+    4: _S_MetadataResponse_v3,
+    5: _S_MetadataResponse_v5,
+    6: _S_MetadataResponse_v5,
+    7: _S_MetadataResponse_v7,
+    8: _S_MetadataResponse_v8,
+    9: _S_MetadataResponse_v9,
+    10: _S_MetadataResponse_v10,
+    11: _S_MetadataResponse_v11,
+    12: _S_MetadataResponse_v12,
+    13: _S_MetadataResponse_v13,
+}
 
 _DECODERS = {
     0: _d_MetadataResponse_v0,

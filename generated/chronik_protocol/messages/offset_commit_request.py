@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -247,319 +256,554 @@ class OffsetCommitRequestPartition:
             ")"
         )
 
-_F0 = _struct.Struct(">iq")
-_F1 = _struct.Struct(">iqq")
+_F0 = _struct.Struct(">iqh")
+_F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
-_F3 = _struct.Struct(">q")
-_F4 = _struct.Struct(">iqi")
-_F5 = _struct.Struct(">16s")
+_F3 = _struct.Struct(">iqqh")
+_F4 = _struct.Struct(">ih")
+_F5 = _struct.Struct(">qi")
+_F6 = _struct.Struct(">iqih")
+_F7 = _struct.Struct(">iqi")
+_F8 = _struct.Struct(">16s")
 
 
 def _d_OffsetCommitRequestPartition_v0(b: memoryview, p: int) -> tuple[OffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset = _F0.unpack_from(b, p)
-    p += 12
-    v_committed_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, n_committed_metadata = _F0.unpack_from(b, p)
+    p += 14
+    if n_committed_metadata < 0:
+        if n_committed_metadata != -1:
+            raise _Malformed(f'negative string length {n_committed_metadata}')
+        v_committed_metadata = None
+    else:
+        _t1 = p + n_committed_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_committed_metadata} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     return OffsetCommitRequestPartition(v_partition_index, v_committed_offset, -1, -1, v_committed_metadata, None), p
 
 
 def _e_OffsetCommitRequestPartition_v0(m: OffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.committed_offset)
-    _wnstr(w, m.committed_metadata)
+    _t1 = m.committed_metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.partition_index, m.committed_offset, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_OffsetCommitRequestTopic_v0(b: memoryview, p: int) -> tuple[OffsetCommitRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetCommitRequestPartition_v0(b, p)
             _append(_t2)
     return OffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_OffsetCommitRequestTopic_v0(m: OffsetCommitRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetCommitRequestPartition_v0(_t3, w)
 
 
 def _d_OffsetCommitRequest_v0(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_OffsetCommitRequestTopic_v0(b, p)
             _append(_t2)
     return OffsetCommitRequest(v_group_id, -1, '', -1, None, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v0(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetCommitRequestTopic_v0(_t3, w)
 
 
 def _d_OffsetCommitRequestPartition_v1(b: memoryview, p: int) -> tuple[OffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset, v_commit_timestamp = _F1.unpack_from(b, p)
-    p += 20
-    v_committed_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, v_commit_timestamp, n_committed_metadata = _F3.unpack_from(b, p)
+    p += 22
+    if n_committed_metadata < 0:
+        if n_committed_metadata != -1:
+            raise _Malformed(f'negative string length {n_committed_metadata}')
+        v_committed_metadata = None
+    else:
+        _t1 = p + n_committed_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_committed_metadata} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     return OffsetCommitRequestPartition(v_partition_index, v_committed_offset, v_commit_timestamp, -1, v_committed_metadata, None), p
 
 
 def _e_OffsetCommitRequestPartition_v1(m: OffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.committed_offset, m.commit_timestamp)
-    _wnstr(w, m.committed_metadata)
+    _t1 = m.committed_metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F3.pack(m.partition_index, m.committed_offset, m.commit_timestamp, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_OffsetCommitRequestTopic_v1(b: memoryview, p: int) -> tuple[OffsetCommitRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 22 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetCommitRequestPartition_v1(b, p)
             _append(_t2)
     return OffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_OffsetCommitRequestTopic_v1(m: OffsetCommitRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestPartition_v1(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetCommitRequestPartition_v1(_t3, w)
 
 
 def _d_OffsetCommitRequest_v1(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id_or_member_epoch, n_member_id = _F4.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_OffsetCommitRequestTopic_v1(b, p)
+            _append(_t3)
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, None, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v1(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F2.pack(m.generation_id_or_member_epoch)
-    _wstr(w, m.member_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v1(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F4.pack(m.generation_id_or_member_epoch, len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t3))
+    for _t4 in _t3:
+        _e_OffsetCommitRequestTopic_v1(_t4, w)
 
 
 def _d_OffsetCommitRequest_v2(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    v_retention_time_ms, = _F3.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id_or_member_epoch, n_member_id = _F4.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_retention_time_ms, n_topics = _F5.unpack_from(b, p)
+    p += 12
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_OffsetCommitRequestTopic_v0(b, p)
+            _append(_t3)
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, v_retention_time_ms, None, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v2(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F2.pack(m.generation_id_or_member_epoch)
-    _wstr(w, m.member_id)
-    w += _F3.pack(m.retention_time_ms)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F4.pack(m.generation_id_or_member_epoch, len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F5.pack(m.retention_time_ms, len(_t3))
+    for _t4 in _t3:
+        _e_OffsetCommitRequestTopic_v0(_t4, w)
 
 
 def _d_OffsetCommitRequest_v5(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id_or_member_epoch, n_member_id = _F4.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_OffsetCommitRequestTopic_v0(b, p)
+            _append(_t3)
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, None, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v5(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F2.pack(m.generation_id_or_member_epoch)
-    _wstr(w, m.member_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F4.pack(m.generation_id_or_member_epoch, len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t3))
+    for _t4 in _t3:
+        _e_OffsetCommitRequestTopic_v0(_t4, w)
 
 
 def _d_OffsetCommitRequestPartition_v6(b: memoryview, p: int) -> tuple[OffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F4.unpack_from(b, p)
-    p += 16
-    v_committed_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch, n_committed_metadata = _F6.unpack_from(b, p)
+    p += 18
+    if n_committed_metadata < 0:
+        if n_committed_metadata != -1:
+            raise _Malformed(f'negative string length {n_committed_metadata}')
+        v_committed_metadata = None
+    else:
+        _t1 = p + n_committed_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_committed_metadata} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     return OffsetCommitRequestPartition(v_partition_index, v_committed_offset, -1, v_committed_leader_epoch, v_committed_metadata, None), p
 
 
 def _e_OffsetCommitRequestPartition_v6(m: OffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
-    _wnstr(w, m.committed_metadata)
+    _t1 = m.committed_metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F6.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_OffsetCommitRequestTopic_v6(b: memoryview, p: int) -> tuple[OffsetCommitRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetCommitRequestPartition_v6(b, p)
             _append(_t2)
     return OffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_OffsetCommitRequestTopic_v6(m: OffsetCommitRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestPartition_v6(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetCommitRequestPartition_v6(_t3, w)
 
 
 def _d_OffsetCommitRequest_v6(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id_or_member_epoch, n_member_id = _F4.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v6(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_OffsetCommitRequestTopic_v6(b, p)
+            _append(_t3)
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, None, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v6(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F2.pack(m.generation_id_or_member_epoch)
-    _wstr(w, m.member_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v6(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F4.pack(m.generation_id_or_member_epoch, len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t3))
+    for _t4 in _t3:
+        _e_OffsetCommitRequestTopic_v6(_t4, w)
 
 
 def _d_OffsetCommitRequest_v7(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id_or_member_epoch, n_member_id = _F4.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_group_instance_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t3 = p + n_group_instance_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v6(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t4, p = _d_OffsetCommitRequestTopic_v6(b, p)
+            _append(_t4)
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, v_group_instance_id, v_topics, None), p
 
 
 def _e_OffsetCommitRequest_v7(m: OffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F2.pack(m.generation_id_or_member_epoch)
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetCommitRequestTopic_v6(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F4.pack(m.generation_id_or_member_epoch, len(_t2))
+    w += _t2
+    _t3 = m.group_instance_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F1.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.topics
+    if _t4 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t4))
+    for _t5 in _t4:
+        _e_OffsetCommitRequestTopic_v6(_t5, w)
 
 
 def _d_OffsetCommitRequestPartition_v8(b: memoryview, p: int) -> tuple[OffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F4.unpack_from(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F7.unpack_from(b, p)
     p += 16
-    v_committed_metadata, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_committed_metadata = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetCommitRequestPartition(v_partition_index, v_committed_offset, -1, v_committed_leader_epoch, v_committed_metadata, u), p
 
 
 def _e_OffsetCommitRequestPartition_v8(m: OffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F4.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
+    w += _F7.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
     _wncstr(w, m.committed_metadata)
     u = m.unknown_tagged_fields
     if u:
@@ -569,30 +813,49 @@ def _e_OffsetCommitRequestPartition_v8(m: OffsetCommitRequestPartition, w: bytea
 
 
 def _d_OffsetCommitRequestTopic_v8(b: memoryview, p: int) -> tuple[OffsetCommitRequestTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestPartition_v8(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetCommitRequestPartition_v8(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, u), p
 
 
@@ -612,34 +875,81 @@ def _e_OffsetCommitRequestTopic_v8(m: OffsetCommitRequestTopic, w: bytearray) ->
 
 
 def _d_OffsetCommitRequest_v8(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
     p += 4
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v8(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_OffsetCommitRequestTopic_v8(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, v_group_instance_id, v_topics, u), p
 
 
@@ -662,37 +972,43 @@ def _e_OffsetCommitRequest_v8(m: OffsetCommitRequest, w: bytearray) -> None:
 
 
 def _d_OffsetCommitRequestTopic_v10(b: memoryview, p: int) -> tuple[OffsetCommitRequestTopic, int]:
-    v_topic_id, = _F5.unpack_from(b, p)
+    v_topic_id, = _F8.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_OffsetCommitRequestPartition_v8(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetCommitRequestTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_OffsetCommitRequestTopic_v10(m: OffsetCommitRequestTopic, w: bytearray) -> None:
-    w += _F5.pack(m.topic_id.bytes)
+    w += _F8.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -707,34 +1023,81 @@ def _e_OffsetCommitRequestTopic_v10(m: OffsetCommitRequestTopic, w: bytearray) -
 
 
 def _d_OffsetCommitRequest_v10(b: memoryview, p: int) -> tuple[OffsetCommitRequest, int]:
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_generation_id_or_member_epoch, = _F2.unpack_from(b, p)
     p += 4
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetCommitRequestTopic_v10(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_OffsetCommitRequestTopic_v10(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetCommitRequest(v_group_id, v_generation_id_or_member_epoch, v_member_id, -1, v_group_instance_id, v_topics, u), p
 
 
@@ -755,6 +1118,42 @@ def _e_OffsetCommitRequest_v10(m: OffsetCommitRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetCommitRequestPartition_v0 = (OffsetCommitRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_STRING, True, False, 'committed_metadata', 0, None), ), (), (('commit_timestamp', DEFAULT_CONST, -1), ('committed_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestTopic_v0 = (OffsetCommitRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetCommitRequestPartition_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetCommitRequest_v0 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v0), ), (), (('generation_id_or_member_epoch', DEFAULT_CONST, -1), ('member_id', DEFAULT_CONST, ''), ('retention_time_ms', DEFAULT_CONST, -1), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_OffsetCommitRequestPartition_v1 = (OffsetCommitRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_INT64, False, False, 'commit_timestamp', 0, None), (K_STRING, True, False, 'committed_metadata', 0, None), ), (), (('committed_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestTopic_v1 = (OffsetCommitRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetCommitRequestPartition_v1), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetCommitRequest_v1 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v1), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_OffsetCommitRequest_v2 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_INT64, False, False, 'retention_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v0), ), (), (('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_OffsetCommitRequest_v5 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v0), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_OffsetCommitRequestPartition_v6 = (OffsetCommitRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_INT32, False, False, 'committed_leader_epoch', 0, None), (K_STRING, True, False, 'committed_metadata', 0, None), ), (), (('commit_timestamp', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestTopic_v6 = (OffsetCommitRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetCommitRequestPartition_v6), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetCommitRequest_v6 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v6), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_OffsetCommitRequest_v7 = (OffsetCommitRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v6), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestPartition_v8 = (OffsetCommitRequestPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'committed_offset', 0, None), (K_INT32, False, True, 'committed_leader_epoch', 0, None), (K_STRING, True, True, 'committed_metadata', 0, None), ), (), (('commit_timestamp', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestTopic_v8 = (OffsetCommitRequestTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetCommitRequestPartition_v8), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetCommitRequest_v8 = (OffsetCommitRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v8), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ), ())
+_S_OffsetCommitRequestTopic_v10 = (OffsetCommitRequestTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetCommitRequestPartition_v8), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_OffsetCommitRequest_v10 = (OffsetCommitRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetCommitRequestTopic_v10), ), (), (('retention_time_ms', DEFAULT_CONST, -1), ), ())
+
+SCHEMAS = {
+    0: _S_OffsetCommitRequest_v0,
+    1: _S_OffsetCommitRequest_v1,
+    2: _S_OffsetCommitRequest_v2,
+    3: _S_OffsetCommitRequest_v2,
+    4: _S_OffsetCommitRequest_v2,
+    5: _S_OffsetCommitRequest_v5,
+    6: _S_OffsetCommitRequest_v6,
+    7: _S_OffsetCommitRequest_v7,
+    8: _S_OffsetCommitRequest_v8,
+    9: _S_OffsetCommitRequest_v8,
+    10: _S_OffsetCommitRequest_v10,
+}
 
 _DECODERS = {
     0: _d_OffsetCommitRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -203,6 +212,7 @@ class OffsetDeleteRequestPartition:
         )
 
 _F0 = _struct.Struct(">i")
+_F1 = _struct.Struct(">h")
 
 
 def _d_OffsetDeleteRequestPartition_v0(b: memoryview, p: int) -> tuple[OffsetDeleteRequestPartition, int]:
@@ -216,52 +226,92 @@ def _e_OffsetDeleteRequestPartition_v0(m: OffsetDeleteRequestPartition, w: bytea
 
 
 def _d_OffsetDeleteRequestTopic_v0(b: memoryview, p: int) -> tuple[OffsetDeleteRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F0.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetDeleteRequestPartition_v0(b, p)
             _append(_t2)
     return OffsetDeleteRequestTopic(v_name, v_partitions, None), p
 
 
 def _e_OffsetDeleteRequestTopic_v0(m: OffsetDeleteRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetDeleteRequestPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F0.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetDeleteRequestPartition_v0(_t3, w)
 
 
 def _d_OffsetDeleteRequest_v0(b: memoryview, p: int) -> tuple[OffsetDeleteRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F0.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_OffsetDeleteRequestTopic_v0(b, p)
             _append(_t2)
     return OffsetDeleteRequest(v_group_id, v_topics, None), p
 
 
 def _e_OffsetDeleteRequest_v0(m: OffsetDeleteRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetDeleteRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetDeleteRequestTopic_v0(_t3, w)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetDeleteRequestPartition_v0 = (OffsetDeleteRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), ), (), (), ())
+_S_OffsetDeleteRequestTopic_v0 = (OffsetDeleteRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetDeleteRequestPartition_v0), ), (), (), ())
+_S_OffsetDeleteRequest_v0 = (OffsetDeleteRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetDeleteRequestTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_OffsetDeleteRequest_v0,
+}
 
 _DECODERS = {
     0: _d_OffsetDeleteRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -213,7 +222,9 @@ class OffsetDeleteResponsePartition:
         )
 
 _F0 = _struct.Struct(">ih")
-_F1 = _struct.Struct(">hi")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">hii")
 
 
 def _d_OffsetDeleteResponsePartition_v0(b: memoryview, p: int) -> tuple[OffsetDeleteResponsePartition, int]:
@@ -227,53 +238,79 @@ def _e_OffsetDeleteResponsePartition_v0(m: OffsetDeleteResponsePartition, w: byt
 
 
 def _d_OffsetDeleteResponseTopic_v0(b: memoryview, p: int) -> tuple[OffsetDeleteResponseTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetDeleteResponsePartition_v0(b, p)
             _append(_t2)
     return OffsetDeleteResponseTopic(v_name, v_partitions, None), p
 
 
 def _e_OffsetDeleteResponseTopic_v0(m: OffsetDeleteResponseTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetDeleteResponsePartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetDeleteResponsePartition_v0(_t3, w)
 
 
 def _d_OffsetDeleteResponse_v0(b: memoryview, p: int) -> tuple[OffsetDeleteResponse, int]:
-    v_error_code, v_throttle_time_ms = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, v_throttle_time_ms, n_topics = _F3.unpack_from(b, p)
+    p += 10
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetDeleteResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetDeleteResponseTopic_v0(b, p)
+            _append(_t1)
     return OffsetDeleteResponse(v_error_code, v_throttle_time_ms, v_topics, None), p
 
 
 def _e_OffsetDeleteResponse_v0(m: OffsetDeleteResponse, w: bytearray) -> None:
-    w += _F1.pack(m.error_code, m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.error_code, m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_OffsetDeleteResponseTopic_v0(_t2, w)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetDeleteResponsePartition_v0 = (OffsetDeleteResponsePartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_OffsetDeleteResponseTopic_v0 = (OffsetDeleteResponseTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetDeleteResponsePartition_v0), ), (), (), ())
+_S_OffsetDeleteResponse_v0 = (OffsetDeleteResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetDeleteResponseTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_OffsetDeleteResponse_v0,
+}
 
 _DECODERS = {
     0: _d_OffsetDeleteResponse_v0,

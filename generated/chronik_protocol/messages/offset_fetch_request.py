@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -271,98 +280,170 @@ class OffsetFetchRequestTopics:
             ")"
         )
 
-_F0 = _struct.Struct(">?")
+_F0 = _struct.Struct(">h")
 _F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">16s")
+_F2 = _struct.Struct(">?")
+_F3 = _struct.Struct(">16s")
 
 
 def _d_OffsetFetchRequestTopic_v0(b: memoryview, p: int) -> tuple[OffsetFetchRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_indexes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_indexes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_indexes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_indexes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partition_indexes < 64:
+            v_partition_indexes = list(_FA_i[n_partition_indexes].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{n_partition_indexes}i', b, p))
+        p += n_partition_indexes * 4
     return OffsetFetchRequestTopic(v_name, v_partition_indexes, None), p
 
 
 def _e_OffsetFetchRequestTopic_v0(m: OffsetFetchRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_indexes
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionIndexes')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_indexes
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionIndexes')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_OffsetFetchRequest_v0(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_OffsetFetchRequestTopic_v0(b, p)
             _append(_t2)
     return OffsetFetchRequest(v_group_id, v_topics, [], False, None), p
 
 
 def _e_OffsetFetchRequest_v0(m: OffsetFetchRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetFetchRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.topics
+    if _t2 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetFetchRequestTopic_v0(_t3, w)
 
 
 def _d_OffsetFetchRequest_v2(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_topics, = _F1.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        if n_topics != -1:
+            raise _Malformed(f'negative array length {n_topics}')
         v_topics = None
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
+        for _ in range(n_topics):
             _t2, p = _d_OffsetFetchRequestTopic_v0(b, p)
             _append(_t2)
     return OffsetFetchRequest(v_group_id, v_topics, [], False, None), p
 
 
 def _e_OffsetFetchRequest_v2(m: OffsetFetchRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    _t1 = m.topics
-    _wcount(w, _t1)
-    if _t1 is not None:
-        for _t2 in _t1:
-            _e_OffsetFetchRequestTopic_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.topics
+    w += _F1.pack((-1 if _t2 is None else len(_t2)))
+    if _t2 is not None:
+        for _t3 in _t2:
+            _e_OffsetFetchRequestTopic_v0(_t3, w)
 
 
 def _d_OffsetFetchRequestTopic_v6(b: memoryview, p: int) -> tuple[OffsetFetchRequestTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partition_indexes = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestTopic(v_name, v_partition_indexes, u), p
 
 
@@ -381,30 +462,51 @@ def _e_OffsetFetchRequestTopic_v6(m: OffsetFetchRequestTopic, w: bytearray) -> N
 
 
 def _d_OffsetFetchRequest_v6(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_topics = None
     else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchRequestTopic_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchRequestTopic_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequest(v_group_id, v_topics, [], False, u), p
 
 
@@ -423,32 +525,53 @@ def _e_OffsetFetchRequest_v6(m: OffsetFetchRequest, w: bytearray) -> None:
 
 
 def _d_OffsetFetchRequest_v7(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_topics = None
     else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchRequestTopic_v6(b, p)
-            _append(_t2)
-    v_require_stable, = _F0.unpack_from(b, p)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchRequestTopic_v6(b, p)
+            _append(_t4)
+    v_require_stable, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequest(v_group_id, v_topics, [], v_require_stable, u), p
 
 
@@ -459,7 +582,7 @@ def _e_OffsetFetchRequest_v7(m: OffsetFetchRequest, w: bytearray) -> None:
     if _t1 is not None:
         for _t2 in _t1:
             _e_OffsetFetchRequestTopic_v6(_t2, w)
-    w += _F0.pack(m.require_stable)
+    w += _F2.pack(m.require_stable)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -468,26 +591,49 @@ def _e_OffsetFetchRequest_v7(m: OffsetFetchRequest, w: bytearray) -> None:
 
 
 def _d_OffsetFetchRequestTopics_v8(b: memoryview, p: int) -> tuple[OffsetFetchRequestTopics, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partition_indexes = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestTopics(v_name, _ZERO_UUID, v_partition_indexes, u), p
 
 
@@ -506,30 +652,51 @@ def _e_OffsetFetchRequestTopics_v8(m: OffsetFetchRequestTopics, w: bytearray) ->
 
 
 def _d_OffsetFetchRequestGroup_v8(b: memoryview, p: int) -> tuple[OffsetFetchRequestGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative array length {_t3}')
         v_topics = None
     else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchRequestTopics_v8(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchRequestTopics_v8(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestGroup(v_group_id, None, -1, v_topics, u), p
 
 
@@ -548,31 +715,37 @@ def _e_OffsetFetchRequestGroup_v8(m: OffsetFetchRequestGroup, w: bytearray) -> N
 
 
 def _d_OffsetFetchRequest_v8(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchRequestGroup_v8(b, p)
             _append(_t2)
-    v_require_stable, = _F0.unpack_from(b, p)
+    v_require_stable, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequest('', [], v_groups, v_require_stable, u), p
 
 
@@ -583,7 +756,7 @@ def _e_OffsetFetchRequest_v8(m: OffsetFetchRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_OffsetFetchRequestGroup_v8(_t2, w)
-    w += _F0.pack(m.require_stable)
+    w += _F2.pack(m.require_stable)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -592,33 +765,69 @@ def _e_OffsetFetchRequest_v8(m: OffsetFetchRequest, w: bytearray) -> None:
 
 
 def _d_OffsetFetchRequestGroup_v9(b: memoryview, p: int) -> tuple[OffsetFetchRequestGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_topics = None
     else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchRequestTopics_v8(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_OffsetFetchRequestTopics_v8(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestGroup(v_group_id, v_member_id, v_member_epoch, v_topics, u), p
 
 
@@ -639,31 +848,37 @@ def _e_OffsetFetchRequestGroup_v9(m: OffsetFetchRequestGroup, w: bytearray) -> N
 
 
 def _d_OffsetFetchRequest_v9(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchRequestGroup_v9(b, p)
             _append(_t2)
-    v_require_stable, = _F0.unpack_from(b, p)
+    v_require_stable, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequest('', [], v_groups, v_require_stable, u), p
 
 
@@ -674,7 +889,7 @@ def _e_OffsetFetchRequest_v9(m: OffsetFetchRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_OffsetFetchRequestGroup_v9(_t2, w)
-    w += _F0.pack(m.require_stable)
+    w += _F2.pack(m.require_stable)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -683,33 +898,43 @@ def _e_OffsetFetchRequest_v9(m: OffsetFetchRequest, w: bytearray) -> None:
 
 
 def _d_OffsetFetchRequestTopics_v10(b: memoryview, p: int) -> tuple[OffsetFetchRequestTopics, int]:
-    v_topic_id, = _F2.unpack_from(b, p)
+    v_topic_id, = _F3.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_partition_indexes = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestTopics('', v_topic_id, v_partition_indexes, u), p
 
 
 def _e_OffsetFetchRequestTopics_v10(m: OffsetFetchRequestTopics, w: bytearray) -> None:
-    w += _F2.pack(m.topic_id.bytes)
+    w += _F3.pack(m.topic_id.bytes)
     _t1 = m.partition_indexes
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionIndexes')
@@ -723,33 +948,69 @@ def _e_OffsetFetchRequestTopics_v10(m: OffsetFetchRequestTopics, w: bytearray) -
 
 
 def _d_OffsetFetchRequestGroup_v10(b: memoryview, p: int) -> tuple[OffsetFetchRequestGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_topics = None
     else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchRequestTopics_v10(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_OffsetFetchRequestTopics_v10(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequestGroup(v_group_id, v_member_id, v_member_epoch, v_topics, u), p
 
 
@@ -770,31 +1031,37 @@ def _e_OffsetFetchRequestGroup_v10(m: OffsetFetchRequestGroup, w: bytearray) -> 
 
 
 def _d_OffsetFetchRequest_v10(b: memoryview, p: int) -> tuple[OffsetFetchRequest, int]:
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchRequestGroup_v10(b, p)
             _append(_t2)
-    v_require_stable, = _F0.unpack_from(b, p)
+    v_require_stable, = _F2.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchRequest('', [], v_groups, v_require_stable, u), p
 
 
@@ -805,13 +1072,46 @@ def _e_OffsetFetchRequest_v10(m: OffsetFetchRequest, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_OffsetFetchRequestGroup_v10(_t2, w)
-    w += _F0.pack(m.require_stable)
+    w += _F2.pack(m.require_stable)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetFetchRequestTopic_v0 = (OffsetFetchRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_OffsetFetchRequest_v0 = (OffsetFetchRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetFetchRequestTopic_v0), ), (), (('groups', DEFAULT_LIST, None), ('require_stable', DEFAULT_CONST, False), ), ())
+_S_OffsetFetchRequest_v2 = (OffsetFetchRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_ARRAY, True, False, 'topics', K_STRUCT, _S_OffsetFetchRequestTopic_v0), ), (), (('groups', DEFAULT_LIST, None), ('require_stable', DEFAULT_CONST, False), ), ())
+_S_OffsetFetchRequestTopic_v6 = (OffsetFetchRequestTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_OffsetFetchRequest_v6 = (OffsetFetchRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, True, True, 'topics', K_STRUCT, _S_OffsetFetchRequestTopic_v6), ), (), (('groups', DEFAULT_LIST, None), ('require_stable', DEFAULT_CONST, False), ), ())
+_S_OffsetFetchRequest_v7 = (OffsetFetchRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, True, True, 'topics', K_STRUCT, _S_OffsetFetchRequestTopic_v6), (K_BOOL, False, True, 'require_stable', 0, None), ), (), (('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchRequestTopics_v8 = (OffsetFetchRequestTopics, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_indexes', K_INT32, None), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetFetchRequestGroup_v8 = (OffsetFetchRequestGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, True, True, 'topics', K_STRUCT, _S_OffsetFetchRequestTopics_v8), ), (), (('member_id', DEFAULT_CONST, None), ('member_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetFetchRequest_v8 = (OffsetFetchRequest, True, ((K_ARRAY, False, True, 'groups', K_STRUCT, _S_OffsetFetchRequestGroup_v8), (K_BOOL, False, True, 'require_stable', 0, None), ), (), (('group_id', DEFAULT_CONST, ''), ('topics', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchRequestGroup_v9 = (OffsetFetchRequestGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_ARRAY, True, True, 'topics', K_STRUCT, _S_OffsetFetchRequestTopics_v8), ), (), (), ())
+_S_OffsetFetchRequest_v9 = (OffsetFetchRequest, True, ((K_ARRAY, False, True, 'groups', K_STRUCT, _S_OffsetFetchRequestGroup_v9), (K_BOOL, False, True, 'require_stable', 0, None), ), (), (('group_id', DEFAULT_CONST, ''), ('topics', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchRequestTopics_v10 = (OffsetFetchRequestTopics, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_indexes', K_INT32, None), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_OffsetFetchRequestGroup_v10 = (OffsetFetchRequestGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_ARRAY, True, True, 'topics', K_STRUCT, _S_OffsetFetchRequestTopics_v10), ), (), (), ())
+_S_OffsetFetchRequest_v10 = (OffsetFetchRequest, True, ((K_ARRAY, False, True, 'groups', K_STRUCT, _S_OffsetFetchRequestGroup_v10), (K_BOOL, False, True, 'require_stable', 0, None), ), (), (('group_id', DEFAULT_CONST, ''), ('topics', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_OffsetFetchRequest_v0,
+    1: _S_OffsetFetchRequest_v0,
+    2: _S_OffsetFetchRequest_v2,
+    3: _S_OffsetFetchRequest_v2,
+    4: _S_OffsetFetchRequest_v2,
+    5: _S_OffsetFetchRequest_v2,
+    6: _S_OffsetFetchRequest_v6,
+    7: _S_OffsetFetchRequest_v7,
+    8: _S_OffsetFetchRequest_v8,
+    9: _S_OffsetFetchRequest_v9,
+    10: _S_OffsetFetchRequest_v10,
+}
 
 _DECODERS = {
     0: _d_OffsetFetchRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -374,84 +383,119 @@ class OffsetFetchResponsePartitions:
             ")"
         )
 
-_F0 = _struct.Struct(">iq")
+_F0 = _struct.Struct(">iqh")
 _F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
-_F3 = _struct.Struct(">iqi")
-_F4 = _struct.Struct(">16s")
+_F3 = _struct.Struct(">ii")
+_F4 = _struct.Struct(">iqih")
+_F5 = _struct.Struct(">iqi")
+_F6 = _struct.Struct(">16s")
 
 
 def _d_OffsetFetchResponsePartition_v0(b: memoryview, p: int) -> tuple[OffsetFetchResponsePartition, int]:
-    v_partition_index, v_committed_offset = _F0.unpack_from(b, p)
-    p += 12
-    v_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, n_metadata = _F0.unpack_from(b, p)
+    p += 14
+    if n_metadata < 0:
+        if n_metadata != -1:
+            raise _Malformed(f'negative string length {n_metadata}')
+        v_metadata = None
+    else:
+        _t1 = p + n_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_metadata} runs past the end of the buffer')
+        v_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     return OffsetFetchResponsePartition(v_partition_index, v_committed_offset, -1, v_metadata, v_error_code, None), p
 
 
 def _e_OffsetFetchResponsePartition_v0(m: OffsetFetchResponsePartition, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.committed_offset)
-    _wnstr(w, m.metadata)
+    _t1 = m.metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.partition_index, m.committed_offset, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
     w += _F1.pack(m.error_code)
 
 
 def _d_OffsetFetchResponseTopic_v0(b: memoryview, p: int) -> tuple[OffsetFetchResponseTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 16 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetFetchResponsePartition_v0(b, p)
             _append(_t2)
     return OffsetFetchResponseTopic(v_name, v_partitions, None), p
 
 
 def _e_OffsetFetchResponseTopic_v0(m: OffsetFetchResponseTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetFetchResponsePartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetFetchResponsePartition_v0(_t3, w)
 
 
 def _d_OffsetFetchResponse_v0(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetFetchResponseTopic_v0(b, p)
+            _append(_t1)
     return OffsetFetchResponse(0, v_topics, 0, [], None), p
 
 
 def _e_OffsetFetchResponse_v0(m: OffsetFetchResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetFetchResponseTopic_v0(_t2, w)
 
 
 def _d_OffsetFetchResponse_v2(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetFetchResponseTopic_v0(b, p)
+            _append(_t1)
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     return OffsetFetchResponse(0, v_topics, v_error_code, [], None), p
@@ -460,133 +504,174 @@ def _d_OffsetFetchResponse_v2(b: memoryview, p: int) -> tuple[OffsetFetchRespons
 def _e_OffsetFetchResponse_v2(m: OffsetFetchResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetFetchResponseTopic_v0(_t2, w)
     w += _F1.pack(m.error_code)
 
 
 def _d_OffsetFetchResponse_v3(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetFetchResponseTopic_v0(b, p)
+            _append(_t1)
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     return OffsetFetchResponse(v_throttle_time_ms, v_topics, v_error_code, [], None), p
 
 
 def _e_OffsetFetchResponse_v3(m: OffsetFetchResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_OffsetFetchResponseTopic_v0(_t2, w)
     w += _F1.pack(m.error_code)
 
 
 def _d_OffsetFetchResponsePartition_v5(b: memoryview, p: int) -> tuple[OffsetFetchResponsePartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F3.unpack_from(b, p)
-    p += 16
-    v_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch, n_metadata = _F4.unpack_from(b, p)
+    p += 18
+    if n_metadata < 0:
+        if n_metadata != -1:
+            raise _Malformed(f'negative string length {n_metadata}')
+        v_metadata = None
+    else:
+        _t1 = p + n_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_metadata} runs past the end of the buffer')
+        v_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     return OffsetFetchResponsePartition(v_partition_index, v_committed_offset, v_committed_leader_epoch, v_metadata, v_error_code, None), p
 
 
 def _e_OffsetFetchResponsePartition_v5(m: OffsetFetchResponsePartition, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
-    _wnstr(w, m.metadata)
+    _t1 = m.metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F4.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
     w += _F1.pack(m.error_code)
 
 
 def _d_OffsetFetchResponseTopic_v5(b: memoryview, p: int) -> tuple[OffsetFetchResponseTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 20 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetFetchResponsePartition_v5(b, p)
             _append(_t2)
     return OffsetFetchResponseTopic(v_name, v_partitions, None), p
 
 
 def _e_OffsetFetchResponseTopic_v5(m: OffsetFetchResponseTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetFetchResponsePartition_v5(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetFetchResponsePartition_v5(_t3, w)
 
 
 def _d_OffsetFetchResponse_v5(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F3.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopic_v5(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetFetchResponseTopic_v5(b, p)
+            _append(_t1)
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     return OffsetFetchResponse(v_throttle_time_ms, v_topics, v_error_code, [], None), p
 
 
 def _e_OffsetFetchResponse_v5(m: OffsetFetchResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_OffsetFetchResponseTopic_v5(_t2, w)
     w += _F1.pack(m.error_code)
 
 
 def _d_OffsetFetchResponsePartition_v6(b: memoryview, p: int) -> tuple[OffsetFetchResponsePartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F3.unpack_from(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F5.unpack_from(b, p)
     p += 16
-    v_metadata, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_metadata = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_metadata = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponsePartition(v_partition_index, v_committed_offset, v_committed_leader_epoch, v_metadata, v_error_code, u), p
 
 
 def _e_OffsetFetchResponsePartition_v6(m: OffsetFetchResponsePartition, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
+    w += _F5.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
     _wncstr(w, m.metadata)
     w += _F1.pack(m.error_code)
     u = m.unknown_tagged_fields
@@ -597,30 +682,49 @@ def _e_OffsetFetchResponsePartition_v6(m: OffsetFetchResponsePartition, w: bytea
 
 
 def _d_OffsetFetchResponseTopic_v6(b: memoryview, p: int) -> tuple[OffsetFetchResponseTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponsePartition_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchResponsePartition_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponseTopic(v_name, v_partitions, u), p
 
 
@@ -642,10 +746,17 @@ def _e_OffsetFetchResponseTopic_v6(m: OffsetFetchResponseTopic, w: bytearray) ->
 def _d_OffsetFetchResponse_v6(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -654,19 +765,18 @@ def _d_OffsetFetchResponse_v6(b: memoryview, p: int) -> tuple[OffsetFetchRespons
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponse(v_throttle_time_ms, v_topics, v_error_code, [], u), p
 
 
@@ -687,30 +797,44 @@ def _e_OffsetFetchResponse_v6(m: OffsetFetchResponse, w: bytearray) -> None:
 
 
 def _d_OffsetFetchResponsePartitions_v8(b: memoryview, p: int) -> tuple[OffsetFetchResponsePartitions, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F3.unpack_from(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F5.unpack_from(b, p)
     p += 16
-    v_metadata, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_metadata = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_metadata = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponsePartitions(v_partition_index, v_committed_offset, v_committed_leader_epoch, v_metadata, v_error_code, u), p
 
 
 def _e_OffsetFetchResponsePartitions_v8(m: OffsetFetchResponsePartitions, w: bytearray) -> None:
-    w += _F3.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
+    w += _F5.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
     _wncstr(w, m.metadata)
     w += _F1.pack(m.error_code)
     u = m.unknown_tagged_fields
@@ -721,30 +845,49 @@ def _e_OffsetFetchResponsePartitions_v8(m: OffsetFetchResponsePartitions, w: byt
 
 
 def _d_OffsetFetchResponseTopics_v8(b: memoryview, p: int) -> tuple[OffsetFetchResponseTopics, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponsePartitions_v8(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchResponsePartitions_v8(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponseTopics(v_name, _ZERO_UUID, v_partitions, u), p
 
 
@@ -764,32 +907,51 @@ def _e_OffsetFetchResponseTopics_v8(m: OffsetFetchResponseTopics, w: bytearray) 
 
 
 def _d_OffsetFetchResponseGroup_v8(b: memoryview, p: int) -> tuple[OffsetFetchResponseGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopics_v8(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchResponseTopics_v8(b, p)
+            _append(_t4)
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponseGroup(v_group_id, v_topics, v_error_code, u), p
 
 
@@ -812,29 +974,35 @@ def _e_OffsetFetchResponseGroup_v8(m: OffsetFetchResponseGroup, w: bytearray) ->
 def _d_OffsetFetchResponse_v8(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchResponseGroup_v8(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponse(v_throttle_time_ms, [], 0, v_groups, u), p
 
 
@@ -854,37 +1022,43 @@ def _e_OffsetFetchResponse_v8(m: OffsetFetchResponse, w: bytearray) -> None:
 
 
 def _d_OffsetFetchResponseTopics_v10(b: memoryview, p: int) -> tuple[OffsetFetchResponseTopics, int]:
-    v_topic_id, = _F4.unpack_from(b, p)
+    v_topic_id, = _F6.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchResponsePartitions_v8(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponseTopics('', v_topic_id, v_partitions, u), p
 
 
 def _e_OffsetFetchResponseTopics_v10(m: OffsetFetchResponseTopics, w: bytearray) -> None:
-    w += _F4.pack(m.topic_id.bytes)
+    w += _F6.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -899,32 +1073,51 @@ def _e_OffsetFetchResponseTopics_v10(m: OffsetFetchResponseTopics, w: bytearray)
 
 
 def _d_OffsetFetchResponseGroup_v10(b: memoryview, p: int) -> tuple[OffsetFetchResponseGroup, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetFetchResponseTopics_v10(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetFetchResponseTopics_v10(b, p)
+            _append(_t4)
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponseGroup(v_group_id, v_topics, v_error_code, u), p
 
 
@@ -947,29 +1140,35 @@ def _e_OffsetFetchResponseGroup_v10(m: OffsetFetchResponseGroup, w: bytearray) -
 def _d_OffsetFetchResponse_v10(b: memoryview, p: int) -> tuple[OffsetFetchResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_OffsetFetchResponseGroup_v10(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetFetchResponse(v_throttle_time_ms, [], 0, v_groups, u), p
 
 
@@ -987,6 +1186,43 @@ def _e_OffsetFetchResponse_v10(m: OffsetFetchResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetFetchResponsePartition_v0 = (OffsetFetchResponsePartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_STRING, True, False, 'metadata', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (('committed_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetFetchResponseTopic_v0 = (OffsetFetchResponseTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetFetchResponsePartition_v0), ), (), (), ())
+_S_OffsetFetchResponse_v0 = (OffsetFetchResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetFetchResponseTopic_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('error_code', DEFAULT_CONST, 0), ('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchResponse_v2 = (OffsetFetchResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetFetchResponseTopic_v0), (K_INT16, False, False, 'error_code', 0, None), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchResponse_v3 = (OffsetFetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetFetchResponseTopic_v0), (K_INT16, False, False, 'error_code', 0, None), ), (), (('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchResponsePartition_v5 = (OffsetFetchResponsePartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_INT32, False, False, 'committed_leader_epoch', 0, None), (K_STRING, True, False, 'metadata', 0, None), (K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_OffsetFetchResponseTopic_v5 = (OffsetFetchResponseTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetFetchResponsePartition_v5), ), (), (), ())
+_S_OffsetFetchResponse_v5 = (OffsetFetchResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetFetchResponseTopic_v5), (K_INT16, False, False, 'error_code', 0, None), ), (), (('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchResponsePartition_v6 = (OffsetFetchResponsePartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'committed_offset', 0, None), (K_INT32, False, True, 'committed_leader_epoch', 0, None), (K_STRING, True, True, 'metadata', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_OffsetFetchResponseTopic_v6 = (OffsetFetchResponseTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetFetchResponsePartition_v6), ), (), (), ())
+_S_OffsetFetchResponse_v6 = (OffsetFetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetFetchResponseTopic_v6), (K_INT16, False, True, 'error_code', 0, None), ), (), (('groups', DEFAULT_LIST, None), ), ())
+_S_OffsetFetchResponsePartitions_v8 = (OffsetFetchResponsePartitions, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'committed_offset', 0, None), (K_INT32, False, True, 'committed_leader_epoch', 0, None), (K_STRING, True, True, 'metadata', 0, None), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_OffsetFetchResponseTopics_v8 = (OffsetFetchResponseTopics, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetFetchResponsePartitions_v8), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_OffsetFetchResponseGroup_v8 = (OffsetFetchResponseGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetFetchResponseTopics_v8), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_OffsetFetchResponse_v8 = (OffsetFetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_OffsetFetchResponseGroup_v8), ), (), (('topics', DEFAULT_LIST, None), ('error_code', DEFAULT_CONST, 0), ), ())
+_S_OffsetFetchResponseTopics_v10 = (OffsetFetchResponseTopics, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetFetchResponsePartitions_v8), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_OffsetFetchResponseGroup_v10 = (OffsetFetchResponseGroup, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetFetchResponseTopics_v10), (K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+_S_OffsetFetchResponse_v10 = (OffsetFetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_OffsetFetchResponseGroup_v10), ), (), (('topics', DEFAULT_LIST, None), ('error_code', DEFAULT_CONST, 0), ), ())
+
+SCHEMAS = {
+    0: _S_OffsetFetchResponse_v0,
+    1: _S_OffsetFetchResponse_v0,
+    2: _S_OffsetFetchResponse_v2,
+    3: _S_OffsetFetchResponse_v3,
+    4: _S_OffsetFetchResponse_v3,
+    5: _S_OffsetFetchResponse_v5,
+    6: _S_OffsetFetchResponse_v6,
+    7: _S_OffsetFetchResponse_v6,
+    8: _S_OffsetFetchResponse_v8,
+    9: _S_OffsetFetchResponse_v8,
+    10: _S_OffsetFetchResponse_v10,
+}
 
 _DECODERS = {
     0: _d_OffsetFetchResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -213,8 +222,9 @@ class OffsetForLeaderPartition:
         )
 
 _F0 = _struct.Struct(">ii")
-_F1 = _struct.Struct(">iii")
+_F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">iii")
 
 
 def _d_OffsetForLeaderPartition_v0(b: memoryview, p: int) -> tuple[OffsetForLeaderPartition, int]:
@@ -228,154 +238,187 @@ def _e_OffsetForLeaderPartition_v0(m: OffsetForLeaderPartition, w: bytearray) ->
 
 
 def _d_OffsetForLeaderTopic_v0(b: memoryview, p: int) -> tuple[OffsetForLeaderTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetForLeaderPartition_v0(b, p)
             _append(_t2)
     return OffsetForLeaderTopic(v_topic, v_partitions, None), p
 
 
 def _e_OffsetForLeaderTopic_v0(m: OffsetForLeaderTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetForLeaderPartition_v0(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetForLeaderPartition_v0(_t3, w)
 
 
 def _d_OffsetForLeaderEpochRequest_v0(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochRequest, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopic_v0(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochRequest(-2, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochRequest_v0(m: OffsetForLeaderEpochRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopic_v0(_t2, w)
 
 
 def _d_OffsetForLeaderPartition_v2(b: memoryview, p: int) -> tuple[OffsetForLeaderPartition, int]:
-    v_partition, v_current_leader_epoch, v_leader_epoch = _F1.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_leader_epoch = _F3.unpack_from(b, p)
     p += 12
     return OffsetForLeaderPartition(v_partition, v_current_leader_epoch, v_leader_epoch, None), p
 
 
 def _e_OffsetForLeaderPartition_v2(m: OffsetForLeaderPartition, w: bytearray) -> None:
-    w += _F1.pack(m.partition, m.current_leader_epoch, m.leader_epoch)
+    w += _F3.pack(m.partition, m.current_leader_epoch, m.leader_epoch)
 
 
 def _d_OffsetForLeaderTopic_v2(b: memoryview, p: int) -> tuple[OffsetForLeaderTopic, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 12 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_OffsetForLeaderPartition_v2(b, p)
             _append(_t2)
     return OffsetForLeaderTopic(v_topic, v_partitions, None), p
 
 
 def _e_OffsetForLeaderTopic_v2(m: OffsetForLeaderTopic, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_OffsetForLeaderPartition_v2(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_OffsetForLeaderPartition_v2(_t3, w)
 
 
 def _d_OffsetForLeaderEpochRequest_v2(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochRequest, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopic_v2(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopic_v2(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochRequest(-2, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochRequest_v2(m: OffsetForLeaderEpochRequest, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopic_v2(_t2, w)
 
 
 def _d_OffsetForLeaderEpochRequest_v3(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochRequest, int]:
-    v_replica_id, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_replica_id, n_topics = _F0.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopic_v2(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopic_v2(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochRequest(v_replica_id, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochRequest_v3(m: OffsetForLeaderEpochRequest, w: bytearray) -> None:
-    w += _F2.pack(m.replica_id)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F0.pack(m.replica_id, len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopic_v2(_t2, w)
 
 
 def _d_OffsetForLeaderPartition_v4(b: memoryview, p: int) -> tuple[OffsetForLeaderPartition, int]:
-    v_partition, v_current_leader_epoch, v_leader_epoch = _F1.unpack_from(b, p)
+    v_partition, v_current_leader_epoch, v_leader_epoch = _F3.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetForLeaderPartition(v_partition, v_current_leader_epoch, v_leader_epoch, u), p
 
 
 def _e_OffsetForLeaderPartition_v4(m: OffsetForLeaderPartition, w: bytearray) -> None:
-    w += _F1.pack(m.partition, m.current_leader_epoch, m.leader_epoch)
+    w += _F3.pack(m.partition, m.current_leader_epoch, m.leader_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -384,30 +427,49 @@ def _e_OffsetForLeaderPartition_v4(m: OffsetForLeaderPartition, w: bytearray) ->
 
 
 def _d_OffsetForLeaderTopic_v4(b: memoryview, p: int) -> tuple[OffsetForLeaderTopic, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 13)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 13 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderPartition_v4(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_OffsetForLeaderPartition_v4(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetForLeaderTopic(v_topic, v_partitions, u), p
 
 
@@ -429,29 +491,35 @@ def _e_OffsetForLeaderTopic_v4(m: OffsetForLeaderTopic, w: bytearray) -> None:
 def _d_OffsetForLeaderEpochRequest_v4(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochRequest, int]:
     v_replica_id, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_OffsetForLeaderTopic_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetForLeaderEpochRequest(v_replica_id, v_topics, u), p
 
 
@@ -469,6 +537,29 @@ def _e_OffsetForLeaderEpochRequest_v4(m: OffsetForLeaderEpochRequest, w: bytearr
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_OffsetForLeaderPartition_v0 = (OffsetForLeaderPartition, False, ((K_INT32, False, False, 'partition', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), ), (), (('current_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetForLeaderTopic_v0 = (OffsetForLeaderTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetForLeaderPartition_v0), ), (), (), ())
+_S_OffsetForLeaderEpochRequest_v0 = (OffsetForLeaderEpochRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopic_v0), ), (), (('replica_id', DEFAULT_CONST, -2), ), ())
+_S_OffsetForLeaderPartition_v2 = (OffsetForLeaderPartition, False, ((K_INT32, False, False, 'partition', 0, None), (K_INT32, False, False, 'current_leader_epoch', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), ), (), (), ())
+_S_OffsetForLeaderTopic_v2 = (OffsetForLeaderTopic, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_OffsetForLeaderPartition_v2), ), (), (), ())
+_S_OffsetForLeaderEpochRequest_v2 = (OffsetForLeaderEpochRequest, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopic_v2), ), (), (('replica_id', DEFAULT_CONST, -2), ), ())
+_S_OffsetForLeaderEpochRequest_v3 = (OffsetForLeaderEpochRequest, False, ((K_INT32, False, False, 'replica_id', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopic_v2), ), (), (), ())
+_S_OffsetForLeaderPartition_v4 = (OffsetForLeaderPartition, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'current_leader_epoch', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_OffsetForLeaderTopic_v4 = (OffsetForLeaderTopic, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_OffsetForLeaderPartition_v4), ), (), (), ())
+_S_OffsetForLeaderEpochRequest_v4 = (OffsetForLeaderEpochRequest, True, ((K_INT32, False, True, 'replica_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetForLeaderTopic_v4), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_OffsetForLeaderEpochRequest_v0,
+    1: _S_OffsetForLeaderEpochRequest_v0,
+    2: _S_OffsetForLeaderEpochRequest_v2,
+    3: _S_OffsetForLeaderEpochRequest_v3,
+    4: _S_OffsetForLeaderEpochRequest_v4,
+}
 
 _DECODERS = {
     0: _d_OffsetForLeaderEpochRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -218,8 +227,10 @@ class EpochEndOffset:
         )
 
 _F0 = _struct.Struct(">hiq")
-_F1 = _struct.Struct(">hiiq")
+_F1 = _struct.Struct(">h")
 _F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">hiiq")
+_F4 = _struct.Struct(">ii")
 
 
 def _d_EpochEndOffset_v0(b: memoryview, p: int) -> tuple[EpochEndOffset, int]:
@@ -233,154 +244,187 @@ def _e_EpochEndOffset_v0(m: EpochEndOffset, w: bytearray) -> None:
 
 
 def _d_OffsetForLeaderTopicResult_v0(b: memoryview, p: int) -> tuple[OffsetForLeaderTopicResult, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_EpochEndOffset_v0(b, p)
             _append(_t2)
     return OffsetForLeaderTopicResult(v_topic, v_partitions, None), p
 
 
 def _e_OffsetForLeaderTopicResult_v0(m: OffsetForLeaderTopicResult, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_EpochEndOffset_v0(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_EpochEndOffset_v0(_t3, w)
 
 
 def _d_OffsetForLeaderEpochResponse_v0(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopicResult_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopicResult_v0(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochResponse(0, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochResponse_v0(m: OffsetForLeaderEpochResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopicResult_v0(_t2, w)
 
 
 def _d_EpochEndOffset_v1(b: memoryview, p: int) -> tuple[EpochEndOffset, int]:
-    v_error_code, v_partition, v_leader_epoch, v_end_offset = _F1.unpack_from(b, p)
+    v_error_code, v_partition, v_leader_epoch, v_end_offset = _F3.unpack_from(b, p)
     p += 18
     return EpochEndOffset(v_error_code, v_partition, v_leader_epoch, v_end_offset, None), p
 
 
 def _e_EpochEndOffset_v1(m: EpochEndOffset, w: bytearray) -> None:
-    w += _F1.pack(m.error_code, m.partition, m.leader_epoch, m.end_offset)
+    w += _F3.pack(m.error_code, m.partition, m.leader_epoch, m.end_offset)
 
 
 def _d_OffsetForLeaderTopicResult_v1(b: memoryview, p: int) -> tuple[OffsetForLeaderTopicResult, int]:
-    v_topic, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic, = _F1.unpack_from(b, p)
+    p += 2
+    if n_topic < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic} runs past the end of the buffer')
+        v_topic = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_EpochEndOffset_v1(b, p)
             _append(_t2)
     return OffsetForLeaderTopicResult(v_topic, v_partitions, None), p
 
 
 def _e_OffsetForLeaderTopicResult_v1(m: OffsetForLeaderTopicResult, w: bytearray) -> None:
-    _wstr(w, m.topic)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_EpochEndOffset_v1(_t2, w)
+    _t1 = m.topic.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_EpochEndOffset_v1(_t3, w)
 
 
 def _d_OffsetForLeaderEpochResponse_v1(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topics, = _F2.unpack_from(b, p)
+    p += 4
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopicResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopicResult_v1(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochResponse(0, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochResponse_v1(m: OffsetForLeaderEpochResponse, w: bytearray) -> None:
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopicResult_v1(_t2, w)
 
 
 def _d_OffsetForLeaderEpochResponse_v2(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochResponse, int]:
-    v_throttle_time_ms, = _F2.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_throttle_time_ms, n_topics = _F4.unpack_from(b, p)
+    p += 8
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_OffsetForLeaderTopicResult_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_OffsetForLeaderTopicResult_v1(b, p)
+            _append(_t1)
     return OffsetForLeaderEpochResponse(v_throttle_time_ms, v_topics, None), p
 
 
 def _e_OffsetForLeaderEpochResponse_v2(m: OffsetForLeaderEpochResponse, w: bytearray) -> None:
-    w += _F2.pack(m.throttle_time_ms)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F4.pack(m.throttle_time_ms, len(_t1))
     for _t2 in _t1:
         _e_OffsetForLeaderTopicResult_v1(_t2, w)
 
 
 def _d_EpochEndOffset_v4(b: memoryview, p: int) -> tuple[EpochEndOffset, int]:
-    v_error_code, v_partition, v_leader_epoch, v_end_offset = _F1.unpack_from(b, p)
+    v_error_code, v_partition, v_leader_epoch, v_end_offset = _F3.unpack_from(b, p)
     p += 18
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EpochEndOffset(v_error_code, v_partition, v_leader_epoch, v_end_offset, u), p
 
 
 def _e_EpochEndOffset_v4(m: EpochEndOffset, w: bytearray) -> None:
-    w += _F1.pack(m.error_code, m.partition, m.leader_epoch, m.end_offset)
+    w += _F3.pack(m.error_code, m.partition, m.leader_epoch, m.end_offset)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -389,30 +433,49 @@ def _e_EpochEndOffset_v4(m: EpochEndOffset, w: bytearray) -> None:
 
 
 def _d_OffsetForLeaderTopicResult_v4(b: memoryview, p: int) -> tuple[OffsetForLeaderTopicResult, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_EpochEndOffset_v4(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_EpochEndOffset_v4(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetForLeaderTopicResult(v_topic, v_partitions, u), p
 
 
@@ -434,29 +497,35 @@ def _e_OffsetForLeaderTopicResult_v4(m: OffsetForLeaderTopicResult, w: bytearray
 def _d_OffsetForLeaderEpochResponse_v4(b: memoryview, p: int) -> tuple[OffsetForLeaderEpochResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_OffsetForLeaderTopicResult_v4(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return OffsetForLeaderEpochResponse(v_throttle_time_ms, v_topics, u), p
 
 
@@ -474,6 +543,29 @@ def _e_OffsetForLeaderEpochResponse_v4(m: OffsetForLeaderEpochResponse, w: bytea
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_EpochEndOffset_v0 = (EpochEndOffset, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'partition', 0, None), (K_INT64, False, False, 'end_offset', 0, None), ), (), (('leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_OffsetForLeaderTopicResult_v0 = (OffsetForLeaderTopicResult, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_EpochEndOffset_v0), ), (), (), ())
+_S_OffsetForLeaderEpochResponse_v0 = (OffsetForLeaderEpochResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopicResult_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_EpochEndOffset_v1 = (EpochEndOffset, False, ((K_INT16, False, False, 'error_code', 0, None), (K_INT32, False, False, 'partition', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_INT64, False, False, 'end_offset', 0, None), ), (), (), ())
+_S_OffsetForLeaderTopicResult_v1 = (OffsetForLeaderTopicResult, False, ((K_STRING, False, False, 'topic', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_EpochEndOffset_v1), ), (), (), ())
+_S_OffsetForLeaderEpochResponse_v1 = (OffsetForLeaderEpochResponse, False, ((K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopicResult_v1), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ), ())
+_S_OffsetForLeaderEpochResponse_v2 = (OffsetForLeaderEpochResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_OffsetForLeaderTopicResult_v1), ), (), (), ())
+_S_EpochEndOffset_v4 = (EpochEndOffset, True, ((K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_INT64, False, True, 'end_offset', 0, None), ), (), (), ())
+_S_OffsetForLeaderTopicResult_v4 = (OffsetForLeaderTopicResult, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_EpochEndOffset_v4), ), (), (), ())
+_S_OffsetForLeaderEpochResponse_v4 = (OffsetForLeaderEpochResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_OffsetForLeaderTopicResult_v4), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_OffsetForLeaderEpochResponse_v0,
+    1: _S_OffsetForLeaderEpochResponse_v1,
+    2: _S_OffsetForLeaderEpochResponse_v2,
+    3: _S_OffsetForLeaderEpochResponse_v2,
+    4: _S_OffsetForLeaderEpochResponse_v4,
+}
 
 _DECODERS = {
     0: _d_OffsetForLeaderEpochResponse_v0,

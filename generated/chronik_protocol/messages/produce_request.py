@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -222,123 +231,186 @@ class PartitionProduceData:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">hi")
-_F2 = _struct.Struct(">16s")
+_F0 = _struct.Struct(">ii")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">hii")
+_F4 = _struct.Struct(">hi")
+_F5 = _struct.Struct(">16s")
 
 
 def _d_PartitionProduceData_v0(b: memoryview, p: int) -> tuple[PartitionProduceData, int]:
-    v_index, = _F0.unpack_from(b, p)
-    p += 4
-    v_records, p = _rrecords(b, p)
+    v_index, n_records = _F0.unpack_from(b, p)
+    p += 8
+    if n_records < 0:
+        if n_records != -1:
+            raise _Malformed(f'negative records length {n_records}')
+        v_records = None
+    else:
+        _t1 = p + n_records
+        if _t1 > len(b):
+            raise _Malformed(f'records length {n_records} runs past the end of the buffer')
+        v_records = b[p:_t1]
+        p = _t1
     return PartitionProduceData(v_index, v_records, None), p
 
 
 def _e_PartitionProduceData_v0(m: PartitionProduceData, w: bytearray) -> None:
-    w += _F0.pack(m.index)
-    _wnbytes(w, m.records)
+    _t1 = m.records
+    w += _F0.pack(m.index, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_TopicProduceData_v0(b: memoryview, p: int) -> tuple[TopicProduceData, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_data, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_data * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_data} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_data = []
         _append = v_partition_data.append
-        for _ in range(_t1):
+        for _ in range(n_partition_data):
             _t2, p = _d_PartitionProduceData_v0(b, p)
             _append(_t2)
     return TopicProduceData(v_name, _ZERO_UUID, v_partition_data, None), p
 
 
 def _e_TopicProduceData_v0(m: TopicProduceData, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_data
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionData')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionProduceData_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_data
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionData')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionProduceData_v0(_t3, w)
 
 
 def _d_ProduceRequest_v0(b: memoryview, p: int) -> tuple[ProduceRequest, int]:
-    v_acks, v_timeout_ms = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_acks, v_timeout_ms, n_topic_data = _F3.unpack_from(b, p)
+    p += 10
+    if n_topic_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topic_data * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_data} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_data = []
         _append = v_topic_data.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceData_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topic_data):
+            _t1, p = _d_TopicProduceData_v0(b, p)
+            _append(_t1)
     return ProduceRequest(None, v_acks, v_timeout_ms, v_topic_data, None), p
 
 
 def _e_ProduceRequest_v0(m: ProduceRequest, w: bytearray) -> None:
-    w += _F1.pack(m.acks, m.timeout_ms)
     _t1 = m.topic_data
     if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicData')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable TopicData')
+    w += _F3.pack(m.acks, m.timeout_ms, len(_t1))
     for _t2 in _t1:
         _e_TopicProduceData_v0(_t2, w)
 
 
 def _d_ProduceRequest_v3(b: memoryview, p: int) -> tuple[ProduceRequest, int]:
-    v_transactional_id, p = _rnstr(b, p)
-    v_acks, v_timeout_ms = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_transactional_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_transactional_id < 0:
+        if n_transactional_id != -1:
+            raise _Malformed(f'negative string length {n_transactional_id}')
+        v_transactional_id = None
     else:
+        _t1 = p + n_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_transactional_id} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_acks, v_timeout_ms, n_topic_data = _F3.unpack_from(b, p)
+    p += 10
+    if n_topic_data < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topic_data * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_data} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_data = []
         _append = v_topic_data.append
-        for _ in range(_t1):
+        for _ in range(n_topic_data):
             _t2, p = _d_TopicProduceData_v0(b, p)
             _append(_t2)
     return ProduceRequest(v_transactional_id, v_acks, v_timeout_ms, v_topic_data, None), p
 
 
 def _e_ProduceRequest_v3(m: ProduceRequest, w: bytearray) -> None:
-    _wnstr(w, m.transactional_id)
-    w += _F1.pack(m.acks, m.timeout_ms)
-    _t1 = m.topic_data
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicData')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TopicProduceData_v0(_t2, w)
+    _t1 = m.transactional_id
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F1.pack((-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.topic_data
+    if _t2 is None:
+        raise ValueError('null for non-nullable TopicData')
+    w += _F3.pack(m.acks, m.timeout_ms, len(_t2))
+    for _t3 in _t2:
+        _e_TopicProduceData_v0(_t3, w)
 
 
 def _d_PartitionProduceData_v9(b: memoryview, p: int) -> tuple[PartitionProduceData, int]:
-    v_index, = _F0.unpack_from(b, p)
+    v_index, = _F2.unpack_from(b, p)
     p += 4
-    v_records, p = _rcrecords(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative records length {_t1}')
+        v_records = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'records length {_t1} runs past the end of the buffer')
+        v_records = b[p:_t2]
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionProduceData(v_index, v_records, u), p
 
 
 def _e_PartitionProduceData_v9(m: PartitionProduceData, w: bytearray) -> None:
-    w += _F0.pack(m.index)
-    _wncbytes(w, m.records)
+    w += _F2.pack(m.index)
+    _t1 = m.records
+    if _t1 is None:
+        w.append(0)
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -347,30 +419,49 @@ def _e_PartitionProduceData_v9(m: PartitionProduceData, w: bytearray) -> None:
 
 
 def _d_TopicProduceData_v9(b: memoryview, p: int) -> tuple[TopicProduceData, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_data = []
         _append = v_partition_data.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionProduceData_v9(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionProduceData_v9(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicProduceData(v_name, _ZERO_UUID, v_partition_data, u), p
 
 
@@ -390,38 +481,59 @@ def _e_TopicProduceData_v9(m: TopicProduceData, w: bytearray) -> None:
 
 
 def _d_ProduceRequest_v9(b: memoryview, p: int) -> tuple[ProduceRequest, int]:
-    v_transactional_id, p = _rncstr(b, p)
-    v_acks, v_timeout_ms = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_transactional_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_acks, v_timeout_ms = _F4.unpack_from(b, p)
+    p += 6
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_data = []
         _append = v_topic_data.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceData_v9(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopicProduceData_v9(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ProduceRequest(v_transactional_id, v_acks, v_timeout_ms, v_topic_data, u), p
 
 
 def _e_ProduceRequest_v9(m: ProduceRequest, w: bytearray) -> None:
     _wncstr(w, m.transactional_id)
-    w += _F1.pack(m.acks, m.timeout_ms)
+    w += _F4.pack(m.acks, m.timeout_ms)
     _t1 = m.topic_data
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicData')
@@ -436,37 +548,43 @@ def _e_ProduceRequest_v9(m: ProduceRequest, w: bytearray) -> None:
 
 
 def _d_TopicProduceData_v13(b: memoryview, p: int) -> tuple[TopicProduceData, int]:
-    v_topic_id, = _F2.unpack_from(b, p)
+    v_topic_id, = _F5.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_data = []
         _append = v_partition_data.append
         for _ in range(_t1):
             _t2, p = _d_PartitionProduceData_v9(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicProduceData('', v_topic_id, v_partition_data, u), p
 
 
 def _e_TopicProduceData_v13(m: TopicProduceData, w: bytearray) -> None:
-    w += _F2.pack(m.topic_id.bytes)
+    w += _F5.pack(m.topic_id.bytes)
     _t1 = m.partition_data
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionData')
@@ -481,38 +599,59 @@ def _e_TopicProduceData_v13(m: TopicProduceData, w: bytearray) -> None:
 
 
 def _d_ProduceRequest_v13(b: memoryview, p: int) -> tuple[ProduceRequest, int]:
-    v_transactional_id, p = _rncstr(b, p)
-    v_acks, v_timeout_ms = _F1.unpack_from(b, p)
-    p += 6
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_transactional_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_acks, v_timeout_ms = _F4.unpack_from(b, p)
+    p += 6
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_data = []
         _append = v_topic_data.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceData_v13(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopicProduceData_v13(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ProduceRequest(v_transactional_id, v_acks, v_timeout_ms, v_topic_data, u), p
 
 
 def _e_ProduceRequest_v13(m: ProduceRequest, w: bytearray) -> None:
     _wncstr(w, m.transactional_id)
-    w += _F1.pack(m.acks, m.timeout_ms)
+    w += _F4.pack(m.acks, m.timeout_ms)
     _t1 = m.topic_data
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicData')
@@ -525,6 +664,37 @@ def _e_ProduceRequest_v13(m: ProduceRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionProduceData_v0 = (PartitionProduceData, False, ((K_INT32, False, False, 'index', 0, None), (K_RECORDS, True, False, 'records', 0, None), ), (), (), ())
+_S_TopicProduceData_v0 = (TopicProduceData, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_data', K_STRUCT, _S_PartitionProduceData_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceRequest_v0 = (ProduceRequest, False, ((K_INT16, False, False, 'acks', 0, None), (K_INT32, False, False, 'timeout_ms', 0, None), (K_ARRAY, False, False, 'topic_data', K_STRUCT, _S_TopicProduceData_v0), ), (), (('transactional_id', DEFAULT_CONST, None), ), ())
+_S_ProduceRequest_v3 = (ProduceRequest, False, ((K_STRING, True, False, 'transactional_id', 0, None), (K_INT16, False, False, 'acks', 0, None), (K_INT32, False, False, 'timeout_ms', 0, None), (K_ARRAY, False, False, 'topic_data', K_STRUCT, _S_TopicProduceData_v0), ), (), (), ())
+_S_PartitionProduceData_v9 = (PartitionProduceData, True, ((K_INT32, False, True, 'index', 0, None), (K_RECORDS, True, True, 'records', 0, None), ), (), (), ())
+_S_TopicProduceData_v9 = (TopicProduceData, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_data', K_STRUCT, _S_PartitionProduceData_v9), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceRequest_v9 = (ProduceRequest, True, ((K_STRING, True, True, 'transactional_id', 0, None), (K_INT16, False, True, 'acks', 0, None), (K_INT32, False, True, 'timeout_ms', 0, None), (K_ARRAY, False, True, 'topic_data', K_STRUCT, _S_TopicProduceData_v9), ), (), (), ())
+_S_TopicProduceData_v13 = (TopicProduceData, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_data', K_STRUCT, _S_PartitionProduceData_v9), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_ProduceRequest_v13 = (ProduceRequest, True, ((K_STRING, True, True, 'transactional_id', 0, None), (K_INT16, False, True, 'acks', 0, None), (K_INT32, False, True, 'timeout_ms', 0, None), (K_ARRAY, False, True, 'topic_data', K_STRUCT, _S_TopicProduceData_v13), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ProduceRequest_v0,
+    1: _S_ProduceRequest_v0,
+    2: _S_ProduceRequest_v0,
+    3: _S_ProduceRequest_v3,
+    4: _S_ProduceRequest_v3,
+    5: _S_ProduceRequest_v3,
+    6: _S_ProduceRequest_v3,
+    7: _S_ProduceRequest_v3,
+    8: _S_ProduceRequest_v3,
+    9: _S_ProduceRequest_v9,
+    10: _S_ProduceRequest_v9,
+    11: _S_ProduceRequest_v9,
+    12: _S_ProduceRequest_v9,
+    13: _S_ProduceRequest_v13,
+}
 
 _DECODERS = {
     0: _d_ProduceRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -376,11 +385,14 @@ class LeaderIdAndEpoch:
 
 _DEF_LeaderIdAndEpoch = LeaderIdAndEpoch()
 _F0 = _struct.Struct(">ihq")
-_F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">ihqq")
-_F3 = _struct.Struct(">ihqqq")
-_F4 = _struct.Struct(">ii")
-_F5 = _struct.Struct(">16s")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
+_F3 = _struct.Struct(">ihqq")
+_F4 = _struct.Struct(">ihqqq")
+_F5 = _struct.Struct(">ih")
+_F6 = _struct.Struct(">ihqqqi")
+_F7 = _struct.Struct(">ii")
+_F8 = _struct.Struct(">16s")
 
 
 def _d_PartitionProduceResponse_v0(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
@@ -394,62 +406,82 @@ def _e_PartitionProduceResponse_v0(m: PartitionProduceResponse, w: bytearray) ->
 
 
 def _d_TopicProduceResponse_v0(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_responses * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
+        for _ in range(n_partition_responses):
             _t2, p = _d_PartitionProduceResponse_v0(b, p)
             _append(_t2)
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, None), p
 
 
 def _e_TopicProduceResponse_v0(m: TopicProduceResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_responses
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionResponses')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionProduceResponse_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_responses
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionResponses')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionProduceResponse_v0(_t3, w)
 
 
 def _d_ProduceResponse_v0(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceResponse_v0(b, p)
-            _append(_t2)
+        for _ in range(n_responses):
+            _t1, p = _d_TopicProduceResponse_v0(b, p)
+            _append(_t1)
     return ProduceResponse(v_responses, 0, [], None), p
 
 
 def _e_ProduceResponse_v0(m: ProduceResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicProduceResponse_v0(_t2, w)
 
 
 def _d_ProduceResponse_v1(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceResponse_v0(b, p)
-            _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+        for _ in range(n_responses):
+            _t1, p = _d_TopicProduceResponse_v0(b, p)
+            _append(_t1)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return ProduceResponse(v_responses, v_throttle_time_ms, [], None), p
 
@@ -457,58 +489,75 @@ def _d_ProduceResponse_v1(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_v1(m: ProduceResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicProduceResponse_v0(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
 
 
 def _d_PartitionProduceResponse_v2(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
-    v_index, v_error_code, v_base_offset, v_log_append_time_ms = _F2.unpack_from(b, p)
+    v_index, v_error_code, v_base_offset, v_log_append_time_ms = _F3.unpack_from(b, p)
     p += 22
     return PartitionProduceResponse(v_index, v_error_code, v_base_offset, v_log_append_time_ms, -1, [], None, LeaderIdAndEpoch(), None), p
 
 
 def _e_PartitionProduceResponse_v2(m: PartitionProduceResponse, w: bytearray) -> None:
-    w += _F2.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms)
+    w += _F3.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms)
 
 
 def _d_TopicProduceResponse_v2(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_responses * 22 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
+        for _ in range(n_partition_responses):
             _t2, p = _d_PartitionProduceResponse_v2(b, p)
             _append(_t2)
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, None), p
 
 
 def _e_TopicProduceResponse_v2(m: TopicProduceResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_responses
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionResponses')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionProduceResponse_v2(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_responses
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionResponses')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionProduceResponse_v2(_t3, w)
 
 
 def _d_ProduceResponse_v2(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceResponse_v2(b, p)
-            _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+        for _ in range(n_responses):
+            _t1, p = _d_TopicProduceResponse_v2(b, p)
+            _append(_t1)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return ProduceResponse(v_responses, v_throttle_time_ms, [], None), p
 
@@ -516,58 +565,75 @@ def _d_ProduceResponse_v2(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_v2(m: ProduceResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicProduceResponse_v2(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
 
 
 def _d_PartitionProduceResponse_v5(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
-    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F3.unpack_from(b, p)
+    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F4.unpack_from(b, p)
     p += 30
     return PartitionProduceResponse(v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset, [], None, LeaderIdAndEpoch(), None), p
 
 
 def _e_PartitionProduceResponse_v5(m: PartitionProduceResponse, w: bytearray) -> None:
-    w += _F3.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
+    w += _F4.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
 
 
 def _d_TopicProduceResponse_v5(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_responses * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
+        for _ in range(n_partition_responses):
             _t2, p = _d_PartitionProduceResponse_v5(b, p)
             _append(_t2)
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, None), p
 
 
 def _e_TopicProduceResponse_v5(m: TopicProduceResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_responses
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionResponses')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionProduceResponse_v5(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_responses
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionResponses')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionProduceResponse_v5(_t3, w)
 
 
 def _d_ProduceResponse_v5(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceResponse_v5(b, p)
-            _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+        for _ in range(n_responses):
+            _t1, p = _d_TopicProduceResponse_v5(b, p)
+            _append(_t1)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return ProduceResponse(v_responses, v_throttle_time_ms, [], None), p
 
@@ -575,87 +641,133 @@ def _d_ProduceResponse_v5(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_v5(m: ProduceResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicProduceResponse_v5(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
 
 
 def _d_BatchIndexAndErrorMessage_v8(b: memoryview, p: int) -> tuple[BatchIndexAndErrorMessage, int]:
-    v_batch_index, = _F1.unpack_from(b, p)
-    p += 4
-    v_batch_index_error_message, p = _rnstr(b, p)
+    v_batch_index, n_batch_index_error_message = _F5.unpack_from(b, p)
+    p += 6
+    if n_batch_index_error_message < 0:
+        if n_batch_index_error_message != -1:
+            raise _Malformed(f'negative string length {n_batch_index_error_message}')
+        v_batch_index_error_message = None
+    else:
+        _t1 = p + n_batch_index_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_batch_index_error_message} runs past the end of the buffer')
+        v_batch_index_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
     return BatchIndexAndErrorMessage(v_batch_index, v_batch_index_error_message, None), p
 
 
 def _e_BatchIndexAndErrorMessage_v8(m: BatchIndexAndErrorMessage, w: bytearray) -> None:
-    w += _F1.pack(m.batch_index)
-    _wnstr(w, m.batch_index_error_message)
+    _t1 = m.batch_index_error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F5.pack(m.batch_index, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_PartitionProduceResponse_v8(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
-    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F3.unpack_from(b, p)
-    p += 30
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset, n_record_errors = _F6.unpack_from(b, p)
+    p += 34
+    if n_record_errors < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_record_errors * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_record_errors} elements cannot fit in the {len(b) - p} bytes left')
         v_record_errors = []
         _append = v_record_errors.append
-        for _ in range(_t1):
-            _t2, p = _d_BatchIndexAndErrorMessage_v8(b, p)
-            _append(_t2)
-    v_error_message, p = _rnstr(b, p)
+        for _ in range(n_record_errors):
+            _t1, p = _d_BatchIndexAndErrorMessage_v8(b, p)
+            _append(_t1)
+    n_error_message, = _F1.unpack_from(b, p)
+    p += 2
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t2 = p + n_error_message
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     return PartitionProduceResponse(v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset, v_record_errors, v_error_message, LeaderIdAndEpoch(), None), p
 
 
 def _e_PartitionProduceResponse_v8(m: PartitionProduceResponse, w: bytearray) -> None:
-    w += _F3.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
     _t1 = m.record_errors
     if _t1 is None:
-        raise ValueError('null for a non-nullable array RecordErrors')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable RecordErrors')
+    w += _F6.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset, len(_t1))
     for _t2 in _t1:
         _e_BatchIndexAndErrorMessage_v8(_t2, w)
-    _wnstr(w, m.error_message)
+    _t3 = m.error_message
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F1.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_TopicProduceResponse_v8(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 36)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partition_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_responses * 36 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
+        for _ in range(n_partition_responses):
             _t2, p = _d_PartitionProduceResponse_v8(b, p)
             _append(_t2)
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, None), p
 
 
 def _e_TopicProduceResponse_v8(m: TopicProduceResponse, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_responses
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionResponses')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_PartitionProduceResponse_v8(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_responses
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionResponses')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_PartitionProduceResponse_v8(_t3, w)
 
 
 def _d_ProduceResponse_v8(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_responses, = _F2.unpack_from(b, p)
+    p += 4
+    if n_responses < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_responses * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_responses} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicProduceResponse_v8(b, p)
-            _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+        for _ in range(n_responses):
+            _t1, p = _d_TopicProduceResponse_v8(b, p)
+            _append(_t1)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     return ProduceResponse(v_responses, v_throttle_time_ms, [], None), p
 
@@ -663,36 +775,50 @@ def _d_ProduceResponse_v8(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
 def _e_ProduceResponse_v8(m: ProduceResponse, w: bytearray) -> None:
     _t1 = m.responses
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Responses')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Responses')
+    w += _F2.pack(len(_t1))
     for _t2 in _t1:
         _e_TopicProduceResponse_v8(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
 
 
 def _d_BatchIndexAndErrorMessage_v9(b: memoryview, p: int) -> tuple[BatchIndexAndErrorMessage, int]:
-    v_batch_index, = _F1.unpack_from(b, p)
+    v_batch_index, = _F2.unpack_from(b, p)
     p += 4
-    v_batch_index_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_batch_index_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_batch_index_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return BatchIndexAndErrorMessage(v_batch_index, v_batch_index_error_message, u), p
 
 
 def _e_BatchIndexAndErrorMessage_v9(m: BatchIndexAndErrorMessage, w: bytearray) -> None:
-    w += _F1.pack(m.batch_index)
+    w += _F2.pack(m.batch_index)
     _wncstr(w, m.batch_index_error_message)
     u = m.unknown_tagged_fields
     if u:
@@ -702,39 +828,60 @@ def _e_BatchIndexAndErrorMessage_v9(m: BatchIndexAndErrorMessage, w: bytearray) 
 
 
 def _d_PartitionProduceResponse_v9(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
-    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F3.unpack_from(b, p)
+    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F4.unpack_from(b, p)
     p += 30
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_record_errors = []
         _append = v_record_errors.append
         for _ in range(_t1):
             _t2, p = _d_BatchIndexAndErrorMessage_v9(b, p)
             _append(_t2)
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionProduceResponse(v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset, v_record_errors, v_error_message, LeaderIdAndEpoch(), u), p
 
 
 def _e_PartitionProduceResponse_v9(m: PartitionProduceResponse, w: bytearray) -> None:
-    w += _F3.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
+    w += _F4.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
     _t1 = m.record_errors
     if _t1 is None:
         raise ValueError('null for a non-nullable array RecordErrors')
@@ -750,30 +897,49 @@ def _e_PartitionProduceResponse_v9(m: PartitionProduceResponse, w: bytearray) ->
 
 
 def _d_TopicProduceResponse_v9(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionProduceResponse_v9(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionProduceResponse_v9(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, u), p
 
 
@@ -793,33 +959,39 @@ def _e_TopicProduceResponse_v9(m: TopicProduceResponse, w: bytearray) -> None:
 
 
 def _d_ProduceResponse_v9(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_TopicProduceResponse_v9(b, p)
             _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ProduceResponse(v_responses, v_throttle_time_ms, [], u), p
 
 
@@ -830,7 +1002,7 @@ def _e_ProduceResponse_v9(m: ProduceResponse, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_TopicProduceResponse_v9(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -839,33 +1011,60 @@ def _e_ProduceResponse_v9(m: ProduceResponse, w: bytearray) -> None:
 
 
 def _d_NodeEndpoint_v10(b: memoryview, p: int) -> tuple[NodeEndpoint, int]:
-    v_node_id, = _F1.unpack_from(b, p)
+    v_node_id, = _F2.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
-    v_port, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_port, = _F2.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return NodeEndpoint(v_node_id, v_host, v_port, v_rack, u), p
 
 
 def _e_NodeEndpoint_v10(m: NodeEndpoint, w: bytearray) -> None:
-    w += _F1.pack(m.node_id)
+    w += _F2.pack(m.node_id)
     _wcstr(w, m.host)
-    w += _F1.pack(m.port)
+    w += _F2.pack(m.port)
     _wncstr(w, m.rack)
     u = m.unknown_tagged_fields
     if u:
@@ -875,27 +1074,26 @@ def _e_NodeEndpoint_v10(m: NodeEndpoint, w: bytearray) -> None:
 
 
 def _d_LeaderIdAndEpoch_v10(b: memoryview, p: int) -> tuple[LeaderIdAndEpoch, int]:
-    v_leader_id, v_leader_epoch = _F4.unpack_from(b, p)
+    v_leader_id, v_leader_epoch = _F7.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderIdAndEpoch(v_leader_id, v_leader_epoch, u), p
 
 
 def _e_LeaderIdAndEpoch_v10(m: LeaderIdAndEpoch, w: bytearray) -> None:
-    w += _F4.pack(m.leader_id, m.leader_epoch)
+    w += _F7.pack(m.leader_id, m.leader_epoch)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -904,42 +1102,63 @@ def _e_LeaderIdAndEpoch_v10(m: LeaderIdAndEpoch, w: bytearray) -> None:
 
 
 def _d_PartitionProduceResponse_v10(b: memoryview, p: int) -> tuple[PartitionProduceResponse, int]:
-    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F3.unpack_from(b, p)
+    v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = _F4.unpack_from(b, p)
     p += 30
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_record_errors = []
         _append = v_record_errors.append
         for _ in range(_t1):
             _t2, p = _d_BatchIndexAndErrorMessage_v9(b, p)
             _append(_t2)
-    v_error_message, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
     v_current_leader = LeaderIdAndEpoch()
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_current_leader, p = _d_LeaderIdAndEpoch_v10(b, p)
-            if p != end:
-                raise _Malformed('tagged field 0 (CurrentLeader) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_current_leader, p = _d_LeaderIdAndEpoch_v10(b, p)
+                if p != end:
+                    raise _Malformed('tagged field 0 (CurrentLeader) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionProduceResponse(v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset, v_record_errors, v_error_message, v_current_leader, u), p
 
 
 def _e_PartitionProduceResponse_v10(m: PartitionProduceResponse, w: bytearray) -> None:
-    w += _F3.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
+    w += _F4.pack(m.index, m.error_code, m.base_offset, m.log_append_time_ms, m.log_start_offset)
     _t1 = m.record_errors
     if _t1 is None:
         raise ValueError('null for a non-nullable array RecordErrors')
@@ -960,30 +1179,49 @@ def _e_PartitionProduceResponse_v10(m: PartitionProduceResponse, w: bytearray) -
 
 
 def _d_TopicProduceResponse_v10(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionProduceResponse_v10(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionProduceResponse_v10(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicProduceResponse(v_name, _ZERO_UUID, v_partition_responses, u), p
 
 
@@ -1003,44 +1241,57 @@ def _e_TopicProduceResponse_v10(m: TopicProduceResponse, w: bytearray) -> None:
 
 
 def _d_ProduceResponse_v10(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_TopicProduceResponse_v10(b, p)
             _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
     v_node_endpoints = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 11)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 11 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_node_endpoints = []
+                    _append = v_node_endpoints.append
+                    for _ in range(_t3):
+                        _t4, p = _d_NodeEndpoint_v10(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_node_endpoints = []
-                _append = v_node_endpoints.append
-                for _ in range(_t3):
-                    _t4, p = _d_NodeEndpoint_v10(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ProduceResponse(v_responses, v_throttle_time_ms, v_node_endpoints, u), p
 
 
@@ -1051,7 +1302,7 @@ def _e_ProduceResponse_v10(m: ProduceResponse, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_TopicProduceResponse_v10(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     k = []
     if m.node_endpoints is None or len(m.node_endpoints) != 0:
         t = bytearray()
@@ -1070,37 +1321,43 @@ def _e_ProduceResponse_v10(m: ProduceResponse, w: bytearray) -> None:
 
 
 def _d_TopicProduceResponse_v13(b: memoryview, p: int) -> tuple[TopicProduceResponse, int]:
-    v_topic_id, = _F5.unpack_from(b, p)
+    v_topic_id, = _F8.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 33)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 33 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_responses = []
         _append = v_partition_responses.append
         for _ in range(_t1):
             _t2, p = _d_PartitionProduceResponse_v10(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicProduceResponse('', v_topic_id, v_partition_responses, u), p
 
 
 def _e_TopicProduceResponse_v13(m: TopicProduceResponse, w: bytearray) -> None:
-    w += _F5.pack(m.topic_id.bytes)
+    w += _F8.pack(m.topic_id.bytes)
     _t1 = m.partition_responses
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionResponses')
@@ -1115,44 +1372,57 @@ def _e_TopicProduceResponse_v13(m: TopicProduceResponse, w: bytearray) -> None:
 
 
 def _d_ProduceResponse_v13(b: memoryview, p: int) -> tuple[ProduceResponse, int]:
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
         for _ in range(_t1):
             _t2, p = _d_TopicProduceResponse_v13(b, p)
             _append(_t2)
-    v_throttle_time_ms, = _F1.unpack_from(b, p)
+    v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
     u = None
     v_node_endpoints = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 11)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 11 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_node_endpoints = []
+                    _append = v_node_endpoints.append
+                    for _ in range(_t3):
+                        _t4, p = _d_NodeEndpoint_v10(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_node_endpoints = []
-                _append = v_node_endpoints.append
-                for _ in range(_t3):
-                    _t4, p = _d_NodeEndpoint_v10(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ProduceResponse(v_responses, v_throttle_time_ms, v_node_endpoints, u), p
 
 
@@ -1163,7 +1433,7 @@ def _e_ProduceResponse_v13(m: ProduceResponse, w: bytearray) -> None:
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_TopicProduceResponse_v13(_t2, w)
-    w += _F1.pack(m.throttle_time_ms)
+    w += _F2.pack(m.throttle_time_ms)
     k = []
     if m.node_endpoints is None or len(m.node_endpoints) != 0:
         t = bytearray()
@@ -1180,6 +1450,53 @@ def _e_ProduceResponse_v13(m: ProduceResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionProduceResponse_v0 = (PartitionProduceResponse, False, ((K_INT32, False, False, 'index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'base_offset', 0, None), ), (), (('log_append_time_ms', DEFAULT_CONST, -1), ('log_start_offset', DEFAULT_CONST, -1), ('record_errors', DEFAULT_LIST, None), ('error_message', DEFAULT_CONST, None), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), (0,))
+_S_TopicProduceResponse_v0 = (TopicProduceResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v0 = (ProduceResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_TopicProduceResponse_v0), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_ProduceResponse_v1 = (ProduceResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_TopicProduceResponse_v0), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_PartitionProduceResponse_v2 = (PartitionProduceResponse, False, ((K_INT32, False, False, 'index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'base_offset', 0, None), (K_INT64, False, False, 'log_append_time_ms', 0, None), ), (), (('log_start_offset', DEFAULT_CONST, -1), ('record_errors', DEFAULT_LIST, None), ('error_message', DEFAULT_CONST, None), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), (0,))
+_S_TopicProduceResponse_v2 = (TopicProduceResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v2), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v2 = (ProduceResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_TopicProduceResponse_v2), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_PartitionProduceResponse_v5 = (PartitionProduceResponse, False, ((K_INT32, False, False, 'index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'base_offset', 0, None), (K_INT64, False, False, 'log_append_time_ms', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), ), (), (('record_errors', DEFAULT_LIST, None), ('error_message', DEFAULT_CONST, None), ('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), (0,))
+_S_TopicProduceResponse_v5 = (TopicProduceResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v5), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v5 = (ProduceResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_TopicProduceResponse_v5), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_BatchIndexAndErrorMessage_v8 = (BatchIndexAndErrorMessage, False, ((K_INT32, False, False, 'batch_index', 0, None), (K_STRING, True, False, 'batch_index_error_message', 0, None), ), (), (), ())
+_S_PartitionProduceResponse_v8 = (PartitionProduceResponse, False, ((K_INT32, False, False, 'index', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_INT64, False, False, 'base_offset', 0, None), (K_INT64, False, False, 'log_append_time_ms', 0, None), (K_INT64, False, False, 'log_start_offset', 0, None), (K_ARRAY, False, False, 'record_errors', K_STRUCT, _S_BatchIndexAndErrorMessage_v8), (K_STRING, True, False, 'error_message', 0, None), ), (), (('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), (0,))
+_S_TopicProduceResponse_v8 = (TopicProduceResponse, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v8), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v8 = (ProduceResponse, False, ((K_ARRAY, False, False, 'responses', K_STRUCT, _S_TopicProduceResponse_v8), (K_INT32, False, False, 'throttle_time_ms', 0, None), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_BatchIndexAndErrorMessage_v9 = (BatchIndexAndErrorMessage, True, ((K_INT32, False, True, 'batch_index', 0, None), (K_STRING, True, True, 'batch_index_error_message', 0, None), ), (), (), ())
+_S_PartitionProduceResponse_v9 = (PartitionProduceResponse, True, ((K_INT32, False, True, 'index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'base_offset', 0, None), (K_INT64, False, True, 'log_append_time_ms', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_ARRAY, False, True, 'record_errors', K_STRUCT, _S_BatchIndexAndErrorMessage_v9), (K_STRING, True, True, 'error_message', 0, None), ), (), (('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), (0,))
+_S_TopicProduceResponse_v9 = (TopicProduceResponse, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v9), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v9 = (ProduceResponse, True, ((K_ARRAY, False, True, 'responses', K_STRUCT, _S_TopicProduceResponse_v9), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_NodeEndpoint_v10 = (NodeEndpoint, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), ), (), (), ())
+_S_LeaderIdAndEpoch_v10 = (LeaderIdAndEpoch, True, ((K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_PartitionProduceResponse_v10 = (PartitionProduceResponse, True, ((K_INT32, False, True, 'index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT64, False, True, 'base_offset', 0, None), (K_INT64, False, True, 'log_append_time_ms', 0, None), (K_INT64, False, True, 'log_start_offset', 0, None), (K_ARRAY, False, True, 'record_errors', K_STRUCT, _S_BatchIndexAndErrorMessage_v9), (K_STRING, True, True, 'error_message', 0, None), ), ((0, K_STRUCT, False, True, 'current_leader', 0, _S_LeaderIdAndEpoch_v10), ), (('current_leader', DEFAULT_STRUCT, LeaderIdAndEpoch), ), ())
+_S_TopicProduceResponse_v10 = (TopicProduceResponse, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v10), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_ProduceResponse_v10 = (ProduceResponse, True, ((K_ARRAY, False, True, 'responses', K_STRUCT, _S_TopicProduceResponse_v10), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), ((0, K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v10), ), (('node_endpoints', DEFAULT_LIST, None), ), ())
+_S_TopicProduceResponse_v13 = (TopicProduceResponse, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_responses', K_STRUCT, _S_PartitionProduceResponse_v10), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_ProduceResponse_v13 = (ProduceResponse, True, ((K_ARRAY, False, True, 'responses', K_STRUCT, _S_TopicProduceResponse_v13), (K_INT32, False, True, 'throttle_time_ms', 0, None), ), ((0, K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v10), ), (('node_endpoints', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_ProduceResponse_v0,
+    1: _S_ProduceResponse_v1,
+    2: _S_ProduceResponse_v2,
+    3: _S_ProduceResponse_v2,
+    4: _S_ProduceResponse_v2,
+    5: _S_ProduceResponse_v5,
+    6: _S_ProduceResponse_v5,
+    7: _S_ProduceResponse_v5,
+    8: _S_ProduceResponse_v8,
+    9: _S_ProduceResponse_v9,
+    10: _S_ProduceResponse_v10,
+    11: _S_ProduceResponse_v10,
+    12: _S_ProduceResponse_v10,
+    13: _S_ProduceResponse_v13,
+}
 
 _DECODERS = {
     0: _d_ProduceResponse_v0,

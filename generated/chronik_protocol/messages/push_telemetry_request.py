@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -151,33 +160,60 @@ def _d_PushTelemetryRequest_v0(b: memoryview, p: int) -> tuple[PushTelemetryRequ
     v_client_instance_id, v_subscription_id, v_terminating, v_compression_type = _F0.unpack_from(b, p)
     p += 22
     v_client_instance_id = _UUID(bytes=v_client_instance_id)
-    v_metrics, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {_t1} runs past the end of the buffer')
+        v_metrics = bytes(b[p:_t2])
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PushTelemetryRequest(v_client_instance_id, v_subscription_id, v_terminating, v_compression_type, v_metrics, u), p
 
 
 def _e_PushTelemetryRequest_v0(m: PushTelemetryRequest, w: bytearray) -> None:
     w += _F0.pack(m.client_instance_id.bytes, m.subscription_id, m.terminating, m.compression_type)
-    _wcbytes(w, m.metrics)
+    _t1 = m.metrics
+    if _t1 is None:
+        raise ValueError('null for non-nullable Metrics')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PushTelemetryRequest_v0 = (PushTelemetryRequest, True, ((K_UUID, False, True, 'client_instance_id', 0, None), (K_INT32, False, True, 'subscription_id', 0, None), (K_BOOL, False, True, 'terminating', 0, None), (K_INT8, False, True, 'compression_type', 0, None), (K_BYTES, False, True, 'metrics', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_PushTelemetryRequest_v0,
+}
 
 _DECODERS = {
     0: _d_PushTelemetryRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -140,6 +149,7 @@ class RequestHeader:
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">hhi")
+_F1 = _struct.Struct(">hhih")
 
 
 def _d_RequestHeader_v0(b: memoryview, p: int) -> tuple[RequestHeader, int]:
@@ -153,47 +163,86 @@ def _e_RequestHeader_v0(m: RequestHeader, w: bytearray) -> None:
 
 
 def _d_RequestHeader_v1(b: memoryview, p: int) -> tuple[RequestHeader, int]:
-    v_request_api_key, v_request_api_version, v_correlation_id = _F0.unpack_from(b, p)
-    p += 8
-    v_client_id, p = _rnstr(b, p)
+    v_request_api_key, v_request_api_version, v_correlation_id, n_client_id = _F1.unpack_from(b, p)
+    p += 10
+    if n_client_id < 0:
+        if n_client_id != -1:
+            raise _Malformed(f'negative string length {n_client_id}')
+        v_client_id = None
+    else:
+        _t1 = p + n_client_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_client_id} runs past the end of the buffer')
+        v_client_id = str(b[p:_t1], 'utf-8')
+        p = _t1
     return RequestHeader(v_request_api_key, v_request_api_version, v_correlation_id, v_client_id, None), p
 
 
 def _e_RequestHeader_v1(m: RequestHeader, w: bytearray) -> None:
-    w += _F0.pack(m.request_api_key, m.request_api_version, m.correlation_id)
-    _wnstr(w, m.client_id)
+    _t1 = m.client_id
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F1.pack(m.request_api_key, m.request_api_version, m.correlation_id, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_RequestHeader_v2(b: memoryview, p: int) -> tuple[RequestHeader, int]:
-    v_request_api_key, v_request_api_version, v_correlation_id = _F0.unpack_from(b, p)
-    p += 8
-    v_client_id, p = _rnstr(b, p)
+    v_request_api_key, v_request_api_version, v_correlation_id, n_client_id = _F1.unpack_from(b, p)
+    p += 10
+    if n_client_id < 0:
+        if n_client_id != -1:
+            raise _Malformed(f'negative string length {n_client_id}')
+        v_client_id = None
+    else:
+        _t1 = p + n_client_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_client_id} runs past the end of the buffer')
+        v_client_id = str(b[p:_t1], 'utf-8')
+        p = _t1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return RequestHeader(v_request_api_key, v_request_api_version, v_correlation_id, v_client_id, u), p
 
 
 def _e_RequestHeader_v2(m: RequestHeader, w: bytearray) -> None:
-    w += _F0.pack(m.request_api_key, m.request_api_version, m.correlation_id)
-    _wnstr(w, m.client_id)
+    _t1 = m.client_id
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F1.pack(m.request_api_key, m.request_api_version, m.correlation_id, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_RequestHeader_v0 = (RequestHeader, False, ((K_INT16, False, False, 'request_api_key', 0, None), (K_INT16, False, False, 'request_api_version', 0, None), (K_INT32, False, False, 'correlation_id', 0, None), ), (), (('client_id', DEFAULT_CONST, ''), ), ())
+_S_RequestHeader_v1 = (RequestHeader, False, ((K_INT16, False, False, 'request_api_key', 0, None), (K_INT16, False, False, 'request_api_version', 0, None), (K_INT32, False, False, 'correlation_id', 0, None), (K_STRING, True, False, 'client_id', 0, None), ), (), (), ())
+_S_RequestHeader_v2 = (RequestHeader, True, ((K_INT16, False, True, 'request_api_key', 0, None), (K_INT16, False, True, 'request_api_version', 0, None), (K_INT32, False, True, 'correlation_id', 0, None), (K_STRING, True, False, 'client_id', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_RequestHeader_v0,
+    1: _S_RequestHeader_v1,
+    2: _S_RequestHeader_v2,
+}
 
 _DECODERS = {
     0: _d_RequestHeader_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -139,76 +148,176 @@ class SaslAuthenticateResponse:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">q")
+_F0 = _struct.Struct(">hh")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">q")
+_F3 = _struct.Struct(">h")
 
 
 def _d_SaslAuthenticateResponse_v0(b: memoryview, p: int) -> tuple[SaslAuthenticateResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_auth_bytes, p = _rbytes(b, p)
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_auth_bytes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_auth_bytes < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + n_auth_bytes
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_auth_bytes} runs past the end of the buffer')
+        v_auth_bytes = bytes(b[p:_t2])
+        p = _t2
     return SaslAuthenticateResponse(v_error_code, v_error_message, v_auth_bytes, 0, None), p
 
 
 def _e_SaslAuthenticateResponse_v0(m: SaslAuthenticateResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    _wbytes(w, m.auth_bytes)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.auth_bytes
+    if _t2 is None:
+        raise ValueError('null for non-nullable AuthBytes')
+    w += _F1.pack(len(_t2))
+    w += _t2
 
 
 def _d_SaslAuthenticateResponse_v1(b: memoryview, p: int) -> tuple[SaslAuthenticateResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_error_message, p = _rnstr(b, p)
-    v_auth_bytes, p = _rbytes(b, p)
-    v_session_lifetime_ms, = _F1.unpack_from(b, p)
+    v_error_code, n_error_message = _F0.unpack_from(b, p)
+    p += 4
+    if n_error_message < 0:
+        if n_error_message != -1:
+            raise _Malformed(f'negative string length {n_error_message}')
+        v_error_message = None
+    else:
+        _t1 = p + n_error_message
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_error_message} runs past the end of the buffer')
+        v_error_message = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_auth_bytes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_auth_bytes < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + n_auth_bytes
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_auth_bytes} runs past the end of the buffer')
+        v_auth_bytes = bytes(b[p:_t2])
+        p = _t2
+    v_session_lifetime_ms, = _F2.unpack_from(b, p)
     p += 8
     return SaslAuthenticateResponse(v_error_code, v_error_message, v_auth_bytes, v_session_lifetime_ms, None), p
 
 
 def _e_SaslAuthenticateResponse_v1(m: SaslAuthenticateResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wnstr(w, m.error_message)
-    _wbytes(w, m.auth_bytes)
-    w += _F1.pack(m.session_lifetime_ms)
+    _t1 = m.error_message
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.error_code, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
+    _t2 = m.auth_bytes
+    if _t2 is None:
+        raise ValueError('null for non-nullable AuthBytes')
+    w += _F1.pack(len(_t2))
+    w += _t2
+    w += _F2.pack(m.session_lifetime_ms)
 
 
 def _d_SaslAuthenticateResponse_v2(b: memoryview, p: int) -> tuple[SaslAuthenticateResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
+    v_error_code, = _F3.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_auth_bytes, p = _rcbytes(b, p)
-    v_session_lifetime_ms, = _F1.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {_t3} runs past the end of the buffer')
+        v_auth_bytes = bytes(b[p:_t4])
+        p = _t4
+    v_session_lifetime_ms, = _F2.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SaslAuthenticateResponse(v_error_code, v_error_message, v_auth_bytes, v_session_lifetime_ms, u), p
 
 
 def _e_SaslAuthenticateResponse_v2(m: SaslAuthenticateResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
+    w += _F3.pack(m.error_code)
     _wncstr(w, m.error_message)
-    _wcbytes(w, m.auth_bytes)
-    w += _F1.pack(m.session_lifetime_ms)
+    _t1 = m.auth_bytes
+    if _t1 is None:
+        raise ValueError('null for non-nullable AuthBytes')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    w += _F2.pack(m.session_lifetime_ms)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SaslAuthenticateResponse_v0 = (SaslAuthenticateResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_BYTES, False, False, 'auth_bytes', 0, None), ), (), (('session_lifetime_ms', DEFAULT_CONST, 0), ), ())
+_S_SaslAuthenticateResponse_v1 = (SaslAuthenticateResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_STRING, True, False, 'error_message', 0, None), (K_BYTES, False, False, 'auth_bytes', 0, None), (K_INT64, False, False, 'session_lifetime_ms', 0, None), ), (), (), ())
+_S_SaslAuthenticateResponse_v2 = (SaslAuthenticateResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_BYTES, False, True, 'auth_bytes', 0, None), (K_INT64, False, True, 'session_lifetime_ms', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_SaslAuthenticateResponse_v0,
+    1: _S_SaslAuthenticateResponse_v1,
+    2: _S_SaslAuthenticateResponse_v2,
+}
 
 _DECODERS = {
     0: _d_SaslAuthenticateResponse_v0,

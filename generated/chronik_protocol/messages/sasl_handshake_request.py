@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -124,16 +133,39 @@ class SaslHandshakeRequest:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
+_F0 = _struct.Struct(">h")
 
 
 def _d_SaslHandshakeRequest_v0(b: memoryview, p: int) -> tuple[SaslHandshakeRequest, int]:
-    v_mechanism, p = _rstr(b, p)
+    n_mechanism, = _F0.unpack_from(b, p)
+    p += 2
+    if n_mechanism < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_mechanism
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_mechanism} runs past the end of the buffer')
+        v_mechanism = str(b[p:_t1], 'utf-8')
+        p = _t1
     return SaslHandshakeRequest(v_mechanism, None), p
 
 
 def _e_SaslHandshakeRequest_v0(m: SaslHandshakeRequest, w: bytearray) -> None:
-    _wstr(w, m.mechanism)
+    _t1 = m.mechanism.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SaslHandshakeRequest_v0 = (SaslHandshakeRequest, False, ((K_STRING, False, False, 'mechanism', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_SaslHandshakeRequest_v0,
+    1: _S_SaslHandshakeRequest_v0,
+}
 
 _DECODERS = {
     0: _d_SaslHandshakeRequest_v0,

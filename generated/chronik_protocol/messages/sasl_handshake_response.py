@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -129,33 +138,54 @@ class SaslHandshakeResponse:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">h")
+_F0 = _struct.Struct(">hi")
+_F1 = _struct.Struct(">h")
 
 
 def _d_SaslHandshakeResponse_v0(b: memoryview, p: int) -> tuple[SaslHandshakeResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    _t1, p = _rcount(b, p, 2)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_error_code, n_mechanisms = _F0.unpack_from(b, p)
+    p += 6
+    if n_mechanisms < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_mechanisms * 2 > len(b) - p:
+            raise _Malformed(f'array of {n_mechanisms} elements cannot fit in the {len(b) - p} bytes left')
         v_mechanisms = []
         _append = v_mechanisms.append
-        for _ in range(_t1):
-            _t2, p = _rstr(b, p)
-            _append(_t2)
+        for _ in range(n_mechanisms):
+            _t2, = _F1.unpack_from(b, p)
+            p += 2
+            if _t2 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t3 = p + _t2
+                if _t3 > len(b):
+                    raise _Malformed(f'string length {_t2} runs past the end of the buffer')
+                _t1 = str(b[p:_t3], 'utf-8')
+                p = _t3
+            _append(_t1)
     return SaslHandshakeResponse(v_error_code, v_mechanisms, None), p
 
 
 def _e_SaslHandshakeResponse_v0(m: SaslHandshakeResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
     _t1 = m.mechanisms
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Mechanisms')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Mechanisms')
+    w += _F0.pack(m.error_code, len(_t1))
     for _t2 in _t1:
         _wstr(w, _t2)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SaslHandshakeResponse_v0 = (SaslHandshakeResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_ARRAY, False, False, 'mechanisms', K_STRING, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_SaslHandshakeResponse_v0,
+    1: _S_SaslHandshakeResponse_v0,
+}
 
 _DECODERS = {
     0: _d_SaslHandshakeResponse_v0,

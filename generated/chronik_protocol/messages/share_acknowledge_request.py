@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -275,25 +284,35 @@ _F3 = _struct.Struct(">i?")
 def _d_AcknowledgementBatch_v0(b: memoryview, p: int) -> tuple[AcknowledgementBatch, int]:
     v_first_offset, v_last_offset = _F0.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_acknowledge_types, p = _rfixed(b, p, _t1, 'b', 1)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_acknowledge_types = list(_FA_b[_t1].unpack_from(b, p))
+        else:
+            v_acknowledge_types = list(_struct.unpack_from(f'>{_t1}b', b, p))
+        p += _t1 * 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AcknowledgementBatch(v_first_offset, v_last_offset, v_acknowledge_types, u), p
 
 
@@ -314,29 +333,35 @@ def _e_AcknowledgementBatch_v0(m: AcknowledgementBatch, w: bytearray) -> None:
 def _d_AcknowledgePartition_v0(b: memoryview, p: int) -> tuple[AcknowledgePartition, int]:
     v_partition_index, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_acknowledgement_batches = []
         _append = v_acknowledgement_batches.append
         for _ in range(_t1):
             _t2, p = _d_AcknowledgementBatch_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AcknowledgePartition(v_partition_index, v_acknowledgement_batches, u), p
 
 
@@ -359,29 +384,35 @@ def _d_AcknowledgeTopic_v0(b: memoryview, p: int) -> tuple[AcknowledgeTopic, int
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_AcknowledgePartition_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AcknowledgeTopic(v_topic_id, v_partitions, u), p
 
 
@@ -401,33 +432,69 @@ def _e_AcknowledgeTopic_v0(m: AcknowledgeTopic, w: bytearray) -> None:
 
 
 def _d_ShareAcknowledgeRequest_v0(b: memoryview, p: int) -> tuple[ShareAcknowledgeRequest, int]:
-    v_group_id, p = _rncstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_group_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_share_session_epoch, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AcknowledgeTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_AcknowledgeTopic_v0(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareAcknowledgeRequest(v_group_id, v_member_id, v_share_session_epoch, False, v_topics, u), p
 
 
@@ -449,33 +516,69 @@ def _e_ShareAcknowledgeRequest_v0(m: ShareAcknowledgeRequest, w: bytearray) -> N
 
 
 def _d_ShareAcknowledgeRequest_v2(b: memoryview, p: int) -> tuple[ShareAcknowledgeRequest, int]:
-    v_group_id, p = _rncstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_group_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_share_session_epoch, v_is_renew_ack = _F3.unpack_from(b, p)
     p += 5
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_AcknowledgeTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(_t5):
+            _t6, p = _d_AcknowledgeTopic_v0(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareAcknowledgeRequest(v_group_id, v_member_id, v_share_session_epoch, v_is_renew_ack, v_topics, u), p
 
 
@@ -495,6 +598,22 @@ def _e_ShareAcknowledgeRequest_v2(m: ShareAcknowledgeRequest, w: bytearray) -> N
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AcknowledgementBatch_v0 = (AcknowledgementBatch, True, ((K_INT64, False, True, 'first_offset', 0, None), (K_INT64, False, True, 'last_offset', 0, None), (K_ARRAY, False, True, 'acknowledge_types', K_INT8, None), ), (), (), ())
+_S_AcknowledgePartition_v0 = (AcknowledgePartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_ARRAY, False, True, 'acknowledgement_batches', K_STRUCT, _S_AcknowledgementBatch_v0), ), (), (), ())
+_S_AcknowledgeTopic_v0 = (AcknowledgeTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_AcknowledgePartition_v0), ), (), (), ())
+_S_ShareAcknowledgeRequest_v0 = (ShareAcknowledgeRequest, True, ((K_STRING, True, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'share_session_epoch', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_AcknowledgeTopic_v0), ), (), (('is_renew_ack', DEFAULT_CONST, False), ), ())
+_S_ShareAcknowledgeRequest_v2 = (ShareAcknowledgeRequest, True, ((K_STRING, True, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'share_session_epoch', 0, None), (K_BOOL, False, True, 'is_renew_ack', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_AcknowledgeTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ShareAcknowledgeRequest_v0,
+    1: _S_ShareAcknowledgeRequest_v0,
+    2: _S_ShareAcknowledgeRequest_v2,
+}
 
 _DECODERS = {
     0: _d_ShareAcknowledgeRequest_v0,

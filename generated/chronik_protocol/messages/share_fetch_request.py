@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -357,25 +366,35 @@ _F6 = _struct.Struct(">iiiiiib?")
 def _d_AcknowledgementBatch_v0(b: memoryview, p: int) -> tuple[AcknowledgementBatch, int]:
     v_first_offset, v_last_offset = _F0.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_acknowledge_types, p = _rfixed(b, p, _t1, 'b', 1)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_acknowledge_types = list(_FA_b[_t1].unpack_from(b, p))
+        else:
+            v_acknowledge_types = list(_struct.unpack_from(f'>{_t1}b', b, p))
+        p += _t1 * 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AcknowledgementBatch(v_first_offset, v_last_offset, v_acknowledge_types, u), p
 
 
@@ -396,29 +415,35 @@ def _e_AcknowledgementBatch_v0(m: AcknowledgementBatch, w: bytearray) -> None:
 def _d_FetchPartition_v0(b: memoryview, p: int) -> tuple[FetchPartition, int]:
     v_partition_index, v_partition_max_bytes = _F1.unpack_from(b, p)
     p += 8
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_acknowledgement_batches = []
         _append = v_acknowledgement_batches.append
         for _ in range(_t1):
             _t2, p = _d_AcknowledgementBatch_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchPartition(v_partition_index, v_partition_max_bytes, v_acknowledgement_batches, u), p
 
 
@@ -441,29 +466,35 @@ def _d_FetchTopic_v0(b: memoryview, p: int) -> tuple[FetchTopic, int]:
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_FetchPartition_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic(v_topic_id, v_partitions, u), p
 
 
@@ -486,25 +517,35 @@ def _d_ForgottenTopic_v0(b: memoryview, p: int) -> tuple[ForgottenTopic, int]:
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_partitions = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ForgottenTopic(v_topic_id, v_partitions, u), p
 
 
@@ -523,42 +564,85 @@ def _e_ForgottenTopic_v0(m: ForgottenTopic, w: bytearray) -> None:
 
 
 def _d_ShareFetchRequest_v0(b: memoryview, p: int) -> tuple[ShareFetchRequest, int]:
-    v_group_id, p = _rncstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_group_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes = _F3.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t5):
+            _t6, p = _d_FetchTopic_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v0(b, p)
-            _append(_t4)
+        for _ in range(_t7):
+            _t8, p = _d_ForgottenTopic_v0(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchRequest(v_group_id, v_member_id, v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes, 0, 0, 0, False, v_topics, v_forgotten_topics_data, u), p
 
 
@@ -588,29 +672,35 @@ def _e_ShareFetchRequest_v0(m: ShareFetchRequest, w: bytearray) -> None:
 def _d_FetchPartition_v1(b: memoryview, p: int) -> tuple[FetchPartition, int]:
     v_partition_index, = _F4.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_acknowledgement_batches = []
         _append = v_acknowledgement_batches.append
         for _ in range(_t1):
             _t2, p = _d_AcknowledgementBatch_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchPartition(v_partition_index, 0, v_acknowledgement_batches, u), p
 
 
@@ -633,29 +723,35 @@ def _d_FetchTopic_v1(b: memoryview, p: int) -> tuple[FetchTopic, int]:
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_FetchPartition_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FetchTopic(v_topic_id, v_partitions, u), p
 
 
@@ -675,42 +771,85 @@ def _e_FetchTopic_v1(m: FetchTopic, w: bytearray) -> None:
 
 
 def _d_ShareFetchRequest_v1(b: memoryview, p: int) -> tuple[ShareFetchRequest, int]:
-    v_group_id, p = _rncstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_group_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes, v_max_records, v_batch_size = _F5.unpack_from(b, p)
     p += 24
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v1(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t5):
+            _t6, p = _d_FetchTopic_v1(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v0(b, p)
-            _append(_t4)
+        for _ in range(_t7):
+            _t8, p = _d_ForgottenTopic_v0(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchRequest(v_group_id, v_member_id, v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes, v_max_records, v_batch_size, 0, False, v_topics, v_forgotten_topics_data, u), p
 
 
@@ -738,42 +877,85 @@ def _e_ShareFetchRequest_v1(m: ShareFetchRequest, w: bytearray) -> None:
 
 
 def _d_ShareFetchRequest_v2(b: memoryview, p: int) -> tuple[ShareFetchRequest, int]:
-    v_group_id, p = _rncstr(b, p)
-    v_member_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_group_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_member_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes, v_max_records, v_batch_size, v_share_acquire_mode, v_is_renew_ack = _F6.unpack_from(b, p)
     p += 26
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_FetchTopic_v1(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 18)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t5):
+            _t6, p = _d_FetchTopic_v1(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_forgotten_topics_data = []
         _append = v_forgotten_topics_data.append
-        for _ in range(_t3):
-            _t4, p = _d_ForgottenTopic_v0(b, p)
-            _append(_t4)
+        for _ in range(_t7):
+            _t8, p = _d_ForgottenTopic_v0(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchRequest(v_group_id, v_member_id, v_share_session_epoch, v_max_wait_ms, v_min_bytes, v_max_bytes, v_max_records, v_batch_size, v_share_acquire_mode, v_is_renew_ack, v_topics, v_forgotten_topics_data, u), p
 
 
@@ -799,6 +981,26 @@ def _e_ShareFetchRequest_v2(m: ShareFetchRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_AcknowledgementBatch_v0 = (AcknowledgementBatch, True, ((K_INT64, False, True, 'first_offset', 0, None), (K_INT64, False, True, 'last_offset', 0, None), (K_ARRAY, False, True, 'acknowledge_types', K_INT8, None), ), (), (), ())
+_S_FetchPartition_v0 = (FetchPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'partition_max_bytes', 0, None), (K_ARRAY, False, True, 'acknowledgement_batches', K_STRUCT, _S_AcknowledgementBatch_v0), ), (), (), ())
+_S_FetchTopic_v0 = (FetchTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v0), ), (), (), ())
+_S_ForgottenTopic_v0 = (ForgottenTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_ShareFetchRequest_v0 = (ShareFetchRequest, True, ((K_STRING, True, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'share_session_epoch', 0, None), (K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v0), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v0), ), (), (('max_records', DEFAULT_CONST, 0), ('batch_size', DEFAULT_CONST, 0), ('share_acquire_mode', DEFAULT_CONST, 0), ('is_renew_ack', DEFAULT_CONST, False), ), ())
+_S_FetchPartition_v1 = (FetchPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_ARRAY, False, True, 'acknowledgement_batches', K_STRUCT, _S_AcknowledgementBatch_v0), ), (), (('partition_max_bytes', DEFAULT_CONST, 0), ), ())
+_S_FetchTopic_v1 = (FetchTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_FetchPartition_v1), ), (), (), ())
+_S_ShareFetchRequest_v1 = (ShareFetchRequest, True, ((K_STRING, True, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'share_session_epoch', 0, None), (K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT32, False, True, 'max_records', 0, None), (K_INT32, False, True, 'batch_size', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v1), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v0), ), (), (('share_acquire_mode', DEFAULT_CONST, 0), ('is_renew_ack', DEFAULT_CONST, False), ), ())
+_S_ShareFetchRequest_v2 = (ShareFetchRequest, True, ((K_STRING, True, True, 'group_id', 0, None), (K_STRING, True, True, 'member_id', 0, None), (K_INT32, False, True, 'share_session_epoch', 0, None), (K_INT32, False, True, 'max_wait_ms', 0, None), (K_INT32, False, True, 'min_bytes', 0, None), (K_INT32, False, True, 'max_bytes', 0, None), (K_INT32, False, True, 'max_records', 0, None), (K_INT32, False, True, 'batch_size', 0, None), (K_INT8, False, True, 'share_acquire_mode', 0, None), (K_BOOL, False, True, 'is_renew_ack', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_FetchTopic_v1), (K_ARRAY, False, True, 'forgotten_topics_data', K_STRUCT, _S_ForgottenTopic_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ShareFetchRequest_v0,
+    1: _S_ShareFetchRequest_v1,
+    2: _S_ShareFetchRequest_v2,
+}
 
 _DECODERS = {
     0: _d_ShareFetchRequest_v0,

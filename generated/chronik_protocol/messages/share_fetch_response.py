@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -400,24 +409,51 @@ _F5 = _struct.Struct(">16s")
 def _d_NodeEndpoint_v0(b: memoryview, p: int) -> tuple[NodeEndpoint, int]:
     v_node_id, = _F0.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 4
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return NodeEndpoint(v_node_id, v_host, v_port, v_rack, u), p
 
 
@@ -437,19 +473,18 @@ def _d_AcquiredRecords_v0(b: memoryview, p: int) -> tuple[AcquiredRecords, int]:
     v_first_offset, v_last_offset, v_delivery_count = _F1.unpack_from(b, p)
     p += 18
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return AcquiredRecords(v_first_offset, v_last_offset, v_delivery_count, u), p
 
 
@@ -466,19 +501,18 @@ def _d_LeaderIdAndEpoch_v0(b: memoryview, p: int) -> tuple[LeaderIdAndEpoch, int
     v_leader_id, v_leader_epoch = _F2.unpack_from(b, p)
     p += 8
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return LeaderIdAndEpoch(v_leader_id, v_leader_epoch, u), p
 
 
@@ -494,35 +528,86 @@ def _e_LeaderIdAndEpoch_v0(m: LeaderIdAndEpoch, w: bytearray) -> None:
 def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_acknowledge_error_code, = _F4.unpack_from(b, p)
     p += 2
-    v_acknowledge_error_message, p = _rncstr(b, p)
-    v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
-    v_records, p = _rcrecords(b, p)
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_acknowledge_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_acknowledge_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative records length {_t5}')
+        v_records = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'records length {_t5} runs past the end of the buffer')
+        v_records = b[p:_t6]
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_acquired_records = []
         _append = v_acquired_records.append
-        for _ in range(_t1):
-            _t2, p = _d_AcquiredRecords_v0(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_AcquiredRecords_v0(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_error_message, v_acknowledge_error_code, v_acknowledge_error_message, v_current_leader, v_records, v_acquired_records, u), p
 
 
@@ -532,13 +617,18 @@ def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
     w += _F4.pack(m.acknowledge_error_code)
     _wncstr(w, m.acknowledge_error_message)
     _e_LeaderIdAndEpoch_v0(m.current_leader, w)
-    _wncbytes(w, m.records)
-    _t1 = m.acquired_records
+    _t1 = m.records
     if _t1 is None:
+        w.append(0)
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.acquired_records
+    if _t2 is None:
         raise ValueError('null for a non-nullable array AcquiredRecords')
-    _wccount(w, _t1)
-    for _t2 in _t1:
-        _e_AcquiredRecords_v0(_t2, w)
+    _wccount(w, _t2)
+    for _t3 in _t2:
+        _e_AcquiredRecords_v0(_t3, w)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -550,29 +640,35 @@ def _d_ShareFetchableTopicResponse_v0(b: memoryview, p: int) -> tuple[ShareFetch
     v_topic_id, = _F5.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 22 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchableTopicResponse(v_topic_id, v_partitions, u), p
 
 
@@ -594,39 +690,67 @@ def _e_ShareFetchableTopicResponse_v0(m: ShareFetchableTopicResponse, w: bytearr
 def _d_ShareFetchResponse_v0(b: memoryview, p: int) -> tuple[ShareFetchResponse, int]:
     v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_ShareFetchableTopicResponse_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 11)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_ShareFetchableTopicResponse_v0(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_node_endpoints = []
         _append = v_node_endpoints.append
-        for _ in range(_t3):
-            _t4, p = _d_NodeEndpoint_v0(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_NodeEndpoint_v0(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchResponse(v_throttle_time_ms, v_error_code, v_error_message, 0, v_responses, v_node_endpoints, u), p
 
 
@@ -655,37 +779,86 @@ def _e_ShareFetchResponse_v0(m: ShareFetchResponse, w: bytearray) -> None:
 def _d_PartitionData_v1(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_acknowledge_error_code, = _F4.unpack_from(b, p)
     p += 2
-    v_acknowledge_error_message, p = _rncstr(b, p)
-    v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
-    v_records, p = _rcrecords(b, p)
-    if v_records is None:
-        raise _Malformed('null for non-nullable records')
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_acknowledge_error_message = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_acknowledge_error_message = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_current_leader, p = _d_LeaderIdAndEpoch_v0(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative records length {_t5}')
+        raise _Malformed('null for non-nullable records')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'records length {_t5} runs past the end of the buffer')
+        v_records = b[p:_t6]
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_acquired_records = []
         _append = v_acquired_records.append
-        for _ in range(_t1):
-            _t2, p = _d_AcquiredRecords_v0(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_AcquiredRecords_v0(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_error_message, v_acknowledge_error_code, v_acknowledge_error_message, v_current_leader, v_records, v_acquired_records, u), p
 
 
@@ -695,13 +868,18 @@ def _e_PartitionData_v1(m: PartitionData, w: bytearray) -> None:
     w += _F4.pack(m.acknowledge_error_code)
     _wncstr(w, m.acknowledge_error_message)
     _e_LeaderIdAndEpoch_v0(m.current_leader, w)
-    _wcbytes(w, m.records)
-    _t1 = m.acquired_records
+    _t1 = m.records
     if _t1 is None:
+        raise ValueError('null for non-nullable Records')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
+    _t2 = m.acquired_records
+    if _t2 is None:
         raise ValueError('null for a non-nullable array AcquiredRecords')
-    _wccount(w, _t1)
-    for _t2 in _t1:
-        _e_AcquiredRecords_v0(_t2, w)
+    _wccount(w, _t2)
+    for _t3 in _t2:
+        _e_AcquiredRecords_v0(_t3, w)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -713,29 +891,35 @@ def _d_ShareFetchableTopicResponse_v1(b: memoryview, p: int) -> tuple[ShareFetch
     v_topic_id, = _F5.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 22 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchableTopicResponse(v_topic_id, v_partitions, u), p
 
 
@@ -757,41 +941,69 @@ def _e_ShareFetchableTopicResponse_v1(m: ShareFetchableTopicResponse, w: bytearr
 def _d_ShareFetchResponse_v1(b: memoryview, p: int) -> tuple[ShareFetchResponse, int]:
     v_throttle_time_ms, v_error_code = _F3.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_acquisition_lock_timeout_ms, = _F0.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_responses = []
         _append = v_responses.append
-        for _ in range(_t1):
-            _t2, p = _d_ShareFetchableTopicResponse_v1(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 11)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t4, p = _d_ShareFetchableTopicResponse_v1(b, p)
+            _append(_t4)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 11 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_node_endpoints = []
         _append = v_node_endpoints.append
-        for _ in range(_t3):
-            _t4, p = _d_NodeEndpoint_v0(b, p)
-            _append(_t4)
+        for _ in range(_t5):
+            _t6, p = _d_NodeEndpoint_v0(b, p)
+            _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareFetchResponse(v_throttle_time_ms, v_error_code, v_error_message, v_acquisition_lock_timeout_ms, v_responses, v_node_endpoints, u), p
 
 
@@ -817,6 +1029,26 @@ def _e_ShareFetchResponse_v1(m: ShareFetchResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_NodeEndpoint_v0 = (NodeEndpoint, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_INT32, False, True, 'port', 0, None), (K_STRING, True, True, 'rack', 0, None), ), (), (), ())
+_S_AcquiredRecords_v0 = (AcquiredRecords, True, ((K_INT64, False, True, 'first_offset', 0, None), (K_INT64, False, True, 'last_offset', 0, None), (K_INT16, False, True, 'delivery_count', 0, None), ), (), (), ())
+_S_LeaderIdAndEpoch_v0 = (LeaderIdAndEpoch, True, ((K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), ), (), (), ())
+_S_PartitionData_v0 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT16, False, True, 'acknowledge_error_code', 0, None), (K_STRING, True, True, 'acknowledge_error_message', 0, None), (K_STRUCT, False, True, 'current_leader', 0, _S_LeaderIdAndEpoch_v0), (K_RECORDS, True, True, 'records', 0, None), (K_ARRAY, False, True, 'acquired_records', K_STRUCT, _S_AcquiredRecords_v0), ), (), (), ())
+_S_ShareFetchableTopicResponse_v0 = (ShareFetchableTopicResponse, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (), ())
+_S_ShareFetchResponse_v0 = (ShareFetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_ShareFetchableTopicResponse_v0), (K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v0), ), (), (('acquisition_lock_timeout_ms', DEFAULT_CONST, 0), ), ())
+_S_PartitionData_v1 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT16, False, True, 'acknowledge_error_code', 0, None), (K_STRING, True, True, 'acknowledge_error_message', 0, None), (K_STRUCT, False, True, 'current_leader', 0, _S_LeaderIdAndEpoch_v0), (K_RECORDS, False, True, 'records', 0, None), (K_ARRAY, False, True, 'acquired_records', K_STRUCT, _S_AcquiredRecords_v0), ), (), (), ())
+_S_ShareFetchableTopicResponse_v1 = (ShareFetchableTopicResponse, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (), ())
+_S_ShareFetchResponse_v1 = (ShareFetchResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_INT32, False, True, 'acquisition_lock_timeout_ms', 0, None), (K_ARRAY, False, True, 'responses', K_STRUCT, _S_ShareFetchableTopicResponse_v1), (K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ShareFetchResponse_v0,
+    1: _S_ShareFetchResponse_v1,
+    2: _S_ShareFetchResponse_v1,
+}
 
 _DECODERS = {
     0: _d_ShareFetchResponse_v0,

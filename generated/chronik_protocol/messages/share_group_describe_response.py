@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -355,26 +364,49 @@ def _d_TopicPartitions_v0(b: memoryview, p: int) -> tuple[TopicPartitions, int]:
     v_topic_id, = _F0.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicPartitions(v_topic_id, v_topic_name, v_partitions, u), p
 
 
@@ -394,29 +426,35 @@ def _e_TopicPartitions_v0(m: TopicPartitions, w: bytearray) -> None:
 
 
 def _d_Assignment_v0(b: memoryview, p: int) -> tuple[Assignment, int]:
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_partitions = []
         _append = v_topic_partitions.append
         for _ in range(_t1):
             _t2, p = _d_TopicPartitions_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Assignment(v_topic_partitions, u), p
 
 
@@ -435,36 +473,109 @@ def _e_Assignment_v0(m: Assignment, w: bytearray) -> None:
 
 
 def _d_Member_v0(b: memoryview, p: int) -> tuple[Member, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_rack_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F1.unpack_from(b, p)
     p += 4
-    v_client_id, p = _rcstr(b, p)
-    v_client_host, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_client_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_client_host = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_subscribed_topic_names = []
         _append = v_subscribed_topic_names.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t11 = b[p]
+            if _t11 < 0x80:
+                p += 1
+            else:
+                _t11, p = _ruv(b, p)
+            _t11 -= 1
+            if _t11 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t12 = p + _t11
+                if _t12 > len(b):
+                    raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+                _t10 = str(b[p:_t12], 'utf-8')
+                p = _t12
+            _append(_t10)
     v_assignment, p = _d_Assignment_v0(b, p)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Member(v_member_id, v_rack_id, v_member_epoch, v_client_id, v_client_host, v_subscribed_topic_names, v_assignment, u), p
 
 
@@ -491,37 +602,97 @@ def _e_Member_v0(m: Member, w: bytearray) -> None:
 def _d_DescribedGroup_v0(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
     v_error_code, = _F2.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_group_id, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
     v_group_epoch, v_assignment_epoch = _F3.unpack_from(b, p)
     p += 8
-    v_assignor_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 12)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_assignor_name = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 12 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_Member_v0(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_Member_v0(b, p)
+            _append(_t10)
     v_authorized_operations, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroup(v_error_code, v_error_message, v_group_id, v_group_state, v_group_epoch, v_assignment_epoch, v_assignor_name, v_members, v_authorized_operations, u), p
 
 
@@ -549,29 +720,35 @@ def _e_DescribedGroup_v0(m: DescribedGroup, w: bytearray) -> None:
 def _d_ShareGroupDescribeResponse_v0(b: memoryview, p: int) -> tuple[ShareGroupDescribeResponse, int]:
     v_throttle_time_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribedGroup_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareGroupDescribeResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -589,6 +766,21 @@ def _e_ShareGroupDescribeResponse_v0(m: ShareGroupDescribeResponse, w: bytearray
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TopicPartitions_v0 = (TopicPartitions, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_Assignment_v0 = (Assignment, True, ((K_ARRAY, False, True, 'topic_partitions', K_STRUCT, _S_TopicPartitions_v0), ), (), (), ())
+_S_Member_v0 = (Member, True, ((K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_STRING, False, True, 'client_id', 0, None), (K_STRING, False, True, 'client_host', 0, None), (K_ARRAY, False, True, 'subscribed_topic_names', K_STRING, None), (K_STRUCT, False, True, 'assignment', 0, _S_Assignment_v0), ), (), (), ())
+_S_DescribedGroup_v0 = (DescribedGroup, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_INT32, False, True, 'group_epoch', 0, None), (K_INT32, False, True, 'assignment_epoch', 0, None), (K_STRING, False, True, 'assignor_name', 0, None), (K_ARRAY, False, True, 'members', K_STRUCT, _S_Member_v0), (K_INT32, False, True, 'authorized_operations', 0, None), ), (), (), ())
+_S_ShareGroupDescribeResponse_v0 = (ShareGroupDescribeResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribedGroup_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ShareGroupDescribeResponse_v0,
+    1: _S_ShareGroupDescribeResponse_v0,
+}
 
 _DECODERS = {
     0: _d_ShareGroupDescribeResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -148,34 +157,96 @@ _F0 = _struct.Struct(">i")
 
 
 def _d_ShareGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[ShareGroupHeartbeatRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, = _F0.unpack_from(b, p)
     p += 4
-    v_rack_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_rack_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative array length {_t7}')
         v_subscribed_topic_names = None
     else:
+        if _t7 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_subscribed_topic_names = []
         _append = v_subscribed_topic_names.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t9 = b[p]
+            if _t9 < 0x80:
+                p += 1
+            else:
+                _t9, p = _ruv(b, p)
+            _t9 -= 1
+            if _t9 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t10 = p + _t9
+                if _t10 > len(b):
+                    raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+                _t8 = str(b[p:_t10], 'utf-8')
+                p = _t10
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return ShareGroupHeartbeatRequest(v_group_id, v_member_id, v_member_epoch, v_rack_id, v_subscribed_topic_names, u), p
 
 
@@ -195,6 +266,17 @@ def _e_ShareGroupHeartbeatRequest_v0(m: ShareGroupHeartbeatRequest, w: bytearray
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_ShareGroupHeartbeatRequest_v0 = (ShareGroupHeartbeatRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_ARRAY, True, True, 'subscribed_topic_names', K_STRING, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_ShareGroupHeartbeatRequest_v0,
+    1: _S_ShareGroupHeartbeatRequest_v0,
+}
 
 _DECODERS = {
     0: _d_ShareGroupHeartbeatRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -320,115 +329,170 @@ class StopReplicaPartitionState:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">ii?")
-_F2 = _struct.Struct(">iiq?")
-_F3 = _struct.Struct(">iiq")
-_F4 = _struct.Struct(">i?iq")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">ii?i")
+_F3 = _struct.Struct(">iiq?i")
+_F4 = _struct.Struct(">iiq?")
+_F5 = _struct.Struct(">ii?")
+_F6 = _struct.Struct(">iiq")
+_F7 = _struct.Struct(">i?iq")
 
 
 def _d_StopReplicaPartitionV0_v0(b: memoryview, p: int) -> tuple[StopReplicaPartitionV0, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, = _F0.unpack_from(b, p)
+    n_topic_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, = _F1.unpack_from(b, p)
     p += 4
     return StopReplicaPartitionV0(v_topic_name, v_partition_index, None), p
 
 
 def _e_StopReplicaPartitionV0_v0(m: StopReplicaPartitionV0, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F0.pack(m.partition_index)
+    _t1 = m.topic_name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    w += _F1.pack(m.partition_index)
 
 
 def _d_StopReplicaRequest_v0(b: memoryview, p: int) -> tuple[StopReplicaRequest, int]:
-    v_controller_id, v_controller_epoch, v_delete_partitions = _F1.unpack_from(b, p)
-    p += 9
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, v_delete_partitions, n_ungrouped_partitions = _F2.unpack_from(b, p)
+    p += 13
+    if n_ungrouped_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partitions * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partitions = []
         _append = v_ungrouped_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_StopReplicaPartitionV0_v0(b, p)
-            _append(_t2)
+        for _ in range(n_ungrouped_partitions):
+            _t1, p = _d_StopReplicaPartitionV0_v0(b, p)
+            _append(_t1)
     return StopReplicaRequest(v_controller_id, False, v_controller_epoch, -1, v_delete_partitions, v_ungrouped_partitions, [], [], None), p
 
 
 def _e_StopReplicaRequest_v0(m: StopReplicaRequest, w: bytearray) -> None:
-    w += _F1.pack(m.controller_id, m.controller_epoch, m.delete_partitions)
     _t1 = m.ungrouped_partitions
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitions')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitions')
+    w += _F2.pack(m.controller_id, m.controller_epoch, m.delete_partitions, len(_t1))
     for _t2 in _t1:
         _e_StopReplicaPartitionV0_v0(_t2, w)
 
 
 def _d_StopReplicaTopicV1_v1(b: memoryview, p: int) -> tuple[StopReplicaTopicV1, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_indexes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_indexes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_indexes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_indexes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partition_indexes < 64:
+            v_partition_indexes = list(_FA_i[n_partition_indexes].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{n_partition_indexes}i', b, p))
+        p += n_partition_indexes * 4
     return StopReplicaTopicV1(v_name, v_partition_indexes, None), p
 
 
 def _e_StopReplicaTopicV1_v1(m: StopReplicaTopicV1, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_indexes
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionIndexes')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_indexes
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionIndexes')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_StopReplicaRequest_v1(b: memoryview, p: int) -> tuple[StopReplicaRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch, v_delete_partitions = _F2.unpack_from(b, p)
-    p += 17
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, v_broker_epoch, v_delete_partitions, n_topics = _F3.unpack_from(b, p)
+    p += 21
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_StopReplicaTopicV1_v1(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_StopReplicaTopicV1_v1(b, p)
+            _append(_t1)
     return StopReplicaRequest(v_controller_id, False, v_controller_epoch, v_broker_epoch, v_delete_partitions, [], v_topics, [], None), p
 
 
 def _e_StopReplicaRequest_v1(m: StopReplicaRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.delete_partitions)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.delete_partitions, len(_t1))
     for _t2 in _t1:
         _e_StopReplicaTopicV1_v1(_t2, w)
 
 
 def _d_StopReplicaTopicV1_v2(b: memoryview, p: int) -> tuple[StopReplicaTopicV1, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partition_indexes = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaTopicV1(v_name, v_partition_indexes, u), p
 
 
@@ -447,36 +511,42 @@ def _e_StopReplicaTopicV1_v2(m: StopReplicaTopicV1, w: bytearray) -> None:
 
 
 def _d_StopReplicaRequest_v2(b: memoryview, p: int) -> tuple[StopReplicaRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch, v_delete_partitions = _F2.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch, v_delete_partitions = _F4.unpack_from(b, p)
     p += 17
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_StopReplicaTopicV1_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaRequest(v_controller_id, False, v_controller_epoch, v_broker_epoch, v_delete_partitions, [], v_topics, [], u), p
 
 
 def _e_StopReplicaRequest_v2(m: StopReplicaRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.delete_partitions)
+    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch, m.delete_partitions)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -491,27 +561,26 @@ def _e_StopReplicaRequest_v2(m: StopReplicaRequest, w: bytearray) -> None:
 
 
 def _d_StopReplicaPartitionState_v3(b: memoryview, p: int) -> tuple[StopReplicaPartitionState, int]:
-    v_partition_index, v_leader_epoch, v_delete_partition = _F1.unpack_from(b, p)
+    v_partition_index, v_leader_epoch, v_delete_partition = _F5.unpack_from(b, p)
     p += 9
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaPartitionState(v_partition_index, v_leader_epoch, v_delete_partition, u), p
 
 
 def _e_StopReplicaPartitionState_v3(m: StopReplicaPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.leader_epoch, m.delete_partition)
+    w += _F5.pack(m.partition_index, m.leader_epoch, m.delete_partition)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -520,30 +589,49 @@ def _e_StopReplicaPartitionState_v3(m: StopReplicaPartitionState, w: bytearray) 
 
 
 def _d_StopReplicaTopicState_v3(b: memoryview, p: int) -> tuple[StopReplicaTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 10 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_StopReplicaPartitionState_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_StopReplicaPartitionState_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaTopicState(v_topic_name, v_partition_states, u), p
 
 
@@ -563,36 +651,42 @@ def _e_StopReplicaTopicState_v3(m: StopReplicaTopicState, w: bytearray) -> None:
 
 
 def _d_StopReplicaRequest_v3(b: memoryview, p: int) -> tuple[StopReplicaRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F3.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch = _F6.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_StopReplicaTopicState_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaRequest(v_controller_id, False, v_controller_epoch, v_broker_epoch, False, [], [], v_topic_states, u), p
 
 
 def _e_StopReplicaRequest_v3(m: StopReplicaRequest, w: bytearray) -> None:
-    w += _F3.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
+    w += _F6.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -607,36 +701,42 @@ def _e_StopReplicaRequest_v3(m: StopReplicaRequest, w: bytearray) -> None:
 
 
 def _d_StopReplicaRequest_v4(b: memoryview, p: int) -> tuple[StopReplicaRequest, int]:
-    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
+    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch = _F7.unpack_from(b, p)
     p += 17
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_StopReplicaTopicState_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StopReplicaRequest(v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch, False, [], [], v_topic_states, u), p
 
 
 def _e_StopReplicaRequest_v4(m: StopReplicaRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch)
+    w += _F7.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -649,6 +749,29 @@ def _e_StopReplicaRequest_v4(m: StopReplicaRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_StopReplicaPartitionV0_v0 = (StopReplicaPartitionV0, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), ), (), (), ())
+_S_StopReplicaRequest_v0 = (StopReplicaRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_BOOL, False, False, 'delete_partitions', 0, None), (K_ARRAY, False, False, 'ungrouped_partitions', K_STRUCT, _S_StopReplicaPartitionV0_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topics', DEFAULT_LIST, None), ('topic_states', DEFAULT_LIST, None), ), ())
+_S_StopReplicaTopicV1_v1 = (StopReplicaTopicV1, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_StopReplicaRequest_v1 = (StopReplicaRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT64, False, False, 'broker_epoch', 0, None), (K_BOOL, False, False, 'delete_partitions', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_StopReplicaTopicV1_v1), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partitions', DEFAULT_LIST, None), ('topic_states', DEFAULT_LIST, None), ), ())
+_S_StopReplicaTopicV1_v2 = (StopReplicaTopicV1, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_StopReplicaRequest_v2 = (StopReplicaRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_BOOL, False, True, 'delete_partitions', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_StopReplicaTopicV1_v2), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partitions', DEFAULT_LIST, None), ('topic_states', DEFAULT_LIST, None), ), ())
+_S_StopReplicaPartitionState_v3 = (StopReplicaPartitionState, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_BOOL, False, True, 'delete_partition', 0, None), ), (), (), ())
+_S_StopReplicaTopicState_v3 = (StopReplicaTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_StopReplicaPartitionState_v3), ), (), (), ())
+_S_StopReplicaRequest_v3 = (StopReplicaRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_StopReplicaTopicState_v3), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('delete_partitions', DEFAULT_CONST, False), ('ungrouped_partitions', DEFAULT_LIST, None), ('topics', DEFAULT_LIST, None), ), ())
+_S_StopReplicaRequest_v4 = (StopReplicaRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_BOOL, False, True, 'is_k_raft_controller', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_StopReplicaTopicState_v3), ), (), (('delete_partitions', DEFAULT_CONST, False), ('ungrouped_partitions', DEFAULT_LIST, None), ('topics', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_StopReplicaRequest_v0,
+    1: _S_StopReplicaRequest_v1,
+    2: _S_StopReplicaRequest_v2,
+    3: _S_StopReplicaRequest_v3,
+    4: _S_StopReplicaRequest_v4,
+}
 
 _DECODERS = {
     0: _d_StopReplicaRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -856,26 +865,49 @@ _F7 = _struct.Struct(">b")
 
 
 def _d_TaskIds_v0(b: memoryview, p: int) -> tuple[TaskIds, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TaskIds(v_subtopology_id, v_partitions, u), p
 
 
@@ -894,47 +926,67 @@ def _e_TaskIds_v0(m: TaskIds, w: bytearray) -> None:
 
 
 def _d_Assignment_v0(b: memoryview, p: int) -> tuple[Assignment, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_active_tasks = []
         _append = v_active_tasks.append
         for _ in range(_t1):
             _t2, p = _d_TaskIds_v0(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_standby_tasks = []
         _append = v_standby_tasks.append
         for _ in range(_t3):
             _t4, p = _d_TaskIds_v0(b, p)
             _append(_t4)
-    _t5, p = _rccount(b, p, 3)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_warmup_tasks = []
         _append = v_warmup_tasks.append
         for _ in range(_t5):
             _t6, p = _d_TaskIds_v0(b, p)
             _append(_t6)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Assignment(v_active_tasks, v_standby_tasks, v_warmup_tasks, u), p
 
 
@@ -965,23 +1017,35 @@ def _e_Assignment_v0(m: Assignment, w: bytearray) -> None:
 
 
 def _d_Endpoint_v0(b: memoryview, p: int) -> tuple[Endpoint, int]:
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Endpoint(v_host, v_port, u), p
 
 
@@ -996,22 +1060,47 @@ def _e_Endpoint_v0(m: Endpoint, w: bytearray) -> None:
 
 
 def _d_KeyValue_v0(b: memoryview, p: int) -> tuple[KeyValue, int]:
-    v_key, p = _rcstr(b, p)
-    v_value, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_key = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return KeyValue(v_key, v_value, u), p
 
 
@@ -1026,23 +1115,35 @@ def _e_KeyValue_v0(m: KeyValue, w: bytearray) -> None:
 
 
 def _d_TaskOffset_v0(b: memoryview, p: int) -> tuple[TaskOffset, int]:
-    v_subtopology_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_partition, v_offset = _F1.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TaskOffset(v_subtopology_id, v_partition, v_offset, u), p
 
 
@@ -1057,66 +1158,168 @@ def _e_TaskOffset_v0(m: TaskOffset, w: bytearray) -> None:
 
 
 def _d_Member_v0(b: memoryview, p: int) -> tuple[Member, int]:
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_member_epoch, = _F2.unpack_from(b, p)
     p += 4
-    v_instance_id, p = _rncstr(b, p)
-    v_rack_id, p = _rncstr(b, p)
-    v_client_id, p = _rcstr(b, p)
-    v_client_host, p = _rcstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_instance_id = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_instance_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_rack_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_client_id = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_client_host = str(b[p:_t10], 'utf-8')
+        p = _t10
     v_topology_epoch, = _F2.unpack_from(b, p)
     p += 4
-    v_process_id, p = _rcstr(b, p)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t12 = p + _t11
+        if _t12 > len(b):
+            raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+        v_process_id = str(b[p:_t12], 'utf-8')
+        p = _t12
     if b[p] == 255:
         v_user_endpoint = None
         p += 1
     else:
         v_user_endpoint, p = _d_Endpoint_v0(b, p + 1)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
     else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_client_tags = []
         _append = v_client_tags.append
-        for _ in range(_t1):
-            _t2, p = _d_KeyValue_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 14)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t13):
+            _t14, p = _d_KeyValue_v0(b, p)
+            _append(_t14)
+    _t15 = b[p]
+    if _t15 < 0x80:
+        p += 1
     else:
+        _t15, p = _ruv(b, p)
+    _t15 -= 1
+    if _t15 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t15 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t15} elements cannot fit in the {len(b) - p} bytes left')
         v_task_offsets = []
         _append = v_task_offsets.append
-        for _ in range(_t3):
-            _t4, p = _d_TaskOffset_v0(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 14)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t15):
+            _t16, p = _d_TaskOffset_v0(b, p)
+            _append(_t16)
+    _t17 = b[p]
+    if _t17 < 0x80:
+        p += 1
     else:
+        _t17, p = _ruv(b, p)
+    _t17 -= 1
+    if _t17 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t17 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t17} elements cannot fit in the {len(b) - p} bytes left')
         v_task_end_offsets = []
         _append = v_task_end_offsets.append
-        for _ in range(_t5):
-            _t6, p = _d_TaskOffset_v0(b, p)
-            _append(_t6)
+        for _ in range(_t17):
+            _t18, p = _d_TaskOffset_v0(b, p)
+            _append(_t18)
     v_assignment, p = _d_Assignment_v0(b, p)
     v_target_assignment, p = _d_Assignment_v0(b, p)
     v_is_classic, = _F3.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Member(v_member_id, v_member_epoch, v_instance_id, v_rack_id, v_client_id, v_client_host, v_topology_epoch, v_process_id, v_user_endpoint, v_client_tags, v_task_offsets, v_task_end_offsets, v_assignment, v_target_assignment, v_is_classic, u), p
 
 
@@ -1164,32 +1367,51 @@ def _e_Member_v0(m: Member, w: bytearray) -> None:
 
 
 def _d_TopicInfo_v0(b: memoryview, p: int) -> tuple[TopicInfo, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_partitions, v_replication_factor = _F4.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_configs = []
         _append = v_topic_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_KeyValue_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_KeyValue_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicInfo(v_name, v_partitions, v_replication_factor, v_topic_configs, u), p
 
 
@@ -1210,57 +1432,123 @@ def _e_TopicInfo_v0(m: TopicInfo, w: bytearray) -> None:
 
 
 def _d_Subtopology_v0(b: memoryview, p: int) -> tuple[Subtopology, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_source_topics = []
         _append = v_source_topics.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 1)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t5 = b[p]
+            if _t5 < 0x80:
+                p += 1
+            else:
+                _t5, p = _ruv(b, p)
+            _t5 -= 1
+            if _t5 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t6 = p + _t5
+                if _t6 > len(b):
+                    raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+                _t4 = str(b[p:_t6], 'utf-8')
+                p = _t6
+            _append(_t4)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_repartition_sink_topics = []
         _append = v_repartition_sink_topics.append
-        for _ in range(_t3):
-            _t4, p = _rcstr(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 9)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t7):
+            _t9 = b[p]
+            if _t9 < 0x80:
+                p += 1
+            else:
+                _t9, p = _ruv(b, p)
+            _t9 -= 1
+            if _t9 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t10 = p + _t9
+                if _t10 > len(b):
+                    raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+                _t8 = str(b[p:_t10], 'utf-8')
+                p = _t10
+            _append(_t8)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
     else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t11 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
         v_state_changelog_topics = []
         _append = v_state_changelog_topics.append
-        for _ in range(_t5):
-            _t6, p = _d_TopicInfo_v0(b, p)
-            _append(_t6)
-    _t7, p = _rccount(b, p, 9)
-    if _t7 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t11):
+            _t12, p = _d_TopicInfo_v0(b, p)
+            _append(_t12)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
     else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_repartition_source_topics = []
         _append = v_repartition_source_topics.append
-        for _ in range(_t7):
-            _t8, p = _d_TopicInfo_v0(b, p)
-            _append(_t8)
+        for _ in range(_t13):
+            _t14, p = _d_TopicInfo_v0(b, p)
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Subtopology(v_subtopology_id, v_source_topics, v_repartition_sink_topics, v_state_changelog_topics, v_repartition_source_topics, u), p
 
 
@@ -1300,29 +1588,37 @@ def _e_Subtopology_v0(m: Subtopology, w: bytearray) -> None:
 def _d_Topology_v0(b: memoryview, p: int) -> tuple[Topology, int]:
     v_epoch, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 6)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative array length {_t1}')
         v_subtopologies = None
     else:
+        if _t1 * 6 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_subtopologies = []
         _append = v_subtopologies.append
         for _ in range(_t1):
             _t2, p = _d_Subtopology_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Topology(v_epoch, v_subtopologies, u), p
 
 
@@ -1343,9 +1639,50 @@ def _e_Topology_v0(m: Topology, w: bytearray) -> None:
 def _d_DescribedGroup_v0(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
     v_error_code, = _F5.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_group_id, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
     v_group_epoch, v_assignment_epoch = _F6.unpack_from(b, p)
     p += 8
     if b[p] == 255:
@@ -1353,31 +1690,37 @@ def _d_DescribedGroup_v0(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
         p += 1
     else:
         v_topology, p = _d_Topology_v0(b, p + 1)
-    _t1, p = _rccount(b, p, 28)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 28 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_Member_v0(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_Member_v0(b, p)
+            _append(_t8)
     v_authorized_operations, = _F2.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroup(v_error_code, v_error_message, v_group_id, v_group_state, v_group_epoch, v_assignment_epoch, v_topology, v_members, v_authorized_operations, None, 0, None, u), p
 
 
@@ -1410,29 +1753,35 @@ def _e_DescribedGroup_v0(m: DescribedGroup, w: bytearray) -> None:
 def _d_StreamsGroupDescribeResponse_v0(b: memoryview, p: int) -> tuple[StreamsGroupDescribeResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribedGroup_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupDescribeResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -1452,51 +1801,138 @@ def _e_StreamsGroupDescribeResponse_v0(m: StreamsGroupDescribeResponse, w: bytea
 
 
 def _d_TopologyDescriptionNode_v1(b: memoryview, p: int) -> tuple[TopologyDescriptionNode, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_node_type, = _F7.unpack_from(b, p)
     p += 1
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_source_topics = []
         _append = v_source_topics.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    v_sink_topic, p = _rncstr(b, p)
-    _t3, p = _rccount(b, p, 1)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t5 = b[p]
+            if _t5 < 0x80:
+                p += 1
+            else:
+                _t5, p = _ruv(b, p)
+            _t5 -= 1
+            if _t5 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t6 = p + _t5
+                if _t6 > len(b):
+                    raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+                _t4 = str(b[p:_t6], 'utf-8')
+                p = _t6
+            _append(_t4)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_sink_topic = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_sink_topic = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_stores = []
         _append = v_stores.append
-        for _ in range(_t3):
-            _t4, p = _rcstr(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 1)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t9):
+            _t11 = b[p]
+            if _t11 < 0x80:
+                p += 1
+            else:
+                _t11, p = _ruv(b, p)
+            _t11 -= 1
+            if _t11 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t12 = p + _t11
+                if _t12 > len(b):
+                    raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+                _t10 = str(b[p:_t12], 'utf-8')
+                p = _t12
+            _append(_t10)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
     else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_successors = []
         _append = v_successors.append
-        for _ in range(_t5):
-            _t6, p = _rcstr(b, p)
-            _append(_t6)
+        for _ in range(_t13):
+            _t15 = b[p]
+            if _t15 < 0x80:
+                p += 1
+            else:
+                _t15, p = _ruv(b, p)
+            _t15 -= 1
+            if _t15 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t16 = p + _t15
+                if _t16 > len(b):
+                    raise _Malformed(f'string length {_t15} runs past the end of the buffer')
+                _t14 = str(b[p:_t16], 'utf-8')
+                p = _t16
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionNode(v_name, v_node_type, v_source_topics, v_sink_topic, v_stores, v_successors, u), p
 
 
@@ -1533,19 +1969,18 @@ def _d_TopologyDescriptionGlobalStore_v1(b: memoryview, p: int) -> tuple[Topolog
     v_source, p = _d_TopologyDescriptionNode_v1(b, p)
     v_processor, p = _d_TopologyDescriptionNode_v1(b, p)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionGlobalStore(v_source, v_processor, u), p
 
 
@@ -1560,30 +1995,49 @@ def _e_TopologyDescriptionGlobalStore_v1(m: TopologyDescriptionGlobalStore, w: b
 
 
 def _d_TopologyDescriptionSubtopology_v1(b: memoryview, p: int) -> tuple[TopologyDescriptionSubtopology, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_nodes = []
         _append = v_nodes.append
-        for _ in range(_t1):
-            _t2, p = _d_TopologyDescriptionNode_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopologyDescriptionNode_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionSubtopology(v_subtopology_id, v_nodes, u), p
 
 
@@ -1603,38 +2057,51 @@ def _e_TopologyDescriptionSubtopology_v1(m: TopologyDescriptionSubtopology, w: b
 
 
 def _d_TopologyDescription_v1(b: memoryview, p: int) -> tuple[TopologyDescription, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_subtopologies = []
         _append = v_subtopologies.append
         for _ in range(_t1):
             _t2, p = _d_TopologyDescriptionSubtopology_v1(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 15)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 15 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_global_stores = []
         _append = v_global_stores.append
         for _ in range(_t3):
             _t4, p = _d_TopologyDescriptionGlobalStore_v1(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescription(v_subtopologies, v_global_stores, u), p
 
 
@@ -1661,9 +2128,50 @@ def _e_TopologyDescription_v1(m: TopologyDescription, w: bytearray) -> None:
 def _d_DescribedGroup_v1(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
     v_error_code, = _F5.unpack_from(b, p)
     p += 2
-    v_error_message, p = _rncstr(b, p)
-    v_group_id, p = _rcstr(b, p)
-    v_group_state, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_state = str(b[p:_t6], 'utf-8')
+        p = _t6
     v_group_epoch, v_assignment_epoch = _F6.unpack_from(b, p)
     p += 8
     if b[p] == 255:
@@ -1671,15 +2179,22 @@ def _d_DescribedGroup_v1(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
         p += 1
     else:
         v_topology, p = _d_Topology_v0(b, p + 1)
-    _t1, p = _rccount(b, p, 28)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 28 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_members = []
         _append = v_members.append
-        for _ in range(_t1):
-            _t2, p = _d_Member_v0(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_Member_v0(b, p)
+            _append(_t8)
     v_authorized_operations, = _F2.unpack_from(b, p)
     p += 4
     if b[p] == 255:
@@ -1689,21 +2204,35 @@ def _d_DescribedGroup_v1(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
         v_topology_description, p = _d_TopologyDescription_v1(b, p + 1)
     v_topology_description_status, = _F7.unpack_from(b, p)
     p += 1
-    v_assignor_name, p = _rncstr(b, p)
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative string length {_t9}')
+        v_assignor_name = None
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_assignor_name = str(b[p:_t10], 'utf-8')
+        p = _t10
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return DescribedGroup(v_error_code, v_error_message, v_group_id, v_group_state, v_group_epoch, v_assignment_epoch, v_topology, v_members, v_authorized_operations, v_topology_description, v_topology_description_status, v_assignor_name, u), p
 
 
@@ -1744,29 +2273,35 @@ def _e_DescribedGroup_v1(m: DescribedGroup, w: bytearray) -> None:
 def _d_StreamsGroupDescribeResponse_v1(b: memoryview, p: int) -> tuple[StreamsGroupDescribeResponse, int]:
     v_throttle_time_ms, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 23)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 23 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_groups = []
         _append = v_groups.append
         for _ in range(_t1):
             _t2, p = _d_DescribedGroup_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupDescribeResponse(v_throttle_time_ms, v_groups, u), p
 
 
@@ -1784,6 +2319,33 @@ def _e_StreamsGroupDescribeResponse_v1(m: StreamsGroupDescribeResponse, w: bytea
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TaskIds_v0 = (TaskIds, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_Assignment_v0 = (Assignment, True, ((K_ARRAY, False, True, 'active_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, False, True, 'standby_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, False, True, 'warmup_tasks', K_STRUCT, _S_TaskIds_v0), ), (), (), ())
+_S_Endpoint_v0 = (Endpoint, True, ((K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_KeyValue_v0 = (KeyValue, True, ((K_STRING, False, True, 'key', 0, None), (K_STRING, False, True, 'value', 0, None), ), (), (), ())
+_S_TaskOffset_v0 = (TaskOffset, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_INT32, False, True, 'partition', 0, None), (K_INT64, False, True, 'offset', 0, None), ), (), (), ())
+_S_Member_v0 = (Member, True, ((K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_STRING, True, True, 'instance_id', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_STRING, False, True, 'client_id', 0, None), (K_STRING, False, True, 'client_host', 0, None), (K_INT32, False, True, 'topology_epoch', 0, None), (K_STRING, False, True, 'process_id', 0, None), (K_STRUCT, True, True, 'user_endpoint', 0, _S_Endpoint_v0), (K_ARRAY, False, True, 'client_tags', K_STRUCT, _S_KeyValue_v0), (K_ARRAY, False, True, 'task_offsets', K_STRUCT, _S_TaskOffset_v0), (K_ARRAY, False, True, 'task_end_offsets', K_STRUCT, _S_TaskOffset_v0), (K_STRUCT, False, True, 'assignment', 0, _S_Assignment_v0), (K_STRUCT, False, True, 'target_assignment', 0, _S_Assignment_v0), (K_BOOL, False, True, 'is_classic', 0, None), ), (), (), ())
+_S_TopicInfo_v0 = (TopicInfo, True, ((K_STRING, False, True, 'name', 0, None), (K_INT32, False, True, 'partitions', 0, None), (K_INT16, False, True, 'replication_factor', 0, None), (K_ARRAY, False, True, 'topic_configs', K_STRUCT, _S_KeyValue_v0), ), (), (), ())
+_S_Subtopology_v0 = (Subtopology, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'source_topics', K_STRING, None), (K_ARRAY, False, True, 'repartition_sink_topics', K_STRING, None), (K_ARRAY, False, True, 'state_changelog_topics', K_STRUCT, _S_TopicInfo_v0), (K_ARRAY, False, True, 'repartition_source_topics', K_STRUCT, _S_TopicInfo_v0), ), (), (), ())
+_S_Topology_v0 = (Topology, True, ((K_INT32, False, True, 'epoch', 0, None), (K_ARRAY, True, True, 'subtopologies', K_STRUCT, _S_Subtopology_v0), ), (), (), ())
+_S_DescribedGroup_v0 = (DescribedGroup, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_INT32, False, True, 'group_epoch', 0, None), (K_INT32, False, True, 'assignment_epoch', 0, None), (K_STRUCT, True, True, 'topology', 0, _S_Topology_v0), (K_ARRAY, False, True, 'members', K_STRUCT, _S_Member_v0), (K_INT32, False, True, 'authorized_operations', 0, None), ), (), (('topology_description', DEFAULT_CONST, None), ('topology_description_status', DEFAULT_CONST, 0), ('assignor_name', DEFAULT_CONST, None), ), ())
+_S_StreamsGroupDescribeResponse_v0 = (StreamsGroupDescribeResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribedGroup_v0), ), (), (), ())
+_S_TopologyDescriptionNode_v1 = (TopologyDescriptionNode, True, ((K_STRING, False, True, 'name', 0, None), (K_INT8, False, True, 'node_type', 0, None), (K_ARRAY, False, True, 'source_topics', K_STRING, None), (K_STRING, True, True, 'sink_topic', 0, None), (K_ARRAY, False, True, 'stores', K_STRING, None), (K_ARRAY, False, True, 'successors', K_STRING, None), ), (), (), ())
+_S_TopologyDescriptionGlobalStore_v1 = (TopologyDescriptionGlobalStore, True, ((K_STRUCT, False, True, 'source', 0, _S_TopologyDescriptionNode_v1), (K_STRUCT, False, True, 'processor', 0, _S_TopologyDescriptionNode_v1), ), (), (), ())
+_S_TopologyDescriptionSubtopology_v1 = (TopologyDescriptionSubtopology, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'nodes', K_STRUCT, _S_TopologyDescriptionNode_v1), ), (), (), ())
+_S_TopologyDescription_v1 = (TopologyDescription, True, ((K_ARRAY, False, True, 'subtopologies', K_STRUCT, _S_TopologyDescriptionSubtopology_v1), (K_ARRAY, False, True, 'global_stores', K_STRUCT, _S_TopologyDescriptionGlobalStore_v1), ), (), (), ())
+_S_DescribedGroup_v1 = (DescribedGroup, True, ((K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'group_state', 0, None), (K_INT32, False, True, 'group_epoch', 0, None), (K_INT32, False, True, 'assignment_epoch', 0, None), (K_STRUCT, True, True, 'topology', 0, _S_Topology_v0), (K_ARRAY, False, True, 'members', K_STRUCT, _S_Member_v0), (K_INT32, False, True, 'authorized_operations', 0, None), (K_STRUCT, True, True, 'topology_description', 0, _S_TopologyDescription_v1), (K_INT8, False, True, 'topology_description_status', 0, None), (K_STRING, True, True, 'assignor_name', 0, None), ), (), (), ())
+_S_StreamsGroupDescribeResponse_v1 = (StreamsGroupDescribeResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_ARRAY, False, True, 'groups', K_STRUCT, _S_DescribedGroup_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_StreamsGroupDescribeResponse_v0,
+    1: _S_StreamsGroupDescribeResponse_v1,
+}
 
 _DECODERS = {
     0: _d_StreamsGroupDescribeResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -570,23 +579,35 @@ _F5 = _struct.Struct(">?")
 
 
 def _d_Endpoint_v0(b: memoryview, p: int) -> tuple[Endpoint, int]:
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Endpoint(v_host, v_port, u), p
 
 
@@ -601,22 +622,47 @@ def _e_Endpoint_v0(m: Endpoint, w: bytearray) -> None:
 
 
 def _d_KeyValue_v0(b: memoryview, p: int) -> tuple[KeyValue, int]:
-    v_key, p = _rcstr(b, p)
-    v_value, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_key = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_value = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return KeyValue(v_key, v_value, u), p
 
 
@@ -631,26 +677,49 @@ def _e_KeyValue_v0(m: KeyValue, w: bytearray) -> None:
 
 
 def _d_TaskIds_v0(b: memoryview, p: int) -> tuple[TaskIds, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TaskIds(v_subtopology_id, v_partitions, u), p
 
 
@@ -669,23 +738,35 @@ def _e_TaskIds_v0(m: TaskIds, w: bytearray) -> None:
 
 
 def _d_TaskOffset_v0(b: memoryview, p: int) -> tuple[TaskOffset, int]:
-    v_subtopology_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_partition, v_offset = _F1.unpack_from(b, p)
     p += 12
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TaskOffset(v_subtopology_id, v_partition, v_offset, u), p
 
 
@@ -700,35 +781,67 @@ def _e_TaskOffset_v0(m: TaskOffset, w: bytearray) -> None:
 
 
 def _d_CopartitionGroup_v0(b: memoryview, p: int) -> tuple[CopartitionGroup, int]:
-    _t1, p = _rccount(b, p, 2)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_source_topics, p = _rfixed(b, p, _t1, 'h', 2)
-    _t2, p = _rccount(b, p, 2)
+        if _t1 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_source_topics = list(_FA_h[_t1].unpack_from(b, p))
+        else:
+            v_source_topics = list(_struct.unpack_from(f'>{_t1}h', b, p))
+        p += _t1 * 2
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_source_topic_regex, p = _rfixed(b, p, _t2, 'h', 2)
-    _t3, p = _rccount(b, p, 2)
+        if _t2 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_source_topic_regex = list(_FA_h[_t2].unpack_from(b, p))
+        else:
+            v_source_topic_regex = list(_struct.unpack_from(f'>{_t2}h', b, p))
+        p += _t2 * 2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_repartition_source_topics, p = _rfixed(b, p, _t3, 'h', 2)
+        if _t3 * 2 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_repartition_source_topics = list(_FA_h[_t3].unpack_from(b, p))
+        else:
+            v_repartition_source_topics = list(_struct.unpack_from(f'>{_t3}h', b, p))
+        p += _t3 * 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return CopartitionGroup(v_source_topics, v_source_topic_regex, v_repartition_source_topics, u), p
 
 
@@ -756,32 +869,51 @@ def _e_CopartitionGroup_v0(m: CopartitionGroup, w: bytearray) -> None:
 
 
 def _d_TopicInfo_v0(b: memoryview, p: int) -> tuple[TopicInfo, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_partitions, v_replication_factor = _F2.unpack_from(b, p)
     p += 6
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_configs = []
         _append = v_topic_configs.append
-        for _ in range(_t1):
-            _t2, p = _d_KeyValue_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_KeyValue_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicInfo(v_name, v_partitions, v_replication_factor, v_topic_configs, u), p
 
 
@@ -802,75 +934,168 @@ def _e_TopicInfo_v0(m: TopicInfo, w: bytearray) -> None:
 
 
 def _d_Subtopology_v0(b: memoryview, p: int) -> tuple[Subtopology, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_source_topics = []
         _append = v_source_topics.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 1)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t5 = b[p]
+            if _t5 < 0x80:
+                p += 1
+            else:
+                _t5, p = _ruv(b, p)
+            _t5 -= 1
+            if _t5 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t6 = p + _t5
+                if _t6 > len(b):
+                    raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+                _t4 = str(b[p:_t6], 'utf-8')
+                p = _t6
+            _append(_t4)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_source_topic_regex = []
         _append = v_source_topic_regex.append
-        for _ in range(_t3):
-            _t4, p = _rcstr(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 9)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t7):
+            _t9 = b[p]
+            if _t9 < 0x80:
+                p += 1
+            else:
+                _t9, p = _ruv(b, p)
+            _t9 -= 1
+            if _t9 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t10 = p + _t9
+                if _t10 > len(b):
+                    raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+                _t8 = str(b[p:_t10], 'utf-8')
+                p = _t10
+            _append(_t8)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
     else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t11 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
         v_state_changelog_topics = []
         _append = v_state_changelog_topics.append
-        for _ in range(_t5):
-            _t6, p = _d_TopicInfo_v0(b, p)
-            _append(_t6)
-    _t7, p = _rccount(b, p, 1)
-    if _t7 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t11):
+            _t12, p = _d_TopicInfo_v0(b, p)
+            _append(_t12)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
     else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_repartition_sink_topics = []
         _append = v_repartition_sink_topics.append
-        for _ in range(_t7):
-            _t8, p = _rcstr(b, p)
-            _append(_t8)
-    _t9, p = _rccount(b, p, 9)
-    if _t9 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t13):
+            _t15 = b[p]
+            if _t15 < 0x80:
+                p += 1
+            else:
+                _t15, p = _ruv(b, p)
+            _t15 -= 1
+            if _t15 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t16 = p + _t15
+                if _t16 > len(b):
+                    raise _Malformed(f'string length {_t15} runs past the end of the buffer')
+                _t14 = str(b[p:_t16], 'utf-8')
+                p = _t16
+            _append(_t14)
+    _t17 = b[p]
+    if _t17 < 0x80:
+        p += 1
     else:
+        _t17, p = _ruv(b, p)
+    _t17 -= 1
+    if _t17 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t17 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t17} elements cannot fit in the {len(b) - p} bytes left')
         v_repartition_source_topics = []
         _append = v_repartition_source_topics.append
-        for _ in range(_t9):
-            _t10, p = _d_TopicInfo_v0(b, p)
-            _append(_t10)
-    _t11, p = _rccount(b, p, 4)
-    if _t11 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t17):
+            _t18, p = _d_TopicInfo_v0(b, p)
+            _append(_t18)
+    _t19 = b[p]
+    if _t19 < 0x80:
+        p += 1
     else:
+        _t19, p = _ruv(b, p)
+    _t19 -= 1
+    if _t19 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t19 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t19} elements cannot fit in the {len(b) - p} bytes left')
         v_copartition_groups = []
         _append = v_copartition_groups.append
-        for _ in range(_t11):
-            _t12, p = _d_CopartitionGroup_v0(b, p)
-            _append(_t12)
+        for _ in range(_t19):
+            _t20, p = _d_CopartitionGroup_v0(b, p)
+            _append(_t20)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Subtopology(v_subtopology_id, v_source_topics, v_source_topic_regex, v_state_changelog_topics, v_repartition_sink_topics, v_repartition_source_topics, v_copartition_groups, u), p
 
 
@@ -922,29 +1147,35 @@ def _e_Subtopology_v0(m: Subtopology, w: bytearray) -> None:
 def _d_Topology_v0(b: memoryview, p: int) -> tuple[Topology, int]:
     v_epoch, = _F3.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 8 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_subtopologies = []
         _append = v_subtopologies.append
         for _ in range(_t1):
             _t2, p = _d_Subtopology_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Topology(v_epoch, v_subtopologies, u), p
 
 
@@ -964,12 +1195,68 @@ def _e_Topology_v0(m: Topology, w: bytearray) -> None:
 
 
 def _d_StreamsGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[StreamsGroupHeartbeatRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, v_endpoint_information_epoch = _F4.unpack_from(b, p)
     p += 8
-    v_instance_id, p = _rncstr(b, p)
-    v_rack_id, p = _rncstr(b, p)
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_rack_id = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_rack_id = str(b[p:_t8], 'utf-8')
+        p = _t8
     v_rebalance_timeout_ms, = _F3.unpack_from(b, p)
     p += 4
     if b[p] == 255:
@@ -977,82 +1264,150 @@ def _d_StreamsGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[StreamsGr
         p += 1
     else:
         v_topology, p = _d_Topology_v0(b, p + 1)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative array length {_t9}')
         v_active_tasks = None
     else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_active_tasks = []
         _append = v_active_tasks.append
-        for _ in range(_t1):
-            _t2, p = _d_TaskIds_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
+        for _ in range(_t9):
+            _t10, p = _d_TaskIds_v0(b, p)
+            _append(_t10)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        if _t11 != -1:
+            raise _Malformed(f'negative array length {_t11}')
         v_standby_tasks = None
     else:
+        if _t11 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
         v_standby_tasks = []
         _append = v_standby_tasks.append
-        for _ in range(_t3):
-            _t4, p = _d_TaskIds_v0(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 3)
-    if _t5 < 0:
+        for _ in range(_t11):
+            _t12, p = _d_TaskIds_v0(b, p)
+            _append(_t12)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        if _t13 != -1:
+            raise _Malformed(f'negative array length {_t13}')
         v_warmup_tasks = None
     else:
+        if _t13 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_warmup_tasks = []
         _append = v_warmup_tasks.append
-        for _ in range(_t5):
-            _t6, p = _d_TaskIds_v0(b, p)
-            _append(_t6)
-    v_process_id, p = _rncstr(b, p)
+        for _ in range(_t13):
+            _t14, p = _d_TaskIds_v0(b, p)
+            _append(_t14)
+    _t15 = b[p]
+    if _t15 < 0x80:
+        p += 1
+    else:
+        _t15, p = _ruv(b, p)
+    _t15 -= 1
+    if _t15 < 0:
+        if _t15 != -1:
+            raise _Malformed(f'negative string length {_t15}')
+        v_process_id = None
+    else:
+        _t16 = p + _t15
+        if _t16 > len(b):
+            raise _Malformed(f'string length {_t15} runs past the end of the buffer')
+        v_process_id = str(b[p:_t16], 'utf-8')
+        p = _t16
     if b[p] == 255:
         v_user_endpoint = None
         p += 1
     else:
         v_user_endpoint, p = _d_Endpoint_v0(b, p + 1)
-    _t7, p = _rccount(b, p, 3)
-    if _t7 < 0:
+    _t17 = b[p]
+    if _t17 < 0x80:
+        p += 1
+    else:
+        _t17, p = _ruv(b, p)
+    _t17 -= 1
+    if _t17 < 0:
+        if _t17 != -1:
+            raise _Malformed(f'negative array length {_t17}')
         v_client_tags = None
     else:
+        if _t17 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t17} elements cannot fit in the {len(b) - p} bytes left')
         v_client_tags = []
         _append = v_client_tags.append
-        for _ in range(_t7):
-            _t8, p = _d_KeyValue_v0(b, p)
-            _append(_t8)
-    _t9, p = _rccount(b, p, 14)
-    if _t9 < 0:
+        for _ in range(_t17):
+            _t18, p = _d_KeyValue_v0(b, p)
+            _append(_t18)
+    _t19 = b[p]
+    if _t19 < 0x80:
+        p += 1
+    else:
+        _t19, p = _ruv(b, p)
+    _t19 -= 1
+    if _t19 < 0:
+        if _t19 != -1:
+            raise _Malformed(f'negative array length {_t19}')
         v_task_offsets = None
     else:
+        if _t19 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t19} elements cannot fit in the {len(b) - p} bytes left')
         v_task_offsets = []
         _append = v_task_offsets.append
-        for _ in range(_t9):
-            _t10, p = _d_TaskOffset_v0(b, p)
-            _append(_t10)
-    _t11, p = _rccount(b, p, 14)
-    if _t11 < 0:
+        for _ in range(_t19):
+            _t20, p = _d_TaskOffset_v0(b, p)
+            _append(_t20)
+    _t21 = b[p]
+    if _t21 < 0x80:
+        p += 1
+    else:
+        _t21, p = _ruv(b, p)
+    _t21 -= 1
+    if _t21 < 0:
+        if _t21 != -1:
+            raise _Malformed(f'negative array length {_t21}')
         v_task_end_offsets = None
     else:
+        if _t21 * 14 > len(b) - p:
+            raise _Malformed(f'array of {_t21} elements cannot fit in the {len(b) - p} bytes left')
         v_task_end_offsets = []
         _append = v_task_end_offsets.append
-        for _ in range(_t11):
-            _t12, p = _d_TaskOffset_v0(b, p)
-            _append(_t12)
+        for _ in range(_t21):
+            _t22, p = _d_TaskOffset_v0(b, p)
+            _append(_t22)
     v_shutdown_application, = _F5.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupHeartbeatRequest(v_group_id, v_member_id, v_member_epoch, v_endpoint_information_epoch, v_instance_id, v_rack_id, v_rebalance_timeout_ms, v_topology, v_active_tasks, v_standby_tasks, v_warmup_tasks, v_process_id, v_user_endpoint, v_client_tags, v_task_offsets, v_task_end_offsets, v_shutdown_application, u), p
 
 
@@ -1113,6 +1468,25 @@ def _e_StreamsGroupHeartbeatRequest_v0(m: StreamsGroupHeartbeatRequest, w: bytea
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Endpoint_v0 = (Endpoint, True, ((K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_KeyValue_v0 = (KeyValue, True, ((K_STRING, False, True, 'key', 0, None), (K_STRING, False, True, 'value', 0, None), ), (), (), ())
+_S_TaskIds_v0 = (TaskIds, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_TaskOffset_v0 = (TaskOffset, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_INT32, False, True, 'partition', 0, None), (K_INT64, False, True, 'offset', 0, None), ), (), (), ())
+_S_CopartitionGroup_v0 = (CopartitionGroup, True, ((K_ARRAY, False, True, 'source_topics', K_INT16, None), (K_ARRAY, False, True, 'source_topic_regex', K_INT16, None), (K_ARRAY, False, True, 'repartition_source_topics', K_INT16, None), ), (), (), ())
+_S_TopicInfo_v0 = (TopicInfo, True, ((K_STRING, False, True, 'name', 0, None), (K_INT32, False, True, 'partitions', 0, None), (K_INT16, False, True, 'replication_factor', 0, None), (K_ARRAY, False, True, 'topic_configs', K_STRUCT, _S_KeyValue_v0), ), (), (), ())
+_S_Subtopology_v0 = (Subtopology, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'source_topics', K_STRING, None), (K_ARRAY, False, True, 'source_topic_regex', K_STRING, None), (K_ARRAY, False, True, 'state_changelog_topics', K_STRUCT, _S_TopicInfo_v0), (K_ARRAY, False, True, 'repartition_sink_topics', K_STRING, None), (K_ARRAY, False, True, 'repartition_source_topics', K_STRUCT, _S_TopicInfo_v0), (K_ARRAY, False, True, 'copartition_groups', K_STRUCT, _S_CopartitionGroup_v0), ), (), (), ())
+_S_Topology_v0 = (Topology, True, ((K_INT32, False, True, 'epoch', 0, None), (K_ARRAY, False, True, 'subtopologies', K_STRUCT, _S_Subtopology_v0), ), (), (), ())
+_S_StreamsGroupHeartbeatRequest_v0 = (StreamsGroupHeartbeatRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_INT32, False, True, 'endpoint_information_epoch', 0, None), (K_STRING, True, True, 'instance_id', 0, None), (K_STRING, True, True, 'rack_id', 0, None), (K_INT32, False, True, 'rebalance_timeout_ms', 0, None), (K_STRUCT, True, True, 'topology', 0, _S_Topology_v0), (K_ARRAY, True, True, 'active_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'standby_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'warmup_tasks', K_STRUCT, _S_TaskIds_v0), (K_STRING, True, True, 'process_id', 0, None), (K_STRUCT, True, True, 'user_endpoint', 0, _S_Endpoint_v0), (K_ARRAY, True, True, 'client_tags', K_STRUCT, _S_KeyValue_v0), (K_ARRAY, True, True, 'task_offsets', K_STRUCT, _S_TaskOffset_v0), (K_ARRAY, True, True, 'task_end_offsets', K_STRUCT, _S_TaskOffset_v0), (K_BOOL, False, True, 'shutdown_application', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_StreamsGroupHeartbeatRequest_v0,
+    1: _S_StreamsGroupHeartbeatRequest_v0,
+}
 
 _DECODERS = {
     0: _d_StreamsGroupHeartbeatRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -409,23 +418,35 @@ _F6 = _struct.Struct(">?i")
 
 
 def _d_Endpoint_v0(b: memoryview, p: int) -> tuple[Endpoint, int]:
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Endpoint(v_host, v_port, u), p
 
 
@@ -440,26 +461,49 @@ def _e_Endpoint_v0(m: Endpoint, w: bytearray) -> None:
 
 
 def _d_TopicPartition_v0(b: memoryview, p: int) -> tuple[TopicPartition, int]:
-    v_topic, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicPartition(v_topic, v_partitions, u), p
 
 
@@ -479,38 +523,51 @@ def _e_TopicPartition_v0(m: TopicPartition, w: bytearray) -> None:
 
 def _d_EndpointToPartitions_v0(b: memoryview, p: int) -> tuple[EndpointToPartitions, int]:
     v_user_endpoint, p = _d_Endpoint_v0(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_active_partitions = []
         _append = v_active_partitions.append
         for _ in range(_t1):
             _t2, p = _d_TopicPartition_v0(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_standby_partitions = []
         _append = v_standby_partitions.append
         for _ in range(_t3):
             _t4, p = _d_TopicPartition_v0(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return EndpointToPartitions(v_user_endpoint, v_active_partitions, v_standby_partitions, u), p
 
 
@@ -538,21 +595,33 @@ def _e_EndpointToPartitions_v0(m: EndpointToPartitions, w: bytearray) -> None:
 def _d_Status_v0(b: memoryview, p: int) -> tuple[Status, int]:
     v_status_code, = _F1.unpack_from(b, p)
     p += 1
-    v_status_detail, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_status_detail = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Status(v_status_code, v_status_detail, u), p
 
 
@@ -567,26 +636,49 @@ def _e_Status_v0(m: Status, w: bytearray) -> None:
 
 
 def _d_TaskIds_v0(b: memoryview, p: int) -> tuple[TaskIds, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partitions, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partitions = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partitions = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TaskIds(v_subtopology_id, v_partitions, u), p
 
 
@@ -607,71 +699,143 @@ def _e_TaskIds_v0(m: TaskIds, w: bytearray) -> None:
 def _d_StreamsGroupHeartbeatResponse_v0(b: memoryview, p: int) -> tuple[StreamsGroupHeartbeatResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, v_heartbeat_interval_ms, v_acceptable_recovery_lag_legacy, v_task_offset_interval_ms = _F3.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_status = None
     else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_status = []
         _append = v_status.append
-        for _ in range(_t1):
-            _t2, p = _d_Status_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
+        for _ in range(_t5):
+            _t6, p = _d_Status_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative array length {_t7}')
         v_active_tasks = None
     else:
+        if _t7 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_active_tasks = []
         _append = v_active_tasks.append
-        for _ in range(_t3):
-            _t4, p = _d_TaskIds_v0(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 3)
-    if _t5 < 0:
-        v_standby_tasks = None
-    else:
-        v_standby_tasks = []
-        _append = v_standby_tasks.append
-        for _ in range(_t5):
-            _t6, p = _d_TaskIds_v0(b, p)
-            _append(_t6)
-    _t7, p = _rccount(b, p, 3)
-    if _t7 < 0:
-        v_warmup_tasks = None
-    else:
-        v_warmup_tasks = []
-        _append = v_warmup_tasks.append
         for _ in range(_t7):
             _t8, p = _d_TaskIds_v0(b, p)
             _append(_t8)
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative array length {_t9}')
+        v_standby_tasks = None
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
+        v_standby_tasks = []
+        _append = v_standby_tasks.append
+        for _ in range(_t9):
+            _t10, p = _d_TaskIds_v0(b, p)
+            _append(_t10)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        if _t11 != -1:
+            raise _Malformed(f'negative array length {_t11}')
+        v_warmup_tasks = None
+    else:
+        if _t11 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
+        v_warmup_tasks = []
+        _append = v_warmup_tasks.append
+        for _ in range(_t11):
+            _t12, p = _d_TaskIds_v0(b, p)
+            _append(_t12)
     v_endpoint_information_epoch, = _F4.unpack_from(b, p)
     p += 4
-    _t9, p = _rccount(b, p, 7)
-    if _t9 < 0:
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        if _t13 != -1:
+            raise _Malformed(f'negative array length {_t13}')
         v_partitions_by_user_endpoint = None
     else:
+        if _t13 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions_by_user_endpoint = []
         _append = v_partitions_by_user_endpoint.append
-        for _ in range(_t9):
-            _t10, p = _d_EndpointToPartitions_v0(b, p)
-            _append(_t10)
+        for _ in range(_t13):
+            _t14, p = _d_EndpointToPartitions_v0(b, p)
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupHeartbeatResponse(v_throttle_time_ms, v_error_code, v_error_message, v_member_id, v_member_epoch, v_heartbeat_interval_ms, v_acceptable_recovery_lag_legacy, v_task_offset_interval_ms, -1, v_status, v_active_tasks, v_standby_tasks, v_warmup_tasks, False, v_endpoint_information_epoch, v_partitions_by_user_endpoint, u), p
 
 
@@ -716,71 +880,143 @@ def _e_StreamsGroupHeartbeatResponse_v0(m: StreamsGroupHeartbeatResponse, w: byt
 def _d_StreamsGroupHeartbeatResponse_v1(b: memoryview, p: int) -> tuple[StreamsGroupHeartbeatResponse, int]:
     v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    v_error_message, p = _rncstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_error_message = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_error_message = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_member_epoch, v_heartbeat_interval_ms, v_task_offset_interval_ms, v_acceptable_recovery_lag = _F5.unpack_from(b, p)
     p += 20
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative array length {_t5}')
         v_status = None
     else:
+        if _t5 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t5} elements cannot fit in the {len(b) - p} bytes left')
         v_status = []
         _append = v_status.append
-        for _ in range(_t1):
-            _t2, p = _d_Status_v0(b, p)
-            _append(_t2)
-    _t3, p = _rccount(b, p, 3)
-    if _t3 < 0:
+        for _ in range(_t5):
+            _t6, p = _d_Status_v0(b, p)
+            _append(_t6)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative array length {_t7}')
         v_active_tasks = None
     else:
+        if _t7 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_active_tasks = []
         _append = v_active_tasks.append
-        for _ in range(_t3):
-            _t4, p = _d_TaskIds_v0(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 3)
-    if _t5 < 0:
-        v_standby_tasks = None
-    else:
-        v_standby_tasks = []
-        _append = v_standby_tasks.append
-        for _ in range(_t5):
-            _t6, p = _d_TaskIds_v0(b, p)
-            _append(_t6)
-    _t7, p = _rccount(b, p, 3)
-    if _t7 < 0:
-        v_warmup_tasks = None
-    else:
-        v_warmup_tasks = []
-        _append = v_warmup_tasks.append
         for _ in range(_t7):
             _t8, p = _d_TaskIds_v0(b, p)
             _append(_t8)
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative array length {_t9}')
+        v_standby_tasks = None
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
+        v_standby_tasks = []
+        _append = v_standby_tasks.append
+        for _ in range(_t9):
+            _t10, p = _d_TaskIds_v0(b, p)
+            _append(_t10)
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        if _t11 != -1:
+            raise _Malformed(f'negative array length {_t11}')
+        v_warmup_tasks = None
+    else:
+        if _t11 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
+        v_warmup_tasks = []
+        _append = v_warmup_tasks.append
+        for _ in range(_t11):
+            _t12, p = _d_TaskIds_v0(b, p)
+            _append(_t12)
     v_topology_description_required, v_endpoint_information_epoch = _F6.unpack_from(b, p)
     p += 5
-    _t9, p = _rccount(b, p, 7)
-    if _t9 < 0:
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
+    else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        if _t13 != -1:
+            raise _Malformed(f'negative array length {_t13}')
         v_partitions_by_user_endpoint = None
     else:
+        if _t13 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions_by_user_endpoint = []
         _append = v_partitions_by_user_endpoint.append
-        for _ in range(_t9):
-            _t10, p = _d_EndpointToPartitions_v0(b, p)
-            _append(_t10)
+        for _ in range(_t13):
+            _t14, p = _d_EndpointToPartitions_v0(b, p)
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupHeartbeatResponse(v_throttle_time_ms, v_error_code, v_error_message, v_member_id, v_member_epoch, v_heartbeat_interval_ms, 0, v_task_offset_interval_ms, v_acceptable_recovery_lag, v_status, v_active_tasks, v_standby_tasks, v_warmup_tasks, v_topology_description_required, v_endpoint_information_epoch, v_partitions_by_user_endpoint, u), p
 
 
@@ -821,6 +1057,23 @@ def _e_StreamsGroupHeartbeatResponse_v1(m: StreamsGroupHeartbeatResponse, w: byt
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Endpoint_v0 = (Endpoint, True, ((K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_TopicPartition_v0 = (TopicPartition, True, ((K_STRING, False, True, 'topic', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_EndpointToPartitions_v0 = (EndpointToPartitions, True, ((K_STRUCT, False, True, 'user_endpoint', 0, _S_Endpoint_v0), (K_ARRAY, False, True, 'active_partitions', K_STRUCT, _S_TopicPartition_v0), (K_ARRAY, False, True, 'standby_partitions', K_STRUCT, _S_TopicPartition_v0), ), (), (), ())
+_S_Status_v0 = (Status, True, ((K_INT8, False, True, 'status_code', 0, None), (K_STRING, False, True, 'status_detail', 0, None), ), (), (), ())
+_S_TaskIds_v0 = (TaskIds, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'partitions', K_INT32, None), ), (), (), ())
+_S_StreamsGroupHeartbeatResponse_v0 = (StreamsGroupHeartbeatResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_INT32, False, True, 'heartbeat_interval_ms', 0, None), (K_INT32, False, True, 'acceptable_recovery_lag_legacy', 0, None), (K_INT32, False, True, 'task_offset_interval_ms', 0, None), (K_ARRAY, True, True, 'status', K_STRUCT, _S_Status_v0), (K_ARRAY, True, True, 'active_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'standby_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'warmup_tasks', K_STRUCT, _S_TaskIds_v0), (K_INT32, False, True, 'endpoint_information_epoch', 0, None), (K_ARRAY, True, True, 'partitions_by_user_endpoint', K_STRUCT, _S_EndpointToPartitions_v0), ), (), (('acceptable_recovery_lag', DEFAULT_CONST, -1), ('topology_description_required', DEFAULT_CONST, False), ), ())
+_S_StreamsGroupHeartbeatResponse_v1 = (StreamsGroupHeartbeatResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'error_message', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'member_epoch', 0, None), (K_INT32, False, True, 'heartbeat_interval_ms', 0, None), (K_INT32, False, True, 'task_offset_interval_ms', 0, None), (K_INT64, False, True, 'acceptable_recovery_lag', 0, None), (K_ARRAY, True, True, 'status', K_STRUCT, _S_Status_v0), (K_ARRAY, True, True, 'active_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'standby_tasks', K_STRUCT, _S_TaskIds_v0), (K_ARRAY, True, True, 'warmup_tasks', K_STRUCT, _S_TaskIds_v0), (K_BOOL, False, True, 'topology_description_required', 0, None), (K_INT32, False, True, 'endpoint_information_epoch', 0, None), (K_ARRAY, True, True, 'partitions_by_user_endpoint', K_STRUCT, _S_EndpointToPartitions_v0), ), (), (('acceptable_recovery_lag_legacy', DEFAULT_CONST, 0), ), ())
+
+SCHEMAS = {
+    0: _S_StreamsGroupHeartbeatResponse_v0,
+    1: _S_StreamsGroupHeartbeatResponse_v1,
+}
 
 _DECODERS = {
     0: _d_StreamsGroupHeartbeatResponse_v0,

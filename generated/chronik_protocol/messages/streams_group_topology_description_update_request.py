@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -320,51 +329,138 @@ _F1 = _struct.Struct(">i")
 
 
 def _d_TopologyDescriptionNode_v0(b: memoryview, p: int) -> tuple[TopologyDescriptionNode, int]:
-    v_name, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_node_type, = _F0.unpack_from(b, p)
     p += 1
-    _t1, p = _rccount(b, p, 1)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_source_topics = []
         _append = v_source_topics.append
-        for _ in range(_t1):
-            _t2, p = _rcstr(b, p)
-            _append(_t2)
-    v_sink_topic, p = _rncstr(b, p)
-    _t3, p = _rccount(b, p, 1)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t3):
+            _t5 = b[p]
+            if _t5 < 0x80:
+                p += 1
+            else:
+                _t5, p = _ruv(b, p)
+            _t5 -= 1
+            if _t5 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t6 = p + _t5
+                if _t6 > len(b):
+                    raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+                _t4 = str(b[p:_t6], 'utf-8')
+                p = _t6
+            _append(_t4)
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
     else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_sink_topic = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_sink_topic = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_stores = []
         _append = v_stores.append
-        for _ in range(_t3):
-            _t4, p = _rcstr(b, p)
-            _append(_t4)
-    _t5, p = _rccount(b, p, 1)
-    if _t5 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(_t9):
+            _t11 = b[p]
+            if _t11 < 0x80:
+                p += 1
+            else:
+                _t11, p = _ruv(b, p)
+            _t11 -= 1
+            if _t11 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t12 = p + _t11
+                if _t12 > len(b):
+                    raise _Malformed(f'string length {_t11} runs past the end of the buffer')
+                _t10 = str(b[p:_t12], 'utf-8')
+                p = _t12
+            _append(_t10)
+    _t13 = b[p]
+    if _t13 < 0x80:
+        p += 1
     else:
+        _t13, p = _ruv(b, p)
+    _t13 -= 1
+    if _t13 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t13 * 1 > len(b) - p:
+            raise _Malformed(f'array of {_t13} elements cannot fit in the {len(b) - p} bytes left')
         v_successors = []
         _append = v_successors.append
-        for _ in range(_t5):
-            _t6, p = _rcstr(b, p)
-            _append(_t6)
+        for _ in range(_t13):
+            _t15 = b[p]
+            if _t15 < 0x80:
+                p += 1
+            else:
+                _t15, p = _ruv(b, p)
+            _t15 -= 1
+            if _t15 < 0:
+                raise _Malformed('null or negative length for non-nullable string')
+            else:
+                _t16 = p + _t15
+                if _t16 > len(b):
+                    raise _Malformed(f'string length {_t15} runs past the end of the buffer')
+                _t14 = str(b[p:_t16], 'utf-8')
+                p = _t16
+            _append(_t14)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionNode(v_name, v_node_type, v_source_topics, v_sink_topic, v_stores, v_successors, u), p
 
 
@@ -401,19 +497,18 @@ def _d_TopologyDescriptionGlobalStore_v0(b: memoryview, p: int) -> tuple[Topolog
     v_source, p = _d_TopologyDescriptionNode_v0(b, p)
     v_processor, p = _d_TopologyDescriptionNode_v0(b, p)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionGlobalStore(v_source, v_processor, u), p
 
 
@@ -428,30 +523,49 @@ def _e_TopologyDescriptionGlobalStore_v0(m: TopologyDescriptionGlobalStore, w: b
 
 
 def _d_TopologyDescriptionSubtopology_v0(b: memoryview, p: int) -> tuple[TopologyDescriptionSubtopology, int]:
-    v_subtopology_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 7)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_subtopology_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_nodes = []
         _append = v_nodes.append
-        for _ in range(_t1):
-            _t2, p = _d_TopologyDescriptionNode_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopologyDescriptionNode_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescriptionSubtopology(v_subtopology_id, v_nodes, u), p
 
 
@@ -471,38 +585,51 @@ def _e_TopologyDescriptionSubtopology_v0(m: TopologyDescriptionSubtopology, w: b
 
 
 def _d_TopologyDescription_v0(b: memoryview, p: int) -> tuple[TopologyDescription, int]:
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_subtopologies = []
         _append = v_subtopologies.append
         for _ in range(_t1):
             _t2, p = _d_TopologyDescriptionSubtopology_v0(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 15)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 15 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_global_stores = []
         _append = v_global_stores.append
         for _ in range(_t3):
             _t4, p = _d_TopologyDescriptionGlobalStore_v0(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopologyDescription(v_subtopologies, v_global_stores, u), p
 
 
@@ -527,25 +654,50 @@ def _e_TopologyDescription_v0(m: TopologyDescription, w: bytearray) -> None:
 
 
 def _d_StreamsGroupTopologyDescriptionUpdateRequest_v0(b: memoryview, p: int) -> tuple[StreamsGroupTopologyDescriptionUpdateRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_member_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_topology_epoch, = _F1.unpack_from(b, p)
     p += 4
     v_topology_description, p = _d_TopologyDescription_v0(b, p)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StreamsGroupTopologyDescriptionUpdateRequest(v_group_id, v_member_id, v_topology_epoch, v_topology_description, u), p
 
 
@@ -560,6 +712,20 @@ def _e_StreamsGroupTopologyDescriptionUpdateRequest_v0(m: StreamsGroupTopologyDe
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TopologyDescriptionNode_v0 = (TopologyDescriptionNode, True, ((K_STRING, False, True, 'name', 0, None), (K_INT8, False, True, 'node_type', 0, None), (K_ARRAY, False, True, 'source_topics', K_STRING, None), (K_STRING, True, True, 'sink_topic', 0, None), (K_ARRAY, False, True, 'stores', K_STRING, None), (K_ARRAY, False, True, 'successors', K_STRING, None), ), (), (), ())
+_S_TopologyDescriptionGlobalStore_v0 = (TopologyDescriptionGlobalStore, True, ((K_STRUCT, False, True, 'source', 0, _S_TopologyDescriptionNode_v0), (K_STRUCT, False, True, 'processor', 0, _S_TopologyDescriptionNode_v0), ), (), (), ())
+_S_TopologyDescriptionSubtopology_v0 = (TopologyDescriptionSubtopology, True, ((K_STRING, False, True, 'subtopology_id', 0, None), (K_ARRAY, False, True, 'nodes', K_STRUCT, _S_TopologyDescriptionNode_v0), ), (), (), ())
+_S_TopologyDescription_v0 = (TopologyDescription, True, ((K_ARRAY, False, True, 'subtopologies', K_STRUCT, _S_TopologyDescriptionSubtopology_v0), (K_ARRAY, False, True, 'global_stores', K_STRUCT, _S_TopologyDescriptionGlobalStore_v0), ), (), (), ())
+_S_StreamsGroupTopologyDescriptionUpdateRequest_v0 = (StreamsGroupTopologyDescriptionUpdateRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_INT32, False, True, 'topology_epoch', 0, None), (K_STRUCT, False, True, 'topology_description', 0, _S_TopologyDescription_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_StreamsGroupTopologyDescriptionUpdateRequest_v0,
+}
 
 _DECODERS = {
     0: _d_StreamsGroupTopologyDescriptionUpdateRequest_v0,

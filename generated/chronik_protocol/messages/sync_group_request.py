@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -193,103 +202,219 @@ class SyncGroupRequestAssignment:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
+_F0 = _struct.Struct(">h")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">ih")
 
 
 def _d_SyncGroupRequestAssignment_v0(b: memoryview, p: int) -> tuple[SyncGroupRequestAssignment, int]:
-    v_member_id, p = _rstr(b, p)
-    v_assignment, p = _rbytes(b, p)
+    n_member_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_member_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_assignment, = _F1.unpack_from(b, p)
+    p += 4
+    if n_assignment < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + n_assignment
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {n_assignment} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t2])
+        p = _t2
     return SyncGroupRequestAssignment(v_member_id, v_assignment, None), p
 
 
 def _e_SyncGroupRequestAssignment_v0(m: SyncGroupRequestAssignment, w: bytearray) -> None:
-    _wstr(w, m.member_id)
-    _wbytes(w, m.assignment)
+    _t1 = m.member_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.assignment
+    if _t2 is None:
+        raise ValueError('null for non-nullable Assignment')
+    w += _F1.pack(len(_t2))
+    w += _t2
 
 
 def _d_SyncGroupRequest_v0(b: memoryview, p: int) -> tuple[SyncGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id, n_member_id = _F2.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_assignments, = _F1.unpack_from(b, p)
+    p += 4
+    if n_assignments < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_assignments * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_assignments} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_SyncGroupRequestAssignment_v0(b, p)
-            _append(_t2)
+        for _ in range(n_assignments):
+            _t3, p = _d_SyncGroupRequestAssignment_v0(b, p)
+            _append(_t3)
     return SyncGroupRequest(v_group_id, v_generation_id, v_member_id, None, None, None, v_assignments, None), p
 
 
 def _e_SyncGroupRequest_v0(m: SyncGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
-    _wstr(w, m.member_id)
-    _t1 = m.assignments
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Assignments')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_SyncGroupRequestAssignment_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F2.pack(m.generation_id, len(_t2))
+    w += _t2
+    _t3 = m.assignments
+    if _t3 is None:
+        raise ValueError('null for non-nullable Assignments')
+    w += _F1.pack(len(_t3))
+    for _t4 in _t3:
+        _e_SyncGroupRequestAssignment_v0(_t4, w)
 
 
 def _d_SyncGroupRequest_v3(b: memoryview, p: int) -> tuple[SyncGroupRequest, int]:
-    v_group_id, p = _rstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rstr(b, p)
-    v_group_instance_id, p = _rnstr(b, p)
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_group_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_group_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_generation_id, n_member_id = _F2.unpack_from(b, p)
+    p += 6
+    if n_member_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_member_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_member_id} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    n_group_instance_id, = _F0.unpack_from(b, p)
+    p += 2
+    if n_group_instance_id < 0:
+        if n_group_instance_id != -1:
+            raise _Malformed(f'negative string length {n_group_instance_id}')
+        v_group_instance_id = None
+    else:
+        _t3 = p + n_group_instance_id
+        if _t3 > len(b):
+            raise _Malformed(f'string length {n_group_instance_id} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t3], 'utf-8')
+        p = _t3
+    n_assignments, = _F1.unpack_from(b, p)
+    p += 4
+    if n_assignments < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_assignments * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_assignments} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_SyncGroupRequestAssignment_v0(b, p)
-            _append(_t2)
+        for _ in range(n_assignments):
+            _t4, p = _d_SyncGroupRequestAssignment_v0(b, p)
+            _append(_t4)
     return SyncGroupRequest(v_group_id, v_generation_id, v_member_id, v_group_instance_id, None, None, v_assignments, None), p
 
 
 def _e_SyncGroupRequest_v3(m: SyncGroupRequest, w: bytearray) -> None:
-    _wstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
-    _wstr(w, m.member_id)
-    _wnstr(w, m.group_instance_id)
-    _t1 = m.assignments
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Assignments')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_SyncGroupRequestAssignment_v0(_t2, w)
+    _t1 = m.group_id.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.member_id.encode()
+    w += _F2.pack(m.generation_id, len(_t2))
+    w += _t2
+    _t3 = m.group_instance_id
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F0.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
+    _t4 = m.assignments
+    if _t4 is None:
+        raise ValueError('null for non-nullable Assignments')
+    w += _F1.pack(len(_t4))
+    for _t5 in _t4:
+        _e_SyncGroupRequestAssignment_v0(_t5, w)
 
 
 def _d_SyncGroupRequestAssignment_v4(b: memoryview, p: int) -> tuple[SyncGroupRequestAssignment, int]:
-    v_member_id, p = _rcstr(b, p)
-    v_assignment, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_member_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'bytes length {_t3} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t4])
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SyncGroupRequestAssignment(v_member_id, v_assignment, u), p
 
 
 def _e_SyncGroupRequestAssignment_v4(m: SyncGroupRequestAssignment, w: bytearray) -> None:
     _wcstr(w, m.member_id)
-    _wcbytes(w, m.assignment)
+    _t1 = m.assignment
+    if _t1 is None:
+        raise ValueError('null for non-nullable Assignment')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -298,40 +423,87 @@ def _e_SyncGroupRequestAssignment_v4(m: SyncGroupRequestAssignment, w: bytearray
 
 
 def _d_SyncGroupRequest_v4(b: memoryview, p: int) -> tuple[SyncGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_generation_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t7 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t7} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_SyncGroupRequestAssignment_v4(b, p)
-            _append(_t2)
+        for _ in range(_t7):
+            _t8, p = _d_SyncGroupRequestAssignment_v4(b, p)
+            _append(_t8)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SyncGroupRequest(v_group_id, v_generation_id, v_member_id, v_group_instance_id, None, None, v_assignments, u), p
 
 
 def _e_SyncGroupRequest_v4(m: SyncGroupRequest, w: bytearray) -> None:
     _wcstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
+    w += _F1.pack(m.generation_id)
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
     _t1 = m.assignments
@@ -348,42 +520,119 @@ def _e_SyncGroupRequest_v4(m: SyncGroupRequest, w: bytearray) -> None:
 
 
 def _d_SyncGroupRequest_v5(b: memoryview, p: int) -> tuple[SyncGroupRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    v_generation_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    v_protocol_type, p = _rncstr(b, p)
-    v_protocol_name, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_generation_id, = _F1.unpack_from(b, p)
+    p += 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_member_id = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        if _t5 != -1:
+            raise _Malformed(f'negative string length {_t5}')
+        v_group_instance_id = None
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_protocol_type = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        if _t9 != -1:
+            raise _Malformed(f'negative string length {_t9}')
+        v_protocol_name = None
+    else:
+        _t10 = p + _t9
+        if _t10 > len(b):
+            raise _Malformed(f'string length {_t9} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t10], 'utf-8')
+        p = _t10
+    _t11 = b[p]
+    if _t11 < 0x80:
+        p += 1
+    else:
+        _t11, p = _ruv(b, p)
+    _t11 -= 1
+    if _t11 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t11 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t11} elements cannot fit in the {len(b) - p} bytes left')
         v_assignments = []
         _append = v_assignments.append
-        for _ in range(_t1):
-            _t2, p = _d_SyncGroupRequestAssignment_v4(b, p)
-            _append(_t2)
+        for _ in range(_t11):
+            _t12, p = _d_SyncGroupRequestAssignment_v4(b, p)
+            _append(_t12)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SyncGroupRequest(v_group_id, v_generation_id, v_member_id, v_group_instance_id, v_protocol_type, v_protocol_name, v_assignments, u), p
 
 
 def _e_SyncGroupRequest_v5(m: SyncGroupRequest, w: bytearray) -> None:
     _wcstr(w, m.group_id)
-    w += _F0.pack(m.generation_id)
+    w += _F1.pack(m.generation_id)
     _wcstr(w, m.member_id)
     _wncstr(w, m.group_instance_id)
     _wncstr(w, m.protocol_type)
@@ -400,6 +649,26 @@ def _e_SyncGroupRequest_v5(m: SyncGroupRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SyncGroupRequestAssignment_v0 = (SyncGroupRequestAssignment, False, ((K_STRING, False, False, 'member_id', 0, None), (K_BYTES, False, False, 'assignment', 0, None), ), (), (), ())
+_S_SyncGroupRequest_v0 = (SyncGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_ARRAY, False, False, 'assignments', K_STRUCT, _S_SyncGroupRequestAssignment_v0), ), (), (('group_instance_id', DEFAULT_CONST, None), ('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupRequest_v3 = (SyncGroupRequest, False, ((K_STRING, False, False, 'group_id', 0, None), (K_INT32, False, False, 'generation_id', 0, None), (K_STRING, False, False, 'member_id', 0, None), (K_STRING, True, False, 'group_instance_id', 0, None), (K_ARRAY, False, False, 'assignments', K_STRUCT, _S_SyncGroupRequestAssignment_v0), ), (), (('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupRequestAssignment_v4 = (SyncGroupRequestAssignment, True, ((K_STRING, False, True, 'member_id', 0, None), (K_BYTES, False, True, 'assignment', 0, None), ), (), (), ())
+_S_SyncGroupRequest_v4 = (SyncGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_ARRAY, False, True, 'assignments', K_STRUCT, _S_SyncGroupRequestAssignment_v4), ), (), (('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupRequest_v5 = (SyncGroupRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_INT32, False, True, 'generation_id', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_STRING, True, True, 'protocol_type', 0, None), (K_STRING, True, True, 'protocol_name', 0, None), (K_ARRAY, False, True, 'assignments', K_STRUCT, _S_SyncGroupRequestAssignment_v4), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_SyncGroupRequest_v0,
+    1: _S_SyncGroupRequest_v0,
+    2: _S_SyncGroupRequest_v0,
+    3: _S_SyncGroupRequest_v3,
+    4: _S_SyncGroupRequest_v4,
+    5: _S_SyncGroupRequest_v5,
+}
 
 _DECODERS = {
     0: _d_SyncGroupRequest_v0,

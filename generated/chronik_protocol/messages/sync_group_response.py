@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -144,58 +153,96 @@ class SyncGroupResponse:
         """Decode a whole buffer holding this message at ``version``."""
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
-_F0 = _struct.Struct(">h")
-_F1 = _struct.Struct(">ih")
+_F0 = _struct.Struct(">hi")
+_F1 = _struct.Struct(">ihi")
+_F2 = _struct.Struct(">ih")
 
 
 def _d_SyncGroupResponse_v0(b: memoryview, p: int) -> tuple[SyncGroupResponse, int]:
-    v_error_code, = _F0.unpack_from(b, p)
-    p += 2
-    v_assignment, p = _rbytes(b, p)
+    v_error_code, n_assignment = _F0.unpack_from(b, p)
+    p += 6
+    if n_assignment < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t1 = p + n_assignment
+        if _t1 > len(b):
+            raise _Malformed(f'bytes length {n_assignment} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t1])
+        p = _t1
     return SyncGroupResponse(0, v_error_code, None, None, v_assignment, None), p
 
 
 def _e_SyncGroupResponse_v0(m: SyncGroupResponse, w: bytearray) -> None:
-    w += _F0.pack(m.error_code)
-    _wbytes(w, m.assignment)
+    _t1 = m.assignment
+    if _t1 is None:
+        raise ValueError('null for non-nullable Assignment')
+    w += _F0.pack(m.error_code, len(_t1))
+    w += _t1
 
 
 def _d_SyncGroupResponse_v1(b: memoryview, p: int) -> tuple[SyncGroupResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
-    p += 6
-    v_assignment, p = _rbytes(b, p)
+    v_throttle_time_ms, v_error_code, n_assignment = _F1.unpack_from(b, p)
+    p += 10
+    if n_assignment < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t1 = p + n_assignment
+        if _t1 > len(b):
+            raise _Malformed(f'bytes length {n_assignment} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t1])
+        p = _t1
     return SyncGroupResponse(v_throttle_time_ms, v_error_code, None, None, v_assignment, None), p
 
 
 def _e_SyncGroupResponse_v1(m: SyncGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
-    _wbytes(w, m.assignment)
+    _t1 = m.assignment
+    if _t1 is None:
+        raise ValueError('null for non-nullable Assignment')
+    w += _F1.pack(m.throttle_time_ms, m.error_code, len(_t1))
+    w += _t1
 
 
 def _d_SyncGroupResponse_v4(b: memoryview, p: int) -> tuple[SyncGroupResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    v_assignment, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'bytes length {_t1} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t2])
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SyncGroupResponse(v_throttle_time_ms, v_error_code, None, None, v_assignment, u), p
 
 
 def _e_SyncGroupResponse_v4(m: SyncGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
-    _wcbytes(w, m.assignment)
+    w += _F2.pack(m.throttle_time_ms, m.error_code)
+    _t1 = m.assignment
+    if _t1 is None:
+        raise ValueError('null for non-nullable Assignment')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -204,39 +251,104 @@ def _e_SyncGroupResponse_v4(m: SyncGroupResponse, w: bytearray) -> None:
 
 
 def _d_SyncGroupResponse_v5(b: memoryview, p: int) -> tuple[SyncGroupResponse, int]:
-    v_throttle_time_ms, v_error_code = _F1.unpack_from(b, p)
+    v_throttle_time_ms, v_error_code = _F2.unpack_from(b, p)
     p += 6
-    v_protocol_type, p = _rncstr(b, p)
-    v_protocol_name, p = _rncstr(b, p)
-    v_assignment, p = _rcbytes(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_protocol_type = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_protocol_type = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_protocol_name = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_protocol_name = str(b[p:_t4], 'utf-8')
+        p = _t4
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
+    else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable bytes')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'bytes length {_t5} runs past the end of the buffer')
+        v_assignment = bytes(b[p:_t6])
+        p = _t6
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return SyncGroupResponse(v_throttle_time_ms, v_error_code, v_protocol_type, v_protocol_name, v_assignment, u), p
 
 
 def _e_SyncGroupResponse_v5(m: SyncGroupResponse, w: bytearray) -> None:
-    w += _F1.pack(m.throttle_time_ms, m.error_code)
+    w += _F2.pack(m.throttle_time_ms, m.error_code)
     _wncstr(w, m.protocol_type)
     _wncstr(w, m.protocol_name)
-    _wcbytes(w, m.assignment)
+    _t1 = m.assignment
+    if _t1 is None:
+        raise ValueError('null for non-nullable Assignment')
+    else:
+        w += _uv(len(_t1) + 1)
+        w += _t1
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_SyncGroupResponse_v0 = (SyncGroupResponse, False, ((K_INT16, False, False, 'error_code', 0, None), (K_BYTES, False, False, 'assignment', 0, None), ), (), (('throttle_time_ms', DEFAULT_CONST, 0), ('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupResponse_v1 = (SyncGroupResponse, False, ((K_INT32, False, False, 'throttle_time_ms', 0, None), (K_INT16, False, False, 'error_code', 0, None), (K_BYTES, False, False, 'assignment', 0, None), ), (), (('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupResponse_v4 = (SyncGroupResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_BYTES, False, True, 'assignment', 0, None), ), (), (('protocol_type', DEFAULT_CONST, None), ('protocol_name', DEFAULT_CONST, None), ), ())
+_S_SyncGroupResponse_v5 = (SyncGroupResponse, True, ((K_INT32, False, True, 'throttle_time_ms', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_STRING, True, True, 'protocol_type', 0, None), (K_STRING, True, True, 'protocol_name', 0, None), (K_BYTES, False, True, 'assignment', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_SyncGroupResponse_v0,
+    1: _S_SyncGroupResponse_v1,
+    2: _S_SyncGroupResponse_v1,
+    3: _S_SyncGroupResponse_v1,
+    4: _S_SyncGroupResponse_v4,
+    5: _S_SyncGroupResponse_v5,
+}
 
 _DECODERS = {
     0: _d_SyncGroupResponse_v0,

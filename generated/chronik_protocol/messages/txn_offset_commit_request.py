@@ -44,6 +44,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -253,166 +262,280 @@ class TxnOffsetCommitRequestPartition:
             ")"
         )
 
-_F0 = _struct.Struct(">iq")
-_F1 = _struct.Struct(">qh")
-_F2 = _struct.Struct(">iqi")
+_F0 = _struct.Struct(">iqh")
+_F1 = _struct.Struct(">h")
+_F2 = _struct.Struct(">i")
 _F3 = _struct.Struct(">qhi")
-_F4 = _struct.Struct(">16s")
+_F4 = _struct.Struct(">iqih")
+_F5 = _struct.Struct(">iqi")
+_F6 = _struct.Struct(">16s")
 
 
 def _d_TxnOffsetCommitRequestPartition_v0(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset = _F0.unpack_from(b, p)
-    p += 12
-    v_committed_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, n_committed_metadata = _F0.unpack_from(b, p)
+    p += 14
+    if n_committed_metadata < 0:
+        if n_committed_metadata != -1:
+            raise _Malformed(f'negative string length {n_committed_metadata}')
+        v_committed_metadata = None
+    else:
+        _t1 = p + n_committed_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_committed_metadata} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     return TxnOffsetCommitRequestPartition(v_partition_index, v_committed_offset, -1, v_committed_metadata, None), p
 
 
 def _e_TxnOffsetCommitRequestPartition_v0(m: TxnOffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F0.pack(m.partition_index, m.committed_offset)
-    _wnstr(w, m.committed_metadata)
+    _t1 = m.committed_metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F0.pack(m.partition_index, m.committed_offset, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_TxnOffsetCommitRequestTopic_v0(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 14)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 14 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_TxnOffsetCommitRequestPartition_v0(b, p)
             _append(_t2)
     return TxnOffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_TxnOffsetCommitRequestTopic_v0(m: TxnOffsetCommitRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TxnOffsetCommitRequestPartition_v0(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_TxnOffsetCommitRequestPartition_v0(_t3, w)
 
 
 def _d_TxnOffsetCommitRequest_v0(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequest, int]:
-    v_transactional_id, p = _rstr(b, p)
-    v_group_id, p = _rstr(b, p)
-    v_producer_id, v_producer_epoch = _F1.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_transactional_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_transactional_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_transactional_id} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_group_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_producer_id, v_producer_epoch, n_topics = _F3.unpack_from(b, p)
+    p += 14
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TxnOffsetCommitRequestTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_TxnOffsetCommitRequestTopic_v0(b, p)
+            _append(_t3)
     return TxnOffsetCommitRequest(v_transactional_id, v_group_id, v_producer_id, v_producer_epoch, -1, '', None, v_topics, None), p
 
 
 def _e_TxnOffsetCommitRequest_v0(m: TxnOffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.transactional_id)
-    _wstr(w, m.group_id)
-    w += _F1.pack(m.producer_id, m.producer_epoch)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TxnOffsetCommitRequestTopic_v0(_t2, w)
+    _t1 = m.transactional_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.group_id.encode()
+    w += _F1.pack(len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.producer_id, m.producer_epoch, len(_t3))
+    for _t4 in _t3:
+        _e_TxnOffsetCommitRequestTopic_v0(_t4, w)
 
 
 def _d_TxnOffsetCommitRequestPartition_v2(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F2.unpack_from(b, p)
-    p += 16
-    v_committed_metadata, p = _rnstr(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch, n_committed_metadata = _F4.unpack_from(b, p)
+    p += 18
+    if n_committed_metadata < 0:
+        if n_committed_metadata != -1:
+            raise _Malformed(f'negative string length {n_committed_metadata}')
+        v_committed_metadata = None
+    else:
+        _t1 = p + n_committed_metadata
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_committed_metadata} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t1], 'utf-8')
+        p = _t1
     return TxnOffsetCommitRequestPartition(v_partition_index, v_committed_offset, v_committed_leader_epoch, v_committed_metadata, None), p
 
 
 def _e_TxnOffsetCommitRequestPartition_v2(m: TxnOffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F2.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
-    _wnstr(w, m.committed_metadata)
+    _t1 = m.committed_metadata
+    if _t1 is not None:
+        _t1 = _t1.encode()
+    w += _F4.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch, (-1 if _t1 is None else len(_t1)))
+    if _t1 is not None:
+        w += _t1
 
 
 def _d_TxnOffsetCommitRequestTopic_v2(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F1.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partitions, = _F2.unpack_from(b, p)
+    p += 4
+    if n_partitions < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partitions * 18 > len(b) - p:
+            raise _Malformed(f'array of {n_partitions} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
+        for _ in range(n_partitions):
             _t2, p = _d_TxnOffsetCommitRequestPartition_v2(b, p)
             _append(_t2)
     return TxnOffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, None), p
 
 
 def _e_TxnOffsetCommitRequestTopic_v2(m: TxnOffsetCommitRequestTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partitions
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Partitions')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TxnOffsetCommitRequestPartition_v2(_t2, w)
+    _t1 = m.name.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.partitions
+    if _t2 is None:
+        raise ValueError('null for non-nullable Partitions')
+    w += _F2.pack(len(_t2))
+    for _t3 in _t2:
+        _e_TxnOffsetCommitRequestPartition_v2(_t3, w)
 
 
 def _d_TxnOffsetCommitRequest_v2(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequest, int]:
-    v_transactional_id, p = _rstr(b, p)
-    v_group_id, p = _rstr(b, p)
-    v_producer_id, v_producer_epoch = _F1.unpack_from(b, p)
-    p += 10
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_transactional_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_transactional_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_transactional_id
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_transactional_id} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_group_id, = _F1.unpack_from(b, p)
+    p += 2
+    if n_group_id < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_group_id
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_group_id} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_producer_id, v_producer_epoch, n_topics = _F3.unpack_from(b, p)
+    p += 14
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TxnOffsetCommitRequestTopic_v2(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t3, p = _d_TxnOffsetCommitRequestTopic_v2(b, p)
+            _append(_t3)
     return TxnOffsetCommitRequest(v_transactional_id, v_group_id, v_producer_id, v_producer_epoch, -1, '', None, v_topics, None), p
 
 
 def _e_TxnOffsetCommitRequest_v2(m: TxnOffsetCommitRequest, w: bytearray) -> None:
-    _wstr(w, m.transactional_id)
-    _wstr(w, m.group_id)
-    w += _F1.pack(m.producer_id, m.producer_epoch)
-    _t1 = m.topics
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_TxnOffsetCommitRequestTopic_v2(_t2, w)
+    _t1 = m.transactional_id.encode()
+    w += _F1.pack(len(_t1))
+    w += _t1
+    _t2 = m.group_id.encode()
+    w += _F1.pack(len(_t2))
+    w += _t2
+    _t3 = m.topics
+    if _t3 is None:
+        raise ValueError('null for non-nullable Topics')
+    w += _F3.pack(m.producer_id, m.producer_epoch, len(_t3))
+    for _t4 in _t3:
+        _e_TxnOffsetCommitRequestTopic_v2(_t4, w)
 
 
 def _d_TxnOffsetCommitRequestPartition_v3(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestPartition, int]:
-    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F2.unpack_from(b, p)
+    v_partition_index, v_committed_offset, v_committed_leader_epoch = _F5.unpack_from(b, p)
     p += 16
-    v_committed_metadata, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_committed_metadata = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_committed_metadata = str(b[p:_t2], 'utf-8')
+        p = _t2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TxnOffsetCommitRequestPartition(v_partition_index, v_committed_offset, v_committed_leader_epoch, v_committed_metadata, u), p
 
 
 def _e_TxnOffsetCommitRequestPartition_v3(m: TxnOffsetCommitRequestPartition, w: bytearray) -> None:
-    w += _F2.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
+    w += _F5.pack(m.partition_index, m.committed_offset, m.committed_leader_epoch)
     _wncstr(w, m.committed_metadata)
     u = m.unknown_tagged_fields
     if u:
@@ -422,30 +545,49 @@ def _e_TxnOffsetCommitRequestPartition_v3(m: TxnOffsetCommitRequestPartition, w:
 
 
 def _d_TxnOffsetCommitRequestTopic_v3(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_TxnOffsetCommitRequestPartition_v3(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TxnOffsetCommitRequestPartition_v3(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TxnOffsetCommitRequestTopic(v_name, _ZERO_UUID, v_partitions, u), p
 
 
@@ -465,35 +607,95 @@ def _e_TxnOffsetCommitRequestTopic_v3(m: TxnOffsetCommitRequestTopic, w: bytearr
 
 
 def _d_TxnOffsetCommitRequest_v3(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequest, int]:
-    v_transactional_id, p = _rcstr(b, p)
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_producer_id, v_producer_epoch, v_generation_id_or_member_epoch = _F3.unpack_from(b, p)
     p += 14
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_member_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_group_instance_id = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TxnOffsetCommitRequestTopic_v3(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_TxnOffsetCommitRequestTopic_v3(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TxnOffsetCommitRequest(v_transactional_id, v_group_id, v_producer_id, v_producer_epoch, v_generation_id_or_member_epoch, v_member_id, v_group_instance_id, v_topics, u), p
 
 
@@ -517,37 +719,43 @@ def _e_TxnOffsetCommitRequest_v3(m: TxnOffsetCommitRequest, w: bytearray) -> Non
 
 
 def _d_TxnOffsetCommitRequestTopic_v6(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequestTopic, int]:
-    v_topic_id, = _F4.unpack_from(b, p)
+    v_topic_id, = _F6.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_TxnOffsetCommitRequestPartition_v3(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TxnOffsetCommitRequestTopic('', v_topic_id, v_partitions, u), p
 
 
 def _e_TxnOffsetCommitRequestTopic_v6(m: TxnOffsetCommitRequestTopic, w: bytearray) -> None:
-    w += _F4.pack(m.topic_id.bytes)
+    w += _F6.pack(m.topic_id.bytes)
     _t1 = m.partitions
     if _t1 is None:
         raise ValueError('null for a non-nullable array Partitions')
@@ -562,35 +770,95 @@ def _e_TxnOffsetCommitRequestTopic_v6(m: TxnOffsetCommitRequestTopic, w: bytearr
 
 
 def _d_TxnOffsetCommitRequest_v6(b: memoryview, p: int) -> tuple[TxnOffsetCommitRequest, int]:
-    v_transactional_id, p = _rcstr(b, p)
-    v_group_id, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_transactional_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_group_id = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_producer_id, v_producer_epoch, v_generation_id_or_member_epoch = _F3.unpack_from(b, p)
     p += 14
-    v_member_id, p = _rcstr(b, p)
-    v_group_instance_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t5 = b[p]
+    if _t5 < 0x80:
+        p += 1
     else:
+        _t5, p = _ruv(b, p)
+    _t5 -= 1
+    if _t5 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t6 = p + _t5
+        if _t6 > len(b):
+            raise _Malformed(f'string length {_t5} runs past the end of the buffer')
+        v_member_id = str(b[p:_t6], 'utf-8')
+        p = _t6
+    _t7 = b[p]
+    if _t7 < 0x80:
+        p += 1
+    else:
+        _t7, p = _ruv(b, p)
+    _t7 -= 1
+    if _t7 < 0:
+        if _t7 != -1:
+            raise _Malformed(f'negative string length {_t7}')
+        v_group_instance_id = None
+    else:
+        _t8 = p + _t7
+        if _t8 > len(b):
+            raise _Malformed(f'string length {_t7} runs past the end of the buffer')
+        v_group_instance_id = str(b[p:_t8], 'utf-8')
+        p = _t8
+    _t9 = b[p]
+    if _t9 < 0x80:
+        p += 1
+    else:
+        _t9, p = _ruv(b, p)
+    _t9 -= 1
+    if _t9 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t9 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t9} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TxnOffsetCommitRequestTopic_v6(b, p)
-            _append(_t2)
+        for _ in range(_t9):
+            _t10, p = _d_TxnOffsetCommitRequestTopic_v6(b, p)
+            _append(_t10)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TxnOffsetCommitRequest(v_transactional_id, v_group_id, v_producer_id, v_producer_epoch, v_generation_id_or_member_epoch, v_member_id, v_group_instance_id, v_topics, u), p
 
 
@@ -612,6 +880,32 @@ def _e_TxnOffsetCommitRequest_v6(m: TxnOffsetCommitRequest, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_TxnOffsetCommitRequestPartition_v0 = (TxnOffsetCommitRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_STRING, True, False, 'committed_metadata', 0, None), ), (), (('committed_leader_epoch', DEFAULT_CONST, -1), ), ())
+_S_TxnOffsetCommitRequestTopic_v0 = (TxnOffsetCommitRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_TxnOffsetCommitRequestPartition_v0), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_TxnOffsetCommitRequest_v0 = (TxnOffsetCommitRequest, False, ((K_STRING, False, False, 'transactional_id', 0, None), (K_STRING, False, False, 'group_id', 0, None), (K_INT64, False, False, 'producer_id', 0, None), (K_INT16, False, False, 'producer_epoch', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_TxnOffsetCommitRequestTopic_v0), ), (), (('generation_id_or_member_epoch', DEFAULT_CONST, -1), ('member_id', DEFAULT_CONST, ''), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_TxnOffsetCommitRequestPartition_v2 = (TxnOffsetCommitRequestPartition, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT64, False, False, 'committed_offset', 0, None), (K_INT32, False, False, 'committed_leader_epoch', 0, None), (K_STRING, True, False, 'committed_metadata', 0, None), ), (), (), ())
+_S_TxnOffsetCommitRequestTopic_v2 = (TxnOffsetCommitRequestTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partitions', K_STRUCT, _S_TxnOffsetCommitRequestPartition_v2), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_TxnOffsetCommitRequest_v2 = (TxnOffsetCommitRequest, False, ((K_STRING, False, False, 'transactional_id', 0, None), (K_STRING, False, False, 'group_id', 0, None), (K_INT64, False, False, 'producer_id', 0, None), (K_INT16, False, False, 'producer_epoch', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_TxnOffsetCommitRequestTopic_v2), ), (), (('generation_id_or_member_epoch', DEFAULT_CONST, -1), ('member_id', DEFAULT_CONST, ''), ('group_instance_id', DEFAULT_CONST, None), ), ())
+_S_TxnOffsetCommitRequestPartition_v3 = (TxnOffsetCommitRequestPartition, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT64, False, True, 'committed_offset', 0, None), (K_INT32, False, True, 'committed_leader_epoch', 0, None), (K_STRING, True, True, 'committed_metadata', 0, None), ), (), (), ())
+_S_TxnOffsetCommitRequestTopic_v3 = (TxnOffsetCommitRequestTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_TxnOffsetCommitRequestPartition_v3), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_TxnOffsetCommitRequest_v3 = (TxnOffsetCommitRequest, True, ((K_STRING, False, True, 'transactional_id', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_INT32, False, True, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TxnOffsetCommitRequestTopic_v3), ), (), (), ())
+_S_TxnOffsetCommitRequestTopic_v6 = (TxnOffsetCommitRequestTopic, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_TxnOffsetCommitRequestPartition_v3), ), (), (('name', DEFAULT_CONST, ''), ), ())
+_S_TxnOffsetCommitRequest_v6 = (TxnOffsetCommitRequest, True, ((K_STRING, False, True, 'transactional_id', 0, None), (K_STRING, False, True, 'group_id', 0, None), (K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_INT32, False, True, 'generation_id_or_member_epoch', 0, None), (K_STRING, False, True, 'member_id', 0, None), (K_STRING, True, True, 'group_instance_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TxnOffsetCommitRequestTopic_v6), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_TxnOffsetCommitRequest_v0,
+    1: _S_TxnOffsetCommitRequest_v0,
+    2: _S_TxnOffsetCommitRequest_v2,
+    3: _S_TxnOffsetCommitRequest_v3,
+    4: _S_TxnOffsetCommitRequest_v3,
+    5: _S_TxnOffsetCommitRequest_v3,
+    6: _S_TxnOffsetCommitRequest_v6,
+}
 
 _DECODERS = {
     0: _d_TxnOffsetCommitRequest_v0,

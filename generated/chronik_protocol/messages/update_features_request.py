@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -190,23 +199,35 @@ _F3 = _struct.Struct(">?")
 
 
 def _d_FeatureUpdateKey_v0(b: memoryview, p: int) -> tuple[FeatureUpdateKey, int]:
-    v_feature, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_feature = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_max_version_level, v_allow_downgrade = _F0.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FeatureUpdateKey(v_feature, v_max_version_level, v_allow_downgrade, 1, u), p
 
 
@@ -223,29 +244,35 @@ def _e_FeatureUpdateKey_v0(m: FeatureUpdateKey, w: bytearray) -> None:
 def _d_UpdateFeaturesRequest_v0(b: memoryview, p: int) -> tuple[UpdateFeaturesRequest, int]:
     v_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_feature_updates = []
         _append = v_feature_updates.append
         for _ in range(_t1):
             _t2, p = _d_FeatureUpdateKey_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateFeaturesRequest(v_timeout_ms, v_feature_updates, False, u), p
 
 
@@ -265,23 +292,35 @@ def _e_UpdateFeaturesRequest_v0(m: UpdateFeaturesRequest, w: bytearray) -> None:
 
 
 def _d_FeatureUpdateKey_v1(b: memoryview, p: int) -> tuple[FeatureUpdateKey, int]:
-    v_feature, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_feature = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_max_version_level, v_upgrade_type = _F2.unpack_from(b, p)
     p += 3
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return FeatureUpdateKey(v_feature, v_max_version_level, False, v_upgrade_type, u), p
 
 
@@ -298,10 +337,17 @@ def _e_FeatureUpdateKey_v1(m: FeatureUpdateKey, w: bytearray) -> None:
 def _d_UpdateFeaturesRequest_v1(b: memoryview, p: int) -> tuple[UpdateFeaturesRequest, int]:
     v_timeout_ms, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_feature_updates = []
         _append = v_feature_updates.append
         for _ in range(_t1):
@@ -310,19 +356,18 @@ def _d_UpdateFeaturesRequest_v1(b: memoryview, p: int) -> tuple[UpdateFeaturesRe
     v_validate_only, = _F3.unpack_from(b, p)
     p += 1
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateFeaturesRequest(v_timeout_ms, v_feature_updates, v_validate_only, u), p
 
 
@@ -341,6 +386,21 @@ def _e_UpdateFeaturesRequest_v1(m: UpdateFeaturesRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_FeatureUpdateKey_v0 = (FeatureUpdateKey, True, ((K_STRING, False, True, 'feature', 0, None), (K_INT16, False, True, 'max_version_level', 0, None), (K_BOOL, False, True, 'allow_downgrade', 0, None), ), (), (('upgrade_type', DEFAULT_CONST, 1), ), ())
+_S_UpdateFeaturesRequest_v0 = (UpdateFeaturesRequest, True, ((K_INT32, False, True, 'timeout_ms', 0, None), (K_ARRAY, False, True, 'feature_updates', K_STRUCT, _S_FeatureUpdateKey_v0), ), (), (('validate_only', DEFAULT_CONST, False), ), ())
+_S_FeatureUpdateKey_v1 = (FeatureUpdateKey, True, ((K_STRING, False, True, 'feature', 0, None), (K_INT16, False, True, 'max_version_level', 0, None), (K_INT8, False, True, 'upgrade_type', 0, None), ), (), (('allow_downgrade', DEFAULT_CONST, False), ), ())
+_S_UpdateFeaturesRequest_v1 = (UpdateFeaturesRequest, True, ((K_INT32, False, True, 'timeout_ms', 0, None), (K_ARRAY, False, True, 'feature_updates', K_STRUCT, _S_FeatureUpdateKey_v1), (K_BOOL, False, True, 'validate_only', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_UpdateFeaturesRequest_v0,
+    1: _S_UpdateFeaturesRequest_v1,
+    2: _S_UpdateFeaturesRequest_v1,
+}
 
 _DECODERS = {
     0: _d_UpdateFeaturesRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -380,558 +389,746 @@ class UpdateMetadataTopicState:
             ")"
         )
 
-_F0 = _struct.Struct(">i")
-_F1 = _struct.Struct(">iiii")
-_F2 = _struct.Struct(">ii")
-_F3 = _struct.Struct(">h")
-_F4 = _struct.Struct(">iiq")
-_F5 = _struct.Struct(">16s")
-_F6 = _struct.Struct(">i?iq")
-_F7 = _struct.Struct(">b")
+_F0 = _struct.Struct(">ih")
+_F1 = _struct.Struct(">i")
+_F2 = _struct.Struct(">h")
+_F3 = _struct.Struct(">iiiii")
+_F4 = _struct.Struct(">ii")
+_F5 = _struct.Struct(">iii")
+_F6 = _struct.Struct(">iiqi")
+_F7 = _struct.Struct(">iiii")
+_F8 = _struct.Struct(">iiq")
+_F9 = _struct.Struct(">16s")
+_F10 = _struct.Struct(">i?iq")
+_F11 = _struct.Struct(">b")
 
 
 def _d_UpdateMetadataBroker_v0(b: memoryview, p: int) -> tuple[UpdateMetadataBroker, int]:
-    v_id, = _F0.unpack_from(b, p)
-    p += 4
-    v_v0_host, p = _rstr(b, p)
-    v_v0_port, = _F0.unpack_from(b, p)
+    v_id, n_v0_host = _F0.unpack_from(b, p)
+    p += 6
+    if n_v0_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_v0_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_v0_host} runs past the end of the buffer')
+        v_v0_host = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_v0_port, = _F1.unpack_from(b, p)
     p += 4
     return UpdateMetadataBroker(v_id, v_v0_host, v_v0_port, [], '', None), p
 
 
 def _e_UpdateMetadataBroker_v0(m: UpdateMetadataBroker, w: bytearray) -> None:
-    w += _F0.pack(m.id)
-    _wstr(w, m.v0_host)
-    w += _F0.pack(m.v0_port)
+    _t1 = m.v0_host.encode()
+    w += _F0.pack(m.id, len(_t1))
+    w += _t1
+    w += _F1.pack(m.v0_port)
 
 
 def _d_UpdateMetadataPartitionState_v0(b: memoryview, p: int) -> tuple[UpdateMetadataPartitionState, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_zk_version, = _F0.unpack_from(b, p)
-    p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_zk_version, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
     return UpdateMetadataPartitionState(v_topic_name, v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_zk_version, v_replicas, [], None), p
 
 
 def _e_UpdateMetadataPartitionState_v0(m: UpdateMetadataPartitionState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
-    _t1 = m.isr
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.zk_version)
-    _t2 = m.replicas
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.isr
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
+    _t3 = m.replicas
+    if _t3 is None:
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.zk_version, len(_t3))
+    w += _pfixed(_t3, 'i')
 
 
 def _d_UpdateMetadataRequest_v0(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_UpdateMetadataPartitionState_v0(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v0(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v0(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, [], v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v0(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataPartitionState_v0(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v0(_t4, w)
 
 
 def _d_UpdateMetadataEndpoint_v1(b: memoryview, p: int) -> tuple[UpdateMetadataEndpoint, int]:
-    v_port, = _F0.unpack_from(b, p)
-    p += 4
-    v_host, p = _rstr(b, p)
-    v_security_protocol, = _F3.unpack_from(b, p)
+    v_port, n_host = _F0.unpack_from(b, p)
+    p += 6
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_security_protocol, = _F2.unpack_from(b, p)
     p += 2
     return UpdateMetadataEndpoint(v_port, v_host, '', v_security_protocol, None), p
 
 
 def _e_UpdateMetadataEndpoint_v1(m: UpdateMetadataEndpoint, w: bytearray) -> None:
-    w += _F0.pack(m.port)
-    _wstr(w, m.host)
-    w += _F3.pack(m.security_protocol)
+    _t1 = m.host.encode()
+    w += _F0.pack(m.port, len(_t1))
+    w += _t1
+    w += _F2.pack(m.security_protocol)
 
 
 def _d_UpdateMetadataBroker_v1(b: memoryview, p: int) -> tuple[UpdateMetadataBroker, int]:
-    v_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_id, n_endpoints = _F4.unpack_from(b, p)
+    p += 8
+    if n_endpoints < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_endpoints * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_endpoints} elements cannot fit in the {len(b) - p} bytes left')
         v_endpoints = []
         _append = v_endpoints.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataEndpoint_v1(b, p)
-            _append(_t2)
+        for _ in range(n_endpoints):
+            _t1, p = _d_UpdateMetadataEndpoint_v1(b, p)
+            _append(_t1)
     return UpdateMetadataBroker(v_id, '', 0, v_endpoints, '', None), p
 
 
 def _e_UpdateMetadataBroker_v1(m: UpdateMetadataBroker, w: bytearray) -> None:
-    w += _F0.pack(m.id)
     _t1 = m.endpoints
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Endpoints')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Endpoints')
+    w += _F4.pack(m.id, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataEndpoint_v1(_t2, w)
 
 
 def _d_UpdateMetadataRequest_v1(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 8)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_UpdateMetadataPartitionState_v0(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v1(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v1(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, [], v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v1(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataPartitionState_v0(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v1(_t4, w)
 
 
 def _d_UpdateMetadataBroker_v2(b: memoryview, p: int) -> tuple[UpdateMetadataBroker, int]:
-    v_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 8)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_id, n_endpoints = _F4.unpack_from(b, p)
+    p += 8
+    if n_endpoints < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_endpoints * 8 > len(b) - p:
+            raise _Malformed(f'array of {n_endpoints} elements cannot fit in the {len(b) - p} bytes left')
         v_endpoints = []
         _append = v_endpoints.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataEndpoint_v1(b, p)
-            _append(_t2)
-    v_rack, p = _rnstr(b, p)
+        for _ in range(n_endpoints):
+            _t1, p = _d_UpdateMetadataEndpoint_v1(b, p)
+            _append(_t1)
+    n_rack, = _F2.unpack_from(b, p)
+    p += 2
+    if n_rack < 0:
+        if n_rack != -1:
+            raise _Malformed(f'negative string length {n_rack}')
+        v_rack = None
+    else:
+        _t2 = p + n_rack
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_rack} runs past the end of the buffer')
+        v_rack = str(b[p:_t2], 'utf-8')
+        p = _t2
     return UpdateMetadataBroker(v_id, '', 0, v_endpoints, v_rack, None), p
 
 
 def _e_UpdateMetadataBroker_v2(m: UpdateMetadataBroker, w: bytearray) -> None:
-    w += _F0.pack(m.id)
     _t1 = m.endpoints
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Endpoints')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Endpoints')
+    w += _F4.pack(m.id, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataEndpoint_v1(_t2, w)
-    _wnstr(w, m.rack)
+    _t3 = m.rack
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F2.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_UpdateMetadataRequest_v2(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_UpdateMetadataPartitionState_v0(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v2(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v2(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, [], v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v2(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataPartitionState_v0(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v2(_t4, w)
 
 
 def _d_UpdateMetadataEndpoint_v3(b: memoryview, p: int) -> tuple[UpdateMetadataEndpoint, int]:
-    v_port, = _F0.unpack_from(b, p)
-    p += 4
-    v_host, p = _rstr(b, p)
-    v_listener, p = _rstr(b, p)
-    v_security_protocol, = _F3.unpack_from(b, p)
+    v_port, n_host = _F0.unpack_from(b, p)
+    p += 6
+    if n_host < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t1 = p + n_host
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_host} runs past the end of the buffer')
+        v_host = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_listener, = _F2.unpack_from(b, p)
+    p += 2
+    if n_listener < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + n_listener
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_listener} runs past the end of the buffer')
+        v_listener = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_security_protocol, = _F2.unpack_from(b, p)
     p += 2
     return UpdateMetadataEndpoint(v_port, v_host, v_listener, v_security_protocol, None), p
 
 
 def _e_UpdateMetadataEndpoint_v3(m: UpdateMetadataEndpoint, w: bytearray) -> None:
-    w += _F0.pack(m.port)
-    _wstr(w, m.host)
-    _wstr(w, m.listener)
-    w += _F3.pack(m.security_protocol)
+    _t1 = m.host.encode()
+    w += _F0.pack(m.port, len(_t1))
+    w += _t1
+    _t2 = m.listener.encode()
+    w += _F2.pack(len(_t2))
+    w += _t2
+    w += _F2.pack(m.security_protocol)
 
 
 def _d_UpdateMetadataBroker_v3(b: memoryview, p: int) -> tuple[UpdateMetadataBroker, int]:
-    v_id, = _F0.unpack_from(b, p)
-    p += 4
-    _t1, p = _rcount(b, p, 10)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_id, n_endpoints = _F4.unpack_from(b, p)
+    p += 8
+    if n_endpoints < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_endpoints * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_endpoints} elements cannot fit in the {len(b) - p} bytes left')
         v_endpoints = []
         _append = v_endpoints.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataEndpoint_v3(b, p)
-            _append(_t2)
-    v_rack, p = _rnstr(b, p)
+        for _ in range(n_endpoints):
+            _t1, p = _d_UpdateMetadataEndpoint_v3(b, p)
+            _append(_t1)
+    n_rack, = _F2.unpack_from(b, p)
+    p += 2
+    if n_rack < 0:
+        if n_rack != -1:
+            raise _Malformed(f'negative string length {n_rack}')
+        v_rack = None
+    else:
+        _t2 = p + n_rack
+        if _t2 > len(b):
+            raise _Malformed(f'string length {n_rack} runs past the end of the buffer')
+        v_rack = str(b[p:_t2], 'utf-8')
+        p = _t2
     return UpdateMetadataBroker(v_id, '', 0, v_endpoints, v_rack, None), p
 
 
 def _e_UpdateMetadataBroker_v3(m: UpdateMetadataBroker, w: bytearray) -> None:
-    w += _F0.pack(m.id)
     _t1 = m.endpoints
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Endpoints')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Endpoints')
+    w += _F4.pack(m.id, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataEndpoint_v3(_t2, w)
-    _wnstr(w, m.rack)
+    _t3 = m.rack
+    if _t3 is not None:
+        _t3 = _t3.encode()
+    w += _F2.pack((-1 if _t3 is None else len(_t3)))
+    if _t3 is not None:
+        w += _t3
 
 
 def _d_UpdateMetadataRequest_v3(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 30)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 30 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v0(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_UpdateMetadataPartitionState_v0(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v3(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v3(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, [], v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v3(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataPartitionState_v0(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v3(_t4, w)
 
 
 def _d_UpdateMetadataPartitionState_v4(b: memoryview, p: int) -> tuple[UpdateMetadataPartitionState, int]:
-    v_topic_name, p = _rstr(b, p)
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_zk_version, = _F0.unpack_from(b, p)
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_zk_version, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
+    n_offline_replicas, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+    if n_offline_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
-    else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if n_offline_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_offline_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_offline_replicas < 64:
+            v_offline_replicas = list(_FA_i[n_offline_replicas].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{n_offline_replicas}i', b, p))
+        p += n_offline_replicas * 4
     return UpdateMetadataPartitionState(v_topic_name, v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_zk_version, v_replicas, v_offline_replicas, None), p
 
 
 def _e_UpdateMetadataPartitionState_v4(m: UpdateMetadataPartitionState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
-    _t1 = m.isr
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.zk_version)
-    _t2 = m.replicas
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.isr
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t2))
     w += _pfixed(_t2, 'i')
-    _t3 = m.offline_replicas
+    _t3 = m.replicas
     if _t3 is None:
-        raise ValueError('null for a non-nullable array OfflineReplicas')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.zk_version, len(_t3))
     w += _pfixed(_t3, 'i')
+    _t4 = m.offline_replicas
+    if _t4 is None:
+        raise ValueError('null for non-nullable OfflineReplicas')
+    w += _F1.pack(len(_t4))
+    w += _pfixed(_t4, 'i')
 
 
 def _d_UpdateMetadataRequest_v4(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch = _F2.unpack_from(b, p)
-    p += 8
-    _t1, p = _rcount(b, p, 34)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, n_ungrouped_partition_states = _F5.unpack_from(b, p)
+    p += 12
+    if n_ungrouped_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_ungrouped_partition_states * 34 > len(b) - p:
+            raise _Malformed(f'array of {n_ungrouped_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_ungrouped_partition_states = []
         _append = v_ungrouped_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v4(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_ungrouped_partition_states):
+            _t1, p = _d_UpdateMetadataPartitionState_v4(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v3(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v3(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, v_ungrouped_partition_states, -1, [], v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v4(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F2.pack(m.controller_id, m.controller_epoch)
     _t1 = m.ungrouped_partition_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array UngroupedPartitionStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable UngroupedPartitionStates')
+    w += _F5.pack(m.controller_id, m.controller_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataPartitionState_v4(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v3(_t4, w)
 
 
 def _d_UpdateMetadataPartitionState_v5(b: memoryview, p: int) -> tuple[UpdateMetadataPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, n_isr = _F3.unpack_from(b, p)
+    p += 20
+    if n_isr < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_zk_version, = _F0.unpack_from(b, p)
+        if n_isr * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_isr} elements cannot fit in the {len(b) - p} bytes left')
+        if n_isr < 64:
+            v_isr = list(_FA_i[n_isr].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{n_isr}i', b, p))
+        p += n_isr * 4
+    v_zk_version, n_replicas = _F4.unpack_from(b, p)
+    p += 8
+    if n_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_replicas < 64:
+            v_replicas = list(_FA_i[n_replicas].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{n_replicas}i', b, p))
+        p += n_replicas * 4
+    n_offline_replicas, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rcount(b, p, 4)
-    if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+    if n_offline_replicas < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rcount(b, p, 4)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
-    else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if n_offline_replicas * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_offline_replicas} elements cannot fit in the {len(b) - p} bytes left')
+        if n_offline_replicas < 64:
+            v_offline_replicas = list(_FA_i[n_offline_replicas].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{n_offline_replicas}i', b, p))
+        p += n_offline_replicas * 4
     return UpdateMetadataPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_zk_version, v_replicas, v_offline_replicas, None), p
 
 
 def _e_UpdateMetadataPartitionState_v5(m: UpdateMetadataPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Isr')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Isr')
+    w += _F3.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch, len(_t1))
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.zk_version)
     _t2 = m.replicas
     if _t2 is None:
-        raise ValueError('null for a non-nullable array Replicas')
-    _wcount(w, _t2)
+        raise ValueError('null for non-nullable Replicas')
+    w += _F4.pack(m.zk_version, len(_t2))
     w += _pfixed(_t2, 'i')
     _t3 = m.offline_replicas
     if _t3 is None:
-        raise ValueError('null for a non-nullable array OfflineReplicas')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable OfflineReplicas')
+    w += _F1.pack(len(_t3))
     w += _pfixed(_t3, 'i')
 
 
 def _d_UpdateMetadataTopicState_v5(b: memoryview, p: int) -> tuple[UpdateMetadataTopicState, int]:
-    v_topic_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 32)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_topic_name, = _F2.unpack_from(b, p)
+    p += 2
+    if n_topic_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
+        _t1 = p + n_topic_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_topic_name} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_states, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_states * 32 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_states} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
+        for _ in range(n_partition_states):
             _t2, p = _d_UpdateMetadataPartitionState_v5(b, p)
             _append(_t2)
     return UpdateMetadataTopicState(v_topic_name, _ZERO_UUID, v_partition_states, None), p
 
 
 def _e_UpdateMetadataTopicState_v5(m: UpdateMetadataTopicState, w: bytearray) -> None:
-    _wstr(w, m.topic_name)
-    _t1 = m.partition_states
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionStates')
-    _wcount(w, _t1)
-    for _t2 in _t1:
-        _e_UpdateMetadataPartitionState_v5(_t2, w)
+    _t1 = m.topic_name.encode()
+    w += _F2.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_states
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionStates')
+    w += _F1.pack(len(_t2))
+    for _t3 in _t2:
+        _e_UpdateMetadataPartitionState_v5(_t3, w)
 
 
 def _d_UpdateMetadataRequest_v5(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
-    p += 16
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_controller_id, v_controller_epoch, v_broker_epoch, n_topic_states = _F6.unpack_from(b, p)
+    p += 20
+    if n_topic_states < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topic_states * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topic_states} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataTopicState_v5(b, p)
-            _append(_t2)
-    _t3, p = _rcount(b, p, 10)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        for _ in range(n_topic_states):
+            _t1, p = _d_UpdateMetadataTopicState_v5(b, p)
+            _append(_t1)
+    n_live_brokers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_live_brokers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_live_brokers * 10 > len(b) - p:
+            raise _Malformed(f'array of {n_live_brokers} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
-        for _ in range(_t3):
-            _t4, p = _d_UpdateMetadataBroker_v3(b, p)
-            _append(_t4)
+        for _ in range(n_live_brokers):
+            _t2, p = _d_UpdateMetadataBroker_v3(b, p)
+            _append(_t2)
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, v_topic_states, v_live_brokers, 0, None), p
 
 
 def _e_UpdateMetadataRequest_v5(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
-        raise ValueError('null for a non-nullable array TopicStates')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable TopicStates')
+    w += _F6.pack(m.controller_id, m.controller_epoch, m.broker_epoch, len(_t1))
     for _t2 in _t1:
         _e_UpdateMetadataTopicState_v5(_t2, w)
     _t3 = m.live_brokers
     if _t3 is None:
-        raise ValueError('null for a non-nullable array LiveBrokers')
-    _wcount(w, _t3)
+        raise ValueError('null for non-nullable LiveBrokers')
+    w += _F1.pack(len(_t3))
     for _t4 in _t3:
         _e_UpdateMetadataBroker_v3(_t4, w)
 
 
 def _d_UpdateMetadataEndpoint_v6(b: memoryview, p: int) -> tuple[UpdateMetadataEndpoint, int]:
-    v_port, = _F0.unpack_from(b, p)
+    v_port, = _F1.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
-    v_listener, p = _rcstr(b, p)
-    v_security_protocol, = _F3.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_listener = str(b[p:_t4], 'utf-8')
+        p = _t4
+    v_security_protocol, = _F2.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataEndpoint(v_port, v_host, v_listener, v_security_protocol, u), p
 
 
 def _e_UpdateMetadataEndpoint_v6(m: UpdateMetadataEndpoint, w: bytearray) -> None:
-    w += _F0.pack(m.port)
+    w += _F1.pack(m.port)
     _wcstr(w, m.host)
     _wcstr(w, m.listener)
-    w += _F3.pack(m.security_protocol)
+    w += _F2.pack(m.security_protocol)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -940,37 +1137,58 @@ def _e_UpdateMetadataEndpoint_v6(m: UpdateMetadataEndpoint, w: bytearray) -> Non
 
 
 def _d_UpdateMetadataBroker_v6(b: memoryview, p: int) -> tuple[UpdateMetadataBroker, int]:
-    v_id, = _F0.unpack_from(b, p)
+    v_id, = _F1.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 9)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 9 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_endpoints = []
         _append = v_endpoints.append
         for _ in range(_t1):
             _t2, p = _d_UpdateMetadataEndpoint_v6(b, p)
             _append(_t2)
-    v_rack, p = _rncstr(b, p)
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        if _t3 != -1:
+            raise _Malformed(f'negative string length {_t3}')
+        v_rack = None
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_rack = str(b[p:_t4], 'utf-8')
+        p = _t4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataBroker(v_id, '', 0, v_endpoints, v_rack, u), p
 
 
 def _e_UpdateMetadataBroker_v6(m: UpdateMetadataBroker, w: bytearray) -> None:
-    w += _F0.pack(m.id)
+    w += _F1.pack(m.id)
     _t1 = m.endpoints
     if _t1 is None:
         raise ValueError('null for a non-nullable array Endpoints')
@@ -986,50 +1204,82 @@ def _e_UpdateMetadataBroker_v6(m: UpdateMetadataBroker, w: bytearray) -> None:
 
 
 def _d_UpdateMetadataPartitionState_v6(b: memoryview, p: int) -> tuple[UpdateMetadataPartitionState, int]:
-    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F1.unpack_from(b, p)
+    v_partition_index, v_controller_epoch, v_leader, v_leader_epoch = _F7.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 4)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
     if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_isr, p = _rfixed(b, p, _t1, 'i', 4)
-    v_zk_version, = _F0.unpack_from(b, p)
+        if _t1 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
+        if _t1 < 64:
+            v_isr = list(_FA_i[_t1].unpack_from(b, p))
+        else:
+            v_isr = list(_struct.unpack_from(f'>{_t1}i', b, p))
+        p += _t1 * 4
+    v_zk_version, = _F1.unpack_from(b, p)
     p += 4
-    _t2, p = _rccount(b, p, 4)
+    _t2 = b[p]
+    if _t2 < 0x80:
+        p += 1
+    else:
+        _t2, p = _ruv(b, p)
+    _t2 -= 1
     if _t2 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_replicas, p = _rfixed(b, p, _t2, 'i', 4)
-    _t3, p = _rccount(b, p, 4)
+        if _t2 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t2} elements cannot fit in the {len(b) - p} bytes left')
+        if _t2 < 64:
+            v_replicas = list(_FA_i[_t2].unpack_from(b, p))
+        else:
+            v_replicas = list(_struct.unpack_from(f'>{_t2}i', b, p))
+        p += _t2 * 4
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
     if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+        raise _Malformed('null or negative length for non-nullable array')
     else:
-        v_offline_replicas, p = _rfixed(b, p, _t3, 'i', 4)
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_offline_replicas = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_offline_replicas = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataPartitionState('', v_partition_index, v_controller_epoch, v_leader, v_leader_epoch, v_isr, v_zk_version, v_replicas, v_offline_replicas, u), p
 
 
 def _e_UpdateMetadataPartitionState_v6(m: UpdateMetadataPartitionState, w: bytearray) -> None:
-    w += _F1.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
+    w += _F7.pack(m.partition_index, m.controller_epoch, m.leader, m.leader_epoch)
     _t1 = m.isr
     if _t1 is None:
         raise ValueError('null for a non-nullable array Isr')
     _wccount(w, _t1)
     w += _pfixed(_t1, 'i')
-    w += _F0.pack(m.zk_version)
+    w += _F1.pack(m.zk_version)
     _t2 = m.replicas
     if _t2 is None:
         raise ValueError('null for a non-nullable array Replicas')
@@ -1048,30 +1298,49 @@ def _e_UpdateMetadataPartitionState_v6(m: UpdateMetadataPartitionState, w: bytea
 
 
 def _d_UpdateMetadataTopicState_v6(b: memoryview, p: int) -> tuple[UpdateMetadataTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 24)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 24 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_UpdateMetadataPartitionState_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataTopicState(v_topic_name, _ZERO_UUID, v_partition_states, u), p
 
 
@@ -1091,47 +1360,60 @@ def _e_UpdateMetadataTopicState_v6(m: UpdateMetadataTopicState, w: bytearray) ->
 
 
 def _d_UpdateMetadataRequest_v6(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch = _F8.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_UpdateMetadataTopicState_v6(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 7)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
         for _ in range(_t3):
             _t4, p = _d_UpdateMetadataBroker_v6(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, v_topic_states, v_live_brokers, 0, u), p
 
 
 def _e_UpdateMetadataRequest_v6(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
+    w += _F8.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1152,39 +1434,58 @@ def _e_UpdateMetadataRequest_v6(m: UpdateMetadataRequest, w: bytearray) -> None:
 
 
 def _d_UpdateMetadataTopicState_v7(b: memoryview, p: int) -> tuple[UpdateMetadataTopicState, int]:
-    v_topic_name, p = _rcstr(b, p)
-    v_topic_id, = _F5.unpack_from(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    v_topic_id, = _F9.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 24)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 24 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partition_states = []
         _append = v_partition_states.append
-        for _ in range(_t1):
-            _t2, p = _d_UpdateMetadataPartitionState_v6(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_UpdateMetadataPartitionState_v6(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataTopicState(v_topic_name, v_topic_id, v_partition_states, u), p
 
 
 def _e_UpdateMetadataTopicState_v7(m: UpdateMetadataTopicState, w: bytearray) -> None:
     _wcstr(w, m.topic_name)
-    w += _F5.pack(m.topic_id.bytes)
+    w += _F9.pack(m.topic_id.bytes)
     _t1 = m.partition_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array PartitionStates')
@@ -1199,47 +1500,60 @@ def _e_UpdateMetadataTopicState_v7(m: UpdateMetadataTopicState, w: bytearray) ->
 
 
 def _d_UpdateMetadataRequest_v7(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_controller_epoch, v_broker_epoch = _F4.unpack_from(b, p)
+    v_controller_id, v_controller_epoch, v_broker_epoch = _F8.unpack_from(b, p)
     p += 16
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_UpdateMetadataTopicState_v7(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 7)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
         for _ in range(_t3):
             _t4, p = _d_UpdateMetadataBroker_v6(b, p)
             _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataRequest(v_controller_id, False, v_controller_epoch, [], v_broker_epoch, v_topic_states, v_live_brokers, 0, u), p
 
 
 def _e_UpdateMetadataRequest_v7(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F4.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
+    w += _F8.pack(m.controller_id, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1260,21 +1574,35 @@ def _e_UpdateMetadataRequest_v7(m: UpdateMetadataRequest, w: bytearray) -> None:
 
 
 def _d_UpdateMetadataRequest_v8(b: memoryview, p: int) -> tuple[UpdateMetadataRequest, int]:
-    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch = _F6.unpack_from(b, p)
+    v_controller_id, v_is_k_raft_controller, v_controller_epoch, v_broker_epoch = _F10.unpack_from(b, p)
     p += 17
-    _t1, p = _rccount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 19 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topic_states = []
         _append = v_topic_states.append
         for _ in range(_t1):
             _t2, p = _d_UpdateMetadataTopicState_v7(b, p)
             _append(_t2)
-    _t3, p = _rccount(b, p, 7)
-    if _t3 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 7 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_live_brokers = []
         _append = v_live_brokers.append
         for _ in range(_t3):
@@ -1282,29 +1610,28 @@ def _d_UpdateMetadataRequest_v8(b: memoryview, p: int) -> tuple[UpdateMetadataRe
             _append(_t4)
     u = None
     v_type = 0
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            v_type, = _F7.unpack_from(b, p)
-            p += 1
-            if p != end:
-                raise _Malformed('tagged field 0 (Type) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                v_type, = _F11.unpack_from(b, p)
+                p += 1
+                if p != end:
+                    raise _Malformed('tagged field 0 (Type) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataRequest(v_controller_id, v_is_k_raft_controller, v_controller_epoch, [], v_broker_epoch, v_topic_states, v_live_brokers, v_type, u), p
 
 
 def _e_UpdateMetadataRequest_v8(m: UpdateMetadataRequest, w: bytearray) -> None:
-    w += _F6.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch)
+    w += _F10.pack(m.controller_id, m.is_k_raft_controller, m.controller_epoch, m.broker_epoch)
     _t1 = m.topic_states
     if _t1 is None:
         raise ValueError('null for a non-nullable array TopicStates')
@@ -1320,7 +1647,7 @@ def _e_UpdateMetadataRequest_v8(m: UpdateMetadataRequest, w: bytearray) -> None:
     k = []
     if m.type != 0:
         t = bytearray()
-        t += _F7.pack(m.type)
+        t += _F11.pack(m.type)
         k.append((0, t))
     u = m.unknown_tagged_fields
     if k or u:
@@ -1328,6 +1655,47 @@ def _e_UpdateMetadataRequest_v8(m: UpdateMetadataRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_UpdateMetadataBroker_v0 = (UpdateMetadataBroker, False, ((K_INT32, False, False, 'id', 0, None), (K_STRING, False, False, 'v0_host', 0, None), (K_INT32, False, False, 'v0_port', 0, None), ), (), (('endpoints', DEFAULT_LIST, None), ('rack', DEFAULT_CONST, ''), ), ())
+_S_UpdateMetadataPartitionState_v0 = (UpdateMetadataPartitionState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'zk_version', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), ), (), (('offline_replicas', DEFAULT_LIST, None), ), ())
+_S_UpdateMetadataRequest_v0 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v0), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v0), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topic_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataEndpoint_v1 = (UpdateMetadataEndpoint, False, ((K_INT32, False, False, 'port', 0, None), (K_STRING, False, False, 'host', 0, None), (K_INT16, False, False, 'security_protocol', 0, None), ), (), (('listener', DEFAULT_CONST, ''), ), ())
+_S_UpdateMetadataBroker_v1 = (UpdateMetadataBroker, False, ((K_INT32, False, False, 'id', 0, None), (K_ARRAY, False, False, 'endpoints', K_STRUCT, _S_UpdateMetadataEndpoint_v1), ), (), (('v0_host', DEFAULT_CONST, ''), ('v0_port', DEFAULT_CONST, 0), ('rack', DEFAULT_CONST, ''), ), ())
+_S_UpdateMetadataRequest_v1 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v0), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v1), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topic_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataBroker_v2 = (UpdateMetadataBroker, False, ((K_INT32, False, False, 'id', 0, None), (K_ARRAY, False, False, 'endpoints', K_STRUCT, _S_UpdateMetadataEndpoint_v1), (K_STRING, True, False, 'rack', 0, None), ), (), (('v0_host', DEFAULT_CONST, ''), ('v0_port', DEFAULT_CONST, 0), ), ())
+_S_UpdateMetadataRequest_v2 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v0), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v2), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topic_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataEndpoint_v3 = (UpdateMetadataEndpoint, False, ((K_INT32, False, False, 'port', 0, None), (K_STRING, False, False, 'host', 0, None), (K_STRING, False, False, 'listener', 0, None), (K_INT16, False, False, 'security_protocol', 0, None), ), (), (), ())
+_S_UpdateMetadataBroker_v3 = (UpdateMetadataBroker, False, ((K_INT32, False, False, 'id', 0, None), (K_ARRAY, False, False, 'endpoints', K_STRUCT, _S_UpdateMetadataEndpoint_v3), (K_STRING, True, False, 'rack', 0, None), ), (), (('v0_host', DEFAULT_CONST, ''), ('v0_port', DEFAULT_CONST, 0), ), ())
+_S_UpdateMetadataRequest_v3 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v0), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v3), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topic_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataPartitionState_v4 = (UpdateMetadataPartitionState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'zk_version', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), (K_ARRAY, False, False, 'offline_replicas', K_INT32, None), ), (), (), ())
+_S_UpdateMetadataRequest_v4 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_ARRAY, False, False, 'ungrouped_partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v4), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v3), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('broker_epoch', DEFAULT_CONST, -1), ('topic_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataPartitionState_v5 = (UpdateMetadataPartitionState, False, ((K_INT32, False, False, 'partition_index', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT32, False, False, 'leader', 0, None), (K_INT32, False, False, 'leader_epoch', 0, None), (K_ARRAY, False, False, 'isr', K_INT32, None), (K_INT32, False, False, 'zk_version', 0, None), (K_ARRAY, False, False, 'replicas', K_INT32, None), (K_ARRAY, False, False, 'offline_replicas', K_INT32, None), ), (), (('topic_name', DEFAULT_CONST, ''), ), ())
+_S_UpdateMetadataTopicState_v5 = (UpdateMetadataTopicState, False, ((K_STRING, False, False, 'topic_name', 0, None), (K_ARRAY, False, False, 'partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v5), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_UpdateMetadataRequest_v5 = (UpdateMetadataRequest, False, ((K_INT32, False, False, 'controller_id', 0, None), (K_INT32, False, False, 'controller_epoch', 0, None), (K_INT64, False, False, 'broker_epoch', 0, None), (K_ARRAY, False, False, 'topic_states', K_STRUCT, _S_UpdateMetadataTopicState_v5), (K_ARRAY, False, False, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v3), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataEndpoint_v6 = (UpdateMetadataEndpoint, True, ((K_INT32, False, True, 'port', 0, None), (K_STRING, False, True, 'host', 0, None), (K_STRING, False, True, 'listener', 0, None), (K_INT16, False, True, 'security_protocol', 0, None), ), (), (), ())
+_S_UpdateMetadataBroker_v6 = (UpdateMetadataBroker, True, ((K_INT32, False, True, 'id', 0, None), (K_ARRAY, False, True, 'endpoints', K_STRUCT, _S_UpdateMetadataEndpoint_v6), (K_STRING, True, True, 'rack', 0, None), ), (), (('v0_host', DEFAULT_CONST, ''), ('v0_port', DEFAULT_CONST, 0), ), ())
+_S_UpdateMetadataPartitionState_v6 = (UpdateMetadataPartitionState, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT32, False, True, 'leader', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_ARRAY, False, True, 'isr', K_INT32, None), (K_INT32, False, True, 'zk_version', 0, None), (K_ARRAY, False, True, 'replicas', K_INT32, None), (K_ARRAY, False, True, 'offline_replicas', K_INT32, None), ), (), (('topic_name', DEFAULT_CONST, ''), ), ())
+_S_UpdateMetadataTopicState_v6 = (UpdateMetadataTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v6), ), (), (('topic_id', DEFAULT_CONST, _ZERO_UUID), ), ())
+_S_UpdateMetadataRequest_v6 = (UpdateMetadataRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_UpdateMetadataTopicState_v6), (K_ARRAY, False, True, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v6), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataTopicState_v7 = (UpdateMetadataTopicState, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partition_states', K_STRUCT, _S_UpdateMetadataPartitionState_v6), ), (), (), ())
+_S_UpdateMetadataRequest_v7 = (UpdateMetadataRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_UpdateMetadataTopicState_v7), (K_ARRAY, False, True, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v6), ), (), (('is_k_raft_controller', DEFAULT_CONST, False), ('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), (0,))
+_S_UpdateMetadataRequest_v8 = (UpdateMetadataRequest, True, ((K_INT32, False, True, 'controller_id', 0, None), (K_BOOL, False, True, 'is_k_raft_controller', 0, None), (K_INT32, False, True, 'controller_epoch', 0, None), (K_INT64, False, True, 'broker_epoch', 0, None), (K_ARRAY, False, True, 'topic_states', K_STRUCT, _S_UpdateMetadataTopicState_v7), (K_ARRAY, False, True, 'live_brokers', K_STRUCT, _S_UpdateMetadataBroker_v6), ), ((0, K_INT8, False, True, 'type', 0, None), ), (('ungrouped_partition_states', DEFAULT_LIST, None), ('type', DEFAULT_CONST, 0), ), ())
+
+SCHEMAS = {
+    0: _S_UpdateMetadataRequest_v0,
+    1: _S_UpdateMetadataRequest_v1,
+    2: _S_UpdateMetadataRequest_v2,
+    3: _S_UpdateMetadataRequest_v3,
+    4: _S_UpdateMetadataRequest_v4,
+    5: _S_UpdateMetadataRequest_v5,
+    6: _S_UpdateMetadataRequest_v6,
+    7: _S_UpdateMetadataRequest_v7,
+    8: _S_UpdateMetadataRequest_v8,
+}
 
 _DECODERS = {
     0: _d_UpdateMetadataRequest_v0,

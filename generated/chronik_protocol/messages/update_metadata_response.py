@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -141,19 +150,18 @@ def _d_UpdateMetadataResponse_v6(b: memoryview, p: int) -> tuple[UpdateMetadataR
     v_error_code, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return UpdateMetadataResponse(v_error_code, u), p
 
 
@@ -165,6 +173,25 @@ def _e_UpdateMetadataResponse_v6(m: UpdateMetadataResponse, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_UpdateMetadataResponse_v0 = (UpdateMetadataResponse, False, ((K_INT16, False, False, 'error_code', 0, None), ), (), (), ())
+_S_UpdateMetadataResponse_v6 = (UpdateMetadataResponse, True, ((K_INT16, False, True, 'error_code', 0, None), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_UpdateMetadataResponse_v0,
+    1: _S_UpdateMetadataResponse_v0,
+    2: _S_UpdateMetadataResponse_v0,
+    3: _S_UpdateMetadataResponse_v0,
+    4: _S_UpdateMetadataResponse_v0,
+    5: _S_UpdateMetadataResponse_v0,
+    6: _S_UpdateMetadataResponse_v6,
+    7: _S_UpdateMetadataResponse_v6,
+    8: _S_UpdateMetadataResponse_v6,
+}
 
 _DECODERS = {
     0: _d_UpdateMetadataResponse_v0,

@@ -44,6 +44,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -253,19 +262,18 @@ def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_replica_epoch, v_replica_id, v_last_offset_epoch, v_last_offset = _F0.unpack_from(b, p)
     p += 24
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_replica_epoch, v_replica_id, _ZERO_UUID, _ZERO_UUID, v_last_offset_epoch, v_last_offset, False, u), p
 
 
@@ -279,30 +287,49 @@ def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v0(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 25)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 25 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, v_partitions, u), p
 
 
@@ -322,30 +349,51 @@ def _e_TopicData_v0(m: TopicData, w: bytearray) -> None:
 
 
 def _d_VoteRequest_v0(b: memoryview, p: int) -> tuple[VoteRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicData_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopicData_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VoteRequest(v_cluster_id, -1, v_topics, u), p
 
 
@@ -370,19 +418,18 @@ def _d_PartitionData_v1(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_replica_epoch, v_replica_id, v_replica_directory_id, v_voter_directory_id, v_last_offset_epoch, v_last_offset, False, u), p
 
 
@@ -396,30 +443,49 @@ def _e_PartitionData_v1(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v1(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 57)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 57 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, v_partitions, u), p
 
 
@@ -439,32 +505,53 @@ def _e_TopicData_v1(m: TopicData, w: bytearray) -> None:
 
 
 def _d_VoteRequest_v1(b: memoryview, p: int) -> tuple[VoteRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_voter_id, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopicData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VoteRequest(v_cluster_id, v_voter_id, v_topics, u), p
 
 
@@ -490,19 +577,18 @@ def _d_PartitionData_v2(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_replica_directory_id = _UUID(bytes=v_replica_directory_id)
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_replica_epoch, v_replica_id, v_replica_directory_id, v_voter_directory_id, v_last_offset_epoch, v_last_offset, v_pre_vote, u), p
 
 
@@ -516,30 +602,49 @@ def _e_PartitionData_v2(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v2(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 58)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 58 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, v_partitions, u), p
 
 
@@ -559,32 +664,53 @@ def _e_TopicData_v2(m: TopicData, w: bytearray) -> None:
 
 
 def _d_VoteRequest_v2(b: memoryview, p: int) -> tuple[VoteRequest, int]:
-    v_cluster_id, p = _rncstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        if _t1 != -1:
+            raise _Malformed(f'negative string length {_t1}')
+        v_cluster_id = None
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_cluster_id = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_voter_id, = _F2.unpack_from(b, p)
     p += 4
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
     else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_TopicData_v2(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_TopicData_v2(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VoteRequest(v_cluster_id, v_voter_id, v_topics, u), p
 
 
@@ -603,6 +729,26 @@ def _e_VoteRequest_v2(m: VoteRequest, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionData_v0 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'replica_epoch', 0, None), (K_INT32, False, True, 'replica_id', 0, None), (K_INT32, False, True, 'last_offset_epoch', 0, None), (K_INT64, False, True, 'last_offset', 0, None), ), (), (('replica_directory_id', DEFAULT_CONST, _ZERO_UUID), ('voter_directory_id', DEFAULT_CONST, _ZERO_UUID), ('pre_vote', DEFAULT_CONST, False), ), ())
+_S_TopicData_v0 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (), ())
+_S_VoteRequest_v0 = (VoteRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v0), ), (), (('voter_id', DEFAULT_CONST, -1), ), ())
+_S_PartitionData_v1 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'replica_epoch', 0, None), (K_INT32, False, True, 'replica_id', 0, None), (K_UUID, False, True, 'replica_directory_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_INT32, False, True, 'last_offset_epoch', 0, None), (K_INT64, False, True, 'last_offset', 0, None), ), (), (('pre_vote', DEFAULT_CONST, False), ), ())
+_S_TopicData_v1 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (), ())
+_S_VoteRequest_v1 = (VoteRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'voter_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v1), ), (), (), ())
+_S_PartitionData_v2 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT32, False, True, 'replica_epoch', 0, None), (K_INT32, False, True, 'replica_id', 0, None), (K_UUID, False, True, 'replica_directory_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_INT32, False, True, 'last_offset_epoch', 0, None), (K_INT64, False, True, 'last_offset', 0, None), (K_BOOL, False, True, 'pre_vote', 0, None), ), (), (), ())
+_S_TopicData_v2 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v2), ), (), (), ())
+_S_VoteRequest_v2 = (VoteRequest, True, ((K_STRING, True, True, 'cluster_id', 0, None), (K_INT32, False, True, 'voter_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_VoteRequest_v0,
+    1: _S_VoteRequest_v1,
+    2: _S_VoteRequest_v2,
+}
 
 _DECODERS = {
     0: _d_VoteRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -281,19 +290,18 @@ def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch, v_vote_granted = _F0.unpack_from(b, p)
     p += 15
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition_index, v_error_code, v_leader_id, v_leader_epoch, v_vote_granted, u), p
 
 
@@ -307,30 +315,49 @@ def _e_PartitionData_v0(m: PartitionData, w: bytearray) -> None:
 
 
 def _d_TopicData_v0(b: memoryview, p: int) -> tuple[TopicData, int]:
-    v_topic_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 16)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_topic_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 16 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
-        for _ in range(_t1):
-            _t2, p = _d_PartitionData_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_PartitionData_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return TopicData(v_topic_name, v_partitions, u), p
 
 
@@ -352,31 +379,37 @@ def _e_TopicData_v0(m: TopicData, w: bytearray) -> None:
 def _d_VoteResponse_v0(b: memoryview, p: int) -> tuple[VoteResponse, int]:
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_TopicData_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            raise _Malformed(f'tag {tag} is not valid for this version')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                raise _Malformed(f'tag {tag} is not valid for this version')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VoteResponse(v_error_code, v_topics, [], u), p
 
 
@@ -398,23 +431,35 @@ def _e_VoteResponse_v0(m: VoteResponse, w: bytearray) -> None:
 def _d_NodeEndpoint_v1(b: memoryview, p: int) -> tuple[NodeEndpoint, int]:
     v_node_id, = _F2.unpack_from(b, p)
     p += 4
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_host = str(b[p:_t2], 'utf-8')
+        p = _t2
     v_port, = _F3.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return NodeEndpoint(v_node_id, v_host, v_port, u), p
 
 
@@ -432,10 +477,17 @@ def _e_NodeEndpoint_v1(m: NodeEndpoint, w: bytearray) -> None:
 def _d_VoteResponse_v1(b: memoryview, p: int) -> tuple[VoteResponse, int]:
     v_error_code, = _F1.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -443,31 +495,37 @@ def _d_VoteResponse_v1(b: memoryview, p: int) -> tuple[VoteResponse, int]:
             _append(_t2)
     u = None
     v_node_endpoints = []
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if tag == 0:
-            _t3, p = _rccount(b, p, 8)
-            if _t3 < 0:
-                raise _Malformed('null for a non-nullable array')
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if tag == 0:
+                _t3 = b[p]
+                if _t3 < 0x80:
+                    p += 1
+                else:
+                    _t3, p = _ruv(b, p)
+                _t3 -= 1
+                if _t3 < 0:
+                    raise _Malformed('null or negative length for non-nullable array')
+                else:
+                    if _t3 * 8 > len(b) - p:
+                        raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+                    v_node_endpoints = []
+                    _append = v_node_endpoints.append
+                    for _ in range(_t3):
+                        _t4, p = _d_NodeEndpoint_v1(b, p)
+                        _append(_t4)
+                if p != end:
+                    raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
+            elif u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
             else:
-                v_node_endpoints = []
-                _append = v_node_endpoints.append
-                for _ in range(_t3):
-                    _t4, p = _d_NodeEndpoint_v1(b, p)
-                    _append(_t4)
-            if p != end:
-                raise _Malformed('tagged field 0 (NodeEndpoints) has the wrong size')
-        elif u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VoteResponse(v_error_code, v_topics, v_node_endpoints, u), p
 
 
@@ -495,6 +553,22 @@ def _e_VoteResponse_v1(m: VoteResponse, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_PartitionData_v0 = (PartitionData, True, ((K_INT32, False, True, 'partition_index', 0, None), (K_INT16, False, True, 'error_code', 0, None), (K_INT32, False, True, 'leader_id', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_BOOL, False, True, 'vote_granted', 0, None), ), (), (), ())
+_S_TopicData_v0 = (TopicData, True, ((K_STRING, False, True, 'topic_name', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (), ())
+_S_VoteResponse_v0 = (VoteResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v0), ), (), (('node_endpoints', DEFAULT_LIST, None), ), (0,))
+_S_NodeEndpoint_v1 = (NodeEndpoint, True, ((K_INT32, False, True, 'node_id', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_VoteResponse_v1 = (VoteResponse, True, ((K_INT16, False, True, 'error_code', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_TopicData_v0), ), ((0, K_ARRAY, False, True, 'node_endpoints', K_STRUCT, _S_NodeEndpoint_v1), ), (('node_endpoints', DEFAULT_LIST, None), ), ())
+
+SCHEMAS = {
+    0: _S_VoteResponse_v0,
+    1: _S_VoteResponse_v1,
+    2: _S_VoteResponse_v1,
+}
 
 _DECODERS = {
     0: _d_VoteResponse_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -268,24 +277,49 @@ _F3 = _struct.Struct(">h")
 
 
 def _d_Endpoint_v0(b: memoryview, p: int) -> tuple[Endpoint, int]:
-    v_name, p = _rcstr(b, p)
-    v_host, p = _rcstr(b, p)
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
+    else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t4 = p + _t3
+        if _t4 > len(b):
+            raise _Malformed(f'string length {_t3} runs past the end of the buffer')
+        v_host = str(b[p:_t4], 'utf-8')
+        p = _t4
     v_port, = _F0.unpack_from(b, p)
     p += 2
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Endpoint(v_name, v_host, v_port, u), p
 
 
@@ -304,19 +338,18 @@ def _d_KRaftVersionFeature_v0(b: memoryview, p: int) -> tuple[KRaftVersionFeatur
     v_min_supported_version, v_max_supported_version = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return KRaftVersionFeature(v_min_supported_version, v_max_supported_version, u), p
 
 
@@ -333,10 +366,17 @@ def _d_Voter_v0(b: memoryview, p: int) -> tuple[Voter, int]:
     v_voter_id, v_voter_directory_id = _F2.unpack_from(b, p)
     p += 20
     v_voter_directory_id = _UUID(bytes=v_voter_directory_id)
-    _t1, p = _rccount(b, p, 5)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 5 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_endpoints = []
         _append = v_endpoints.append
         for _ in range(_t1):
@@ -344,19 +384,18 @@ def _d_Voter_v0(b: memoryview, p: int) -> tuple[Voter, int]:
             _append(_t2)
     v_k_raft_version_feature, p = _d_KRaftVersionFeature_v0(b, p)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return Voter(v_voter_id, v_voter_directory_id, v_endpoints, v_k_raft_version_feature, u), p
 
 
@@ -379,29 +418,35 @@ def _e_Voter_v0(m: Voter, w: bytearray) -> None:
 def _d_VotersRecord_v0(b: memoryview, p: int) -> tuple[VotersRecord, int]:
     v_version, = _F3.unpack_from(b, p)
     p += 2
-    _t1, p = _rccount(b, p, 27)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 27 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_voters = []
         _append = v_voters.append
         for _ in range(_t1):
             _t2, p = _d_Voter_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return VotersRecord(v_version, v_voters, u), p
 
 
@@ -419,6 +464,19 @@ def _e_VotersRecord_v0(m: VotersRecord, w: bytearray) -> None:
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_Endpoint_v0 = (Endpoint, True, ((K_STRING, False, True, 'name', 0, None), (K_STRING, False, True, 'host', 0, None), (K_UINT16, False, True, 'port', 0, None), ), (), (), ())
+_S_KRaftVersionFeature_v0 = (KRaftVersionFeature, True, ((K_INT16, False, True, 'min_supported_version', 0, None), (K_INT16, False, True, 'max_supported_version', 0, None), ), (), (), ())
+_S_Voter_v0 = (Voter, True, ((K_INT32, False, True, 'voter_id', 0, None), (K_UUID, False, True, 'voter_directory_id', 0, None), (K_ARRAY, False, True, 'endpoints', K_STRUCT, _S_Endpoint_v0), (K_STRUCT, False, True, 'k_raft_version_feature', 0, _S_KRaftVersionFeature_v0), ), (), (), ())
+_S_VotersRecord_v0 = (VotersRecord, True, ((K_INT16, False, True, 'version', 0, None), (K_ARRAY, False, True, 'voters', K_STRUCT, _S_Voter_v0), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_VotersRecord_v0,
+}
 
 _DECODERS = {
     0: _d_VotersRecord_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -286,19 +295,18 @@ def _d_StateBatch_v0(b: memoryview, p: int) -> tuple[StateBatch, int]:
     v_first_offset, v_last_offset, v_delivery_state, v_delivery_count = _F0.unpack_from(b, p)
     p += 19
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return StateBatch(v_first_offset, v_last_offset, v_delivery_state, v_delivery_count, u), p
 
 
@@ -314,29 +322,35 @@ def _e_StateBatch_v0(m: StateBatch, w: bytearray) -> None:
 def _d_PartitionData_v0(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition, v_state_epoch, v_leader_epoch, v_start_offset = _F1.unpack_from(b, p)
     p += 20
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_state_batches = []
         _append = v_state_batches.append
         for _ in range(_t1):
             _t2, p = _d_StateBatch_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition, v_state_epoch, v_leader_epoch, v_start_offset, -1, v_state_batches, u), p
 
 
@@ -359,29 +373,35 @@ def _d_WriteStateData_v0(b: memoryview, p: int) -> tuple[WriteStateData, int]:
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 22)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 22 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteStateData(v_topic_id, v_partitions, u), p
 
 
@@ -401,30 +421,49 @@ def _e_WriteStateData_v0(m: WriteStateData, w: bytearray) -> None:
 
 
 def _d_WriteShareGroupStateRequest_v0(b: memoryview, p: int) -> tuple[WriteShareGroupStateRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_WriteStateData_v0(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_WriteStateData_v0(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteShareGroupStateRequest(v_group_id, v_topics, u), p
 
 
@@ -446,29 +485,35 @@ def _e_WriteShareGroupStateRequest_v0(m: WriteShareGroupStateRequest, w: bytearr
 def _d_PartitionData_v1(b: memoryview, p: int) -> tuple[PartitionData, int]:
     v_partition, v_state_epoch, v_leader_epoch, v_start_offset, v_delivery_complete_count = _F3.unpack_from(b, p)
     p += 24
-    _t1, p = _rccount(b, p, 20)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 20 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_state_batches = []
         _append = v_state_batches.append
         for _ in range(_t1):
             _t2, p = _d_StateBatch_v0(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return PartitionData(v_partition, v_state_epoch, v_leader_epoch, v_start_offset, v_delivery_complete_count, v_state_batches, u), p
 
 
@@ -491,29 +536,35 @@ def _d_WriteStateData_v1(b: memoryview, p: int) -> tuple[WriteStateData, int]:
     v_topic_id, = _F2.unpack_from(b, p)
     p += 16
     v_topic_id = _UUID(bytes=v_topic_id)
-    _t1, p = _rccount(b, p, 26)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 26 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_partitions = []
         _append = v_partitions.append
         for _ in range(_t1):
             _t2, p = _d_PartitionData_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteStateData(v_topic_id, v_partitions, u), p
 
 
@@ -533,30 +584,49 @@ def _e_WriteStateData_v1(m: WriteStateData, w: bytearray) -> None:
 
 
 def _d_WriteShareGroupStateRequest_v1(b: memoryview, p: int) -> tuple[WriteShareGroupStateRequest, int]:
-    v_group_id, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_group_id = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_WriteStateData_v1(b, p)
-            _append(_t2)
+        for _ in range(_t3):
+            _t4, p = _d_WriteStateData_v1(b, p)
+            _append(_t4)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteShareGroupStateRequest(v_group_id, v_topics, u), p
 
 
@@ -574,6 +644,23 @@ def _e_WriteShareGroupStateRequest_v1(m: WriteShareGroupStateRequest, w: bytearr
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_StateBatch_v0 = (StateBatch, True, ((K_INT64, False, True, 'first_offset', 0, None), (K_INT64, False, True, 'last_offset', 0, None), (K_INT8, False, True, 'delivery_state', 0, None), (K_INT16, False, True, 'delivery_count', 0, None), ), (), (), ())
+_S_PartitionData_v0 = (PartitionData, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'state_epoch', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_INT64, False, True, 'start_offset', 0, None), (K_ARRAY, False, True, 'state_batches', K_STRUCT, _S_StateBatch_v0), ), (), (('delivery_complete_count', DEFAULT_CONST, -1), ), ())
+_S_WriteStateData_v0 = (WriteStateData, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v0), ), (), (), ())
+_S_WriteShareGroupStateRequest_v0 = (WriteShareGroupStateRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_WriteStateData_v0), ), (), (), ())
+_S_PartitionData_v1 = (PartitionData, True, ((K_INT32, False, True, 'partition', 0, None), (K_INT32, False, True, 'state_epoch', 0, None), (K_INT32, False, True, 'leader_epoch', 0, None), (K_INT64, False, True, 'start_offset', 0, None), (K_INT32, False, True, 'delivery_complete_count', 0, None), (K_ARRAY, False, True, 'state_batches', K_STRUCT, _S_StateBatch_v0), ), (), (), ())
+_S_WriteStateData_v1 = (WriteStateData, True, ((K_UUID, False, True, 'topic_id', 0, None), (K_ARRAY, False, True, 'partitions', K_STRUCT, _S_PartitionData_v1), ), (), (), ())
+_S_WriteShareGroupStateRequest_v1 = (WriteShareGroupStateRequest, True, ((K_STRING, False, True, 'group_id', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_WriteStateData_v1), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_WriteShareGroupStateRequest_v0,
+    1: _S_WriteShareGroupStateRequest_v1,
+}
 
 _DECODERS = {
     0: _d_WriteShareGroupStateRequest_v0,

@@ -43,6 +43,15 @@ _wncbytes = _w.write_ncbytes
 _wcount = _w.write_count32
 _wccount = _w.write_ccount
 _wtagged = _w.write_tagged
+_FA_bool = _w.FIXED_ARRAYS["?"]
+_FA_b = _w.FIXED_ARRAYS["b"]
+_FA_h = _w.FIXED_ARRAYS["h"]
+_FA_H = _w.FIXED_ARRAYS["H"]
+_FA_i = _w.FIXED_ARRAYS["i"]
+_FA_I = _w.FIXED_ARRAYS["I"]
+_FA_q = _w.FIXED_ARRAYS["q"]
+_FA_d = _w.FIXED_ARRAYS["d"]
+_uv = _w.uvarint
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -222,101 +231,147 @@ class WritableTxnMarkerTopic:
             ")"
         )
 
-_F0 = _struct.Struct(">qh?")
+_F0 = _struct.Struct(">h")
 _F1 = _struct.Struct(">i")
-_F2 = _struct.Struct(">ib")
+_F2 = _struct.Struct(">qh?i")
+_F3 = _struct.Struct(">qh?")
+_F4 = _struct.Struct(">ib")
 
 
 def _d_WritableTxnMarkerTopic_v0(b: memoryview, p: int) -> tuple[WritableTxnMarkerTopic, int]:
-    v_name, p = _rstr(b, p)
-    _t1, p = _rcount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_name, = _F0.unpack_from(b, p)
+    p += 2
+    if n_name < 0:
+        raise _Malformed('null or negative length for non-nullable string')
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1 = p + n_name
+        if _t1 > len(b):
+            raise _Malformed(f'string length {n_name} runs past the end of the buffer')
+        v_name = str(b[p:_t1], 'utf-8')
+        p = _t1
+    n_partition_indexes, = _F1.unpack_from(b, p)
+    p += 4
+    if n_partition_indexes < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if n_partition_indexes * 4 > len(b) - p:
+            raise _Malformed(f'array of {n_partition_indexes} elements cannot fit in the {len(b) - p} bytes left')
+        if n_partition_indexes < 64:
+            v_partition_indexes = list(_FA_i[n_partition_indexes].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{n_partition_indexes}i', b, p))
+        p += n_partition_indexes * 4
     return WritableTxnMarkerTopic(v_name, v_partition_indexes, None), p
 
 
 def _e_WritableTxnMarkerTopic_v0(m: WritableTxnMarkerTopic, w: bytearray) -> None:
-    _wstr(w, m.name)
-    _t1 = m.partition_indexes
-    if _t1 is None:
-        raise ValueError('null for a non-nullable array PartitionIndexes')
-    _wcount(w, _t1)
-    w += _pfixed(_t1, 'i')
+    _t1 = m.name.encode()
+    w += _F0.pack(len(_t1))
+    w += _t1
+    _t2 = m.partition_indexes
+    if _t2 is None:
+        raise ValueError('null for non-nullable PartitionIndexes')
+    w += _F1.pack(len(_t2))
+    w += _pfixed(_t2, 'i')
 
 
 def _d_WritableTxnMarker_v0(b: memoryview, p: int) -> tuple[WritableTxnMarker, int]:
-    v_producer_id, v_producer_epoch, v_transaction_result = _F0.unpack_from(b, p)
-    p += 11
-    _t1, p = _rcount(b, p, 6)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    v_producer_id, v_producer_epoch, v_transaction_result, n_topics = _F2.unpack_from(b, p)
+    p += 15
+    if n_topics < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_topics * 6 > len(b) - p:
+            raise _Malformed(f'array of {n_topics} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
-        for _ in range(_t1):
-            _t2, p = _d_WritableTxnMarkerTopic_v0(b, p)
-            _append(_t2)
+        for _ in range(n_topics):
+            _t1, p = _d_WritableTxnMarkerTopic_v0(b, p)
+            _append(_t1)
     v_coordinator_epoch, = _F1.unpack_from(b, p)
     p += 4
     return WritableTxnMarker(v_producer_id, v_producer_epoch, v_transaction_result, v_topics, v_coordinator_epoch, 0, None), p
 
 
 def _e_WritableTxnMarker_v0(m: WritableTxnMarker, w: bytearray) -> None:
-    w += _F0.pack(m.producer_id, m.producer_epoch, m.transaction_result)
     _t1 = m.topics
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Topics')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Topics')
+    w += _F2.pack(m.producer_id, m.producer_epoch, m.transaction_result, len(_t1))
     for _t2 in _t1:
         _e_WritableTxnMarkerTopic_v0(_t2, w)
     w += _F1.pack(m.coordinator_epoch)
 
 
 def _d_WriteTxnMarkersRequest_v0(b: memoryview, p: int) -> tuple[WriteTxnMarkersRequest, int]:
-    _t1, p = _rcount(b, p, 19)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    n_markers, = _F1.unpack_from(b, p)
+    p += 4
+    if n_markers < 0:
+        raise _Malformed('null or negative length for non-nullable array')
     else:
+        if n_markers * 19 > len(b) - p:
+            raise _Malformed(f'array of {n_markers} elements cannot fit in the {len(b) - p} bytes left')
         v_markers = []
         _append = v_markers.append
-        for _ in range(_t1):
-            _t2, p = _d_WritableTxnMarker_v0(b, p)
-            _append(_t2)
+        for _ in range(n_markers):
+            _t1, p = _d_WritableTxnMarker_v0(b, p)
+            _append(_t1)
     return WriteTxnMarkersRequest(v_markers, None), p
 
 
 def _e_WriteTxnMarkersRequest_v0(m: WriteTxnMarkersRequest, w: bytearray) -> None:
     _t1 = m.markers
     if _t1 is None:
-        raise ValueError('null for a non-nullable array Markers')
-    _wcount(w, _t1)
+        raise ValueError('null for non-nullable Markers')
+    w += _F1.pack(len(_t1))
     for _t2 in _t1:
         _e_WritableTxnMarker_v0(_t2, w)
 
 
 def _d_WritableTxnMarkerTopic_v1(b: memoryview, p: int) -> tuple[WritableTxnMarkerTopic, int]:
-    v_name, p = _rcstr(b, p)
-    _t1, p = _rccount(b, p, 4)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
-        v_partition_indexes, p = _rfixed(b, p, _t1, 'i', 4)
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable string')
+    else:
+        _t2 = p + _t1
+        if _t2 > len(b):
+            raise _Malformed(f'string length {_t1} runs past the end of the buffer')
+        v_name = str(b[p:_t2], 'utf-8')
+        p = _t2
+    _t3 = b[p]
+    if _t3 < 0x80:
+        p += 1
+    else:
+        _t3, p = _ruv(b, p)
+    _t3 -= 1
+    if _t3 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t3 * 4 > len(b) - p:
+            raise _Malformed(f'array of {_t3} elements cannot fit in the {len(b) - p} bytes left')
+        if _t3 < 64:
+            v_partition_indexes = list(_FA_i[_t3].unpack_from(b, p))
+        else:
+            v_partition_indexes = list(_struct.unpack_from(f'>{_t3}i', b, p))
+        p += _t3 * 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WritableTxnMarkerTopic(v_name, v_partition_indexes, u), p
 
 
@@ -335,12 +390,19 @@ def _e_WritableTxnMarkerTopic_v1(m: WritableTxnMarkerTopic, w: bytearray) -> Non
 
 
 def _d_WritableTxnMarker_v1(b: memoryview, p: int) -> tuple[WritableTxnMarker, int]:
-    v_producer_id, v_producer_epoch, v_transaction_result = _F0.unpack_from(b, p)
+    v_producer_id, v_producer_epoch, v_transaction_result = _F3.unpack_from(b, p)
     p += 11
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
@@ -349,24 +411,23 @@ def _d_WritableTxnMarker_v1(b: memoryview, p: int) -> tuple[WritableTxnMarker, i
     v_coordinator_epoch, = _F1.unpack_from(b, p)
     p += 4
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WritableTxnMarker(v_producer_id, v_producer_epoch, v_transaction_result, v_topics, v_coordinator_epoch, 0, u), p
 
 
 def _e_WritableTxnMarker_v1(m: WritableTxnMarker, w: bytearray) -> None:
-    w += _F0.pack(m.producer_id, m.producer_epoch, m.transaction_result)
+    w += _F3.pack(m.producer_id, m.producer_epoch, m.transaction_result)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
@@ -382,29 +443,35 @@ def _e_WritableTxnMarker_v1(m: WritableTxnMarker, w: bytearray) -> None:
 
 
 def _d_WriteTxnMarkersRequest_v1(b: memoryview, p: int) -> tuple[WriteTxnMarkersRequest, int]:
-    _t1, p = _rccount(b, p, 17)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 17 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_markers = []
         _append = v_markers.append
         for _ in range(_t1):
             _t2, p = _d_WritableTxnMarker_v1(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteTxnMarkersRequest(v_markers, u), p
 
 
@@ -423,45 +490,51 @@ def _e_WriteTxnMarkersRequest_v1(m: WriteTxnMarkersRequest, w: bytearray) -> Non
 
 
 def _d_WritableTxnMarker_v2(b: memoryview, p: int) -> tuple[WritableTxnMarker, int]:
-    v_producer_id, v_producer_epoch, v_transaction_result = _F0.unpack_from(b, p)
+    v_producer_id, v_producer_epoch, v_transaction_result = _F3.unpack_from(b, p)
     p += 11
-    _t1, p = _rccount(b, p, 3)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 3 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_topics = []
         _append = v_topics.append
         for _ in range(_t1):
             _t2, p = _d_WritableTxnMarkerTopic_v1(b, p)
             _append(_t2)
-    v_coordinator_epoch, v_transaction_version = _F2.unpack_from(b, p)
+    v_coordinator_epoch, v_transaction_version = _F4.unpack_from(b, p)
     p += 5
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WritableTxnMarker(v_producer_id, v_producer_epoch, v_transaction_result, v_topics, v_coordinator_epoch, v_transaction_version, u), p
 
 
 def _e_WritableTxnMarker_v2(m: WritableTxnMarker, w: bytearray) -> None:
-    w += _F0.pack(m.producer_id, m.producer_epoch, m.transaction_result)
+    w += _F3.pack(m.producer_id, m.producer_epoch, m.transaction_result)
     _t1 = m.topics
     if _t1 is None:
         raise ValueError('null for a non-nullable array Topics')
     _wccount(w, _t1)
     for _t2 in _t1:
         _e_WritableTxnMarkerTopic_v1(_t2, w)
-    w += _F2.pack(m.coordinator_epoch, m.transaction_version)
+    w += _F4.pack(m.coordinator_epoch, m.transaction_version)
     u = m.unknown_tagged_fields
     if u:
         _wtagged(w, [], u)
@@ -470,29 +543,35 @@ def _e_WritableTxnMarker_v2(m: WritableTxnMarker, w: bytearray) -> None:
 
 
 def _d_WriteTxnMarkersRequest_v2(b: memoryview, p: int) -> tuple[WriteTxnMarkersRequest, int]:
-    _t1, p = _rccount(b, p, 18)
-    if _t1 < 0:
-        raise _Malformed('null for a non-nullable array')
+    _t1 = b[p]
+    if _t1 < 0x80:
+        p += 1
     else:
+        _t1, p = _ruv(b, p)
+    _t1 -= 1
+    if _t1 < 0:
+        raise _Malformed('null or negative length for non-nullable array')
+    else:
+        if _t1 * 18 > len(b) - p:
+            raise _Malformed(f'array of {_t1} elements cannot fit in the {len(b) - p} bytes left')
         v_markers = []
         _append = v_markers.append
         for _ in range(_t1):
             _t2, p = _d_WritableTxnMarker_v2(b, p)
             _append(_t2)
     u = None
-    n = b[p]
-    if n < 0x80:
+    if b[p] == 0:
         p += 1
     else:
         n, p = _ruv(b, p)
-    for _ in range(n):
-        tag, p, end = _rtag(b, p)
-        if u is None:
-            u = [(tag, bytes(b[p:end]))]
-            p = end
-        else:
-            u.append((tag, bytes(b[p:end])))
-            p = end
+        for _ in range(n):
+            tag, p, end = _rtag(b, p)
+            if u is None:
+                u = [(tag, bytes(b[p:end]))]
+                p = end
+            else:
+                u.append((tag, bytes(b[p:end])))
+                p = end
     return WriteTxnMarkersRequest(v_markers, u), p
 
 
@@ -509,6 +588,25 @@ def _e_WriteTxnMarkersRequest_v2(m: WriteTxnMarkersRequest, w: bytearray) -> Non
     else:
         w.append(0)
 
+
+# Tables for the native decoder (chronik._accel); see chronik.protocol.wire.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+_S_WritableTxnMarkerTopic_v0 = (WritableTxnMarkerTopic, False, ((K_STRING, False, False, 'name', 0, None), (K_ARRAY, False, False, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_WritableTxnMarker_v0 = (WritableTxnMarker, False, ((K_INT64, False, False, 'producer_id', 0, None), (K_INT16, False, False, 'producer_epoch', 0, None), (K_BOOL, False, False, 'transaction_result', 0, None), (K_ARRAY, False, False, 'topics', K_STRUCT, _S_WritableTxnMarkerTopic_v0), (K_INT32, False, False, 'coordinator_epoch', 0, None), ), (), (('transaction_version', DEFAULT_CONST, 0), ), ())
+_S_WriteTxnMarkersRequest_v0 = (WriteTxnMarkersRequest, False, ((K_ARRAY, False, False, 'markers', K_STRUCT, _S_WritableTxnMarker_v0), ), (), (), ())
+_S_WritableTxnMarkerTopic_v1 = (WritableTxnMarkerTopic, True, ((K_STRING, False, True, 'name', 0, None), (K_ARRAY, False, True, 'partition_indexes', K_INT32, None), ), (), (), ())
+_S_WritableTxnMarker_v1 = (WritableTxnMarker, True, ((K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_BOOL, False, True, 'transaction_result', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_WritableTxnMarkerTopic_v1), (K_INT32, False, True, 'coordinator_epoch', 0, None), ), (), (('transaction_version', DEFAULT_CONST, 0), ), ())
+_S_WriteTxnMarkersRequest_v1 = (WriteTxnMarkersRequest, True, ((K_ARRAY, False, True, 'markers', K_STRUCT, _S_WritableTxnMarker_v1), ), (), (), ())
+_S_WritableTxnMarker_v2 = (WritableTxnMarker, True, ((K_INT64, False, True, 'producer_id', 0, None), (K_INT16, False, True, 'producer_epoch', 0, None), (K_BOOL, False, True, 'transaction_result', 0, None), (K_ARRAY, False, True, 'topics', K_STRUCT, _S_WritableTxnMarkerTopic_v1), (K_INT32, False, True, 'coordinator_epoch', 0, None), (K_INT8, False, True, 'transaction_version', 0, None), ), (), (), ())
+_S_WriteTxnMarkersRequest_v2 = (WriteTxnMarkersRequest, True, ((K_ARRAY, False, True, 'markers', K_STRUCT, _S_WritableTxnMarker_v2), ), (), (), ())
+
+SCHEMAS = {
+    0: _S_WriteTxnMarkersRequest_v0,
+    1: _S_WriteTxnMarkersRequest_v1,
+    2: _S_WriteTxnMarkersRequest_v2,
+}
 
 _DECODERS = {
     0: _d_WriteTxnMarkersRequest_v0,

@@ -392,3 +392,21 @@ def write_tagged(
         out += uvarint(tag)
         out += uvarint(len(data))
         out += data
+
+
+#: Per struct code, ``struct.Struct`` formats for fixed-width arrays of 0..63 elements.
+FIXED_ARRAYS: Final = {code: tuple(struct.Struct(f">{n}{code}") for n in range(64)) for code in "?bhHiIqd"}
+
+
+# --------------------------------------------------------------------------------------------
+# Schema tables for the native decoder (chronik._accel). Each generated message module holds,
+# per struct version, ``(cls, flexible, fields, tagged, defaults, reserved_tags)``:
+#   fields:   ((kind, nullable, compact, slot, elem_kind, sub), ...) in wire order
+#   tagged:   ((tag, kind, nullable, compact, slot, elem_kind, sub), ...) by tag
+#   defaults: ((slot, mode, value), ...) for every slot not read from the regular fields;
+#             mode DEFAULT_CONST shares ``value`` (immutable), DEFAULT_LIST makes a new list,
+#             DEFAULT_STRUCT calls ``value()`` (a generated class)
+# ``sub`` is the schema of a struct (or of an array's struct elements), else None.
+K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
+K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
+DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
