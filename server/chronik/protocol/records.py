@@ -552,7 +552,31 @@ def _view(buffer: Buffer) -> memoryview:
     return mv
 
 
-class RecordBatch:
+class _BatchView:
+    """What both batch views share: the buffer, the validity check and in-place patching."""
+
+    __slots__ = ("_buf",)
+
+    _buf: memoryview
+    _KIND: ClassVar[str] = "record batch"
+
+    def validate(self) -> None:
+        raise NotImplementedError
+
+    def is_valid(self) -> bool:
+        try:
+            self.validate()
+        except CorruptRecordError:
+            return False
+        return True
+
+    def _writable(self) -> memoryview:
+        if self._buf.readonly:
+            raise TypeError(f"{self._KIND} buffer is read-only: use a bytearray or writable memoryview to patch")
+        return self._buf
+
+
+class RecordBatch(_BatchView):
     """Zero-copy view over one v2 record batch held in a bytes-like buffer.
 
     Construct from exactly one batch (``RecordBatch(buf)``), from a batch at an offset of a larger buffer
@@ -561,10 +585,9 @@ class RecordBatch:
     ``memoryview``).
     """
 
-    __slots__ = ("_buf",)
+    __slots__ = ()
 
     magic_value: ClassVar[int] = MAGIC_V2
-    _buf: memoryview
 
     def __init__(self, buffer: Buffer) -> None:
         mv = _view(buffer)
@@ -756,18 +779,7 @@ class RecordBatch:
                 position=_OFF_CRC,
             )
 
-    def is_valid(self) -> bool:
-        try:
-            self.validate()
-        except CorruptRecordError:
-            return False
-        return True
-
     # -- patching ---------------------------------------------------------------------------------
-    def _writable(self) -> memoryview:
-        if self._buf.readonly:
-            raise TypeError("record batch buffer is read-only: use a bytearray or writable memoryview to patch")
-        return self._buf
 
     def set_base_offset(self, offset: int) -> None:
         """Overwrite baseOffset in place (outside the CRC, which stays valid)."""
@@ -868,7 +880,7 @@ def _check_range(value: int, bits: int, what: str) -> None:
 # ------------------------------------------------------------------------------------ legacy batches
 
 
-class LegacyRecordBatch:
+class LegacyRecordBatch(_BatchView):
     """Zero-copy view over one legacy log entry: offset int64, size int32, then a v0/v1 message.
 
     Message: crc uint32 (CRC-32 of [magic, end)), magic int8, attributes int8 (bits 0-2 codec, bit 3
@@ -878,9 +890,8 @@ class LegacyRecordBatch:
     (absolute = wrapper offset - last inner offset + inner offset), for v0 they are absolute.
     """
 
-    __slots__ = ("_buf",)
-
-    _buf: memoryview
+    __slots__ = ()
+    _KIND: ClassVar[str] = "legacy batch"
 
     def __init__(self, buffer: Buffer) -> None:
         mv = _view(buffer)
@@ -1016,17 +1027,6 @@ class LegacyRecordBatch:
                 position=LOG_OVERHEAD,
             )
 
-    def is_valid(self) -> bool:
-        try:
-            self.validate()
-        except CorruptRecordError:
-            return False
-        return True
-
-    def _writable(self) -> memoryview:
-        if self._buf.readonly:
-            raise TypeError("legacy batch buffer is read-only: use a bytearray or writable memoryview to patch")
-        return self._buf
 
     def set_offset(self, offset: int) -> None:
         """Overwrite the entry offset (the last offset) in place; the CRC does not cover it."""
