@@ -52,6 +52,7 @@ _FA_I = _w.FIXED_ARRAYS["I"]
 _FA_q = _w.FIXED_ARRAYS["q"]
 _FA_d = _w.FIXED_ARRAYS["d"]
 _uv = _w.uvarint
+_accel_decode, _AccelMalformed = _w.native_decoder()
 _DECODE_ERRORS = (_w.Malformed, _struct.error, IndexError, ValueError, OverflowError)
 _ENCODE_ERRORS = (_struct.error, TypeError, AttributeError, ValueError, OverflowError)
 
@@ -131,6 +132,11 @@ class UnregisterBrokerResponse:
         fn = _DECODERS.get(version)
         if fn is None:
             raise _w.DecodeError(cls.NAME, version, "", f"unsupported version (valid: {cls.VERSIONS})")
+        if _accel_decode is not None:
+            try:
+                return _accel_decode(SCHEMAS[version], buf, pos)  # type: ignore[no-any-return]
+            except _AccelMalformed:
+                pass  # the Python decoder below names the field, or disagrees (then it wins)
         try:
             return fn(buf, pos)
         except _DECODE_ERRORS as exc:

@@ -14,6 +14,7 @@ the Construct codec, which tracks paths.
 
 from __future__ import annotations
 
+import os
 import struct
 import uuid
 from typing import Any, Final
@@ -410,3 +411,15 @@ FIXED_ARRAYS: Final = {code: tuple(struct.Struct(f">{n}{code}") for n in range(6
 K_BOOL, K_INT8, K_INT16, K_UINT16, K_INT32, K_UINT32, K_INT64, K_FLOAT64, K_UUID = range(1, 10)
 K_STRING, K_BYTES, K_RECORDS, K_STRUCT, K_ARRAY = range(10, 15)
 DEFAULT_CONST, DEFAULT_LIST, DEFAULT_STRUCT = 0, 1, 2
+
+
+def native_decoder() -> tuple[Any, type[BaseException]]:
+    """``(decode, Malformed)`` of the C decoder ``chronik._accel``, or ``(None, Malformed)``
+    when it is not built or ``CHRONIK_PURE_PYTHON=1`` asks for the pure-Python codecs."""
+    if os.environ.get("CHRONIK_PURE_PYTHON") == "1":
+        return None, Malformed
+    try:
+        from chronik import _accel
+    except ImportError:
+        return None, Malformed
+    return _accel.decode, _accel.Malformed
