@@ -121,3 +121,20 @@ def test_bit_flips_decode_or_fail_cleanly(seed: int, flips: list[int]) -> None:
         data[f % len(data)] ^= 1 << (f % 8)
     with contextlib.suppress(DecodeError):
         message_class("FetchResponse").decode(bytes(data), 12)
+
+
+def test_any_negative_nullable_struct_marker_is_null() -> None:
+    """Kafka reads a nullable struct's int8 marker as ``readByte() < 0`` → null."""
+    import sys
+
+    from chronik_protocol.messages.consumer_group_heartbeat_response import ConsumerGroupHeartbeatResponse
+
+    # throttle 0, error 0, error_message null, member_id null, epoch 1, interval 2, marker, tags
+    body = bytes.fromhex("00000000 0000 00 00 00000001 00000002".replace(" ", ""))
+    pure = sys.modules[ConsumerGroupHeartbeatResponse.__module__]._DECODERS[0]
+    for marker in (0xFF, 0x80, 0xFE):
+        data = body + bytes([marker, 0])
+        assert ConsumerGroupHeartbeatResponse.decode(data, 0).assignment is None
+        assert pure(memoryview(data), 0)[0].assignment is None
+    present = ConsumerGroupHeartbeatResponse.decode(body + b"\x01\x01\x00\x00", 0)  # empty topic list, no tags
+    assert present.assignment is not None and present.assignment.topic_partitions == []

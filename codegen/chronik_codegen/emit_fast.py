@@ -197,7 +197,7 @@ class DecoderEmitter:
             sub = dict(s.structs)[k.struct]
             fn = self.fn_of[(k.struct, sub)]
             if f.nullable:
-                L.append(f"{ind}if b[p] == 255:")
+                L.append(f"{ind}if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it")
                 L.append(f"{ind}    {var} = None")
                 L.append(f"{ind}    p += 1")
                 L.append(f"{ind}else:")

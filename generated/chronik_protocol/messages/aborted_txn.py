@@ -62,7 +62,7 @@ __all__ = ["AbortedTxn", ]
 class AbortedTxn:
     """AbortedTxn: versions 0."""
 
-    __slots__ = ("producer_id", "first_offset", "last_offset", "last_stable_offset", "unknown_tagged_fields")
+    __slots__ = ("producer_id", "first_offset", "last_offset", "last_stable_offset", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AbortedTxn"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,6 +152,13 @@ class AbortedTxn:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AbortedTxn:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">qqqq")

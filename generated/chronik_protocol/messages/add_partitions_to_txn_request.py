@@ -62,7 +62,7 @@ __all__ = ["AddPartitionsToTxnRequest", "AddPartitionsToTxnTopic", "AddPartition
 class AddPartitionsToTxnRequest:
     """AddPartitionsToTxnRequest: versions 0-5."""
 
-    __slots__ = ("v3_and_below_transactional_id", "v3_and_below_producer_id", "v3_and_below_producer_epoch", "v3_and_below_topics", "transactions", "unknown_tagged_fields")
+    __slots__ = ("v3_and_below_transactional_id", "v3_and_below_producer_id", "v3_and_below_producer_epoch", "v3_and_below_topics", "transactions", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AddPartitionsToTxnRequest"
     API_KEY: ClassVar[int | None] = 24
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -157,13 +157,20 @@ class AddPartitionsToTxnRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AddPartitionsToTxnRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AddPartitionsToTxnTopic:
     """Struct AddPartitionsToTxnTopic of AddPartitionsToTxnRequest: versions 0-5."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -202,7 +209,7 @@ class AddPartitionsToTxnTopic:
 class AddPartitionsToTxnTransaction:
     """Struct AddPartitionsToTxnTransaction of AddPartitionsToTxnRequest: versions 4-5."""
 
-    __slots__ = ("transactional_id", "producer_id", "producer_epoch", "verify_only", "topics", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "producer_id", "producer_epoch", "verify_only", "topics", "unknown_tagged_fields",)
     transactional_id: str
     producer_id: int
     producer_epoch: int

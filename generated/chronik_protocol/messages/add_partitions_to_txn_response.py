@@ -62,7 +62,7 @@ __all__ = ["AddPartitionsToTxnResponse", "AddPartitionsToTxnTopicResult", "AddPa
 class AddPartitionsToTxnResponse:
     """AddPartitionsToTxnResponse: versions 0-5."""
 
-    __slots__ = ("throttle_time_ms", "results_by_topic_v3_and_below", "error_code", "results_by_transaction", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "results_by_topic_v3_and_below", "error_code", "results_by_transaction", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AddPartitionsToTxnResponse"
     API_KEY: ClassVar[int | None] = 24
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -152,13 +152,20 @@ class AddPartitionsToTxnResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AddPartitionsToTxnResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AddPartitionsToTxnTopicResult:
     """Struct AddPartitionsToTxnTopicResult of AddPartitionsToTxnResponse: versions 0-5."""
 
-    __slots__ = ("name", "results_by_partition", "unknown_tagged_fields")
+    __slots__ = ("name", "results_by_partition", "unknown_tagged_fields",)
     name: str
     results_by_partition: list[AddPartitionsToTxnPartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class AddPartitionsToTxnTopicResult:
 class AddPartitionsToTxnPartitionResult:
     """Struct AddPartitionsToTxnPartitionResult of AddPartitionsToTxnResponse: versions 0-5."""
 
-    __slots__ = ("partition_index", "partition_error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "partition_error_code", "unknown_tagged_fields",)
     partition_index: int
     partition_error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -236,7 +243,7 @@ class AddPartitionsToTxnPartitionResult:
 class AddPartitionsToTxnResult:
     """Struct AddPartitionsToTxnResult of AddPartitionsToTxnResponse: versions 4-5."""
 
-    __slots__ = ("transactional_id", "topic_results", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "topic_results", "unknown_tagged_fields",)
     transactional_id: str
     topic_results: list[AddPartitionsToTxnTopicResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["AddRaftVoterRequest", "Listener", ]
 class AddRaftVoterRequest:
     """AddRaftVoterRequest: versions 0-1."""
 
-    __slots__ = ("cluster_id", "timeout_ms", "voter_id", "voter_directory_id", "listeners", "ack_when_committed", "unknown_tagged_fields")
+    __slots__ = ("cluster_id", "timeout_ms", "voter_id", "voter_directory_id", "listeners", "ack_when_committed", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AddRaftVoterRequest"
     API_KEY: ClassVar[int | None] = 80
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -162,13 +162,20 @@ class AddRaftVoterRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AddRaftVoterRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Listener:
     """Struct Listener of AddRaftVoterRequest: versions 0-1."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["AlterClientQuotasRequest", "EntryData", "EntityData", "OpData", ]
 class AlterClientQuotasRequest:
     """AlterClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("entries", "validate_only", "unknown_tagged_fields")
+    __slots__ = ("entries", "validate_only", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterClientQuotasRequest"
     API_KEY: ClassVar[int | None] = 49
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class AlterClientQuotasRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterClientQuotasRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class EntryData:
     """Struct EntryData of AlterClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("entity", "ops", "unknown_tagged_fields")
+    __slots__ = ("entity", "ops", "unknown_tagged_fields",)
     entity: list[EntityData]
     ops: list[OpData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class EntryData:
 class EntityData:
     """Struct EntityData of AlterClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields")
+    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields",)
     entity_type: str
     entity_name: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -226,7 +233,7 @@ class EntityData:
 class OpData:
     """Struct OpData of AlterClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("key", "value", "remove", "unknown_tagged_fields")
+    __slots__ = ("key", "value", "remove", "unknown_tagged_fields",)
     key: str
     value: float
     remove: bool

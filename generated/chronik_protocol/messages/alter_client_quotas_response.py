@@ -62,7 +62,7 @@ __all__ = ["AlterClientQuotasResponse", "EntryData", "EntityData", ]
 class AlterClientQuotasResponse:
     """AlterClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "entries", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "entries", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterClientQuotasResponse"
     API_KEY: ClassVar[int | None] = 49
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class AlterClientQuotasResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterClientQuotasResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class EntryData:
     """Struct EntryData of AlterClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("error_code", "error_message", "entity", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "entity", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     entity: list[EntityData]
@@ -192,7 +199,7 @@ class EntryData:
 class EntityData:
     """Struct EntityData of AlterClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields")
+    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields",)
     entity_type: str
     entity_name: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

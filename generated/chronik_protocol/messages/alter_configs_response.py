@@ -62,7 +62,7 @@ __all__ = ["AlterConfigsResponse", "AlterConfigsResourceResponse", ]
 class AlterConfigsResponse:
     """AlterConfigsResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "responses", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "responses", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterConfigsResponse"
     API_KEY: ClassVar[int | None] = 33
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -142,13 +142,20 @@ class AlterConfigsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterConfigsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterConfigsResourceResponse:
     """Struct AlterConfigsResourceResponse of AlterConfigsResponse: versions 0-2."""
 
-    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     resource_type: int

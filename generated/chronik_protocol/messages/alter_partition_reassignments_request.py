@@ -62,7 +62,7 @@ __all__ = ["AlterPartitionReassignmentsRequest", "ReassignableTopic", "Reassigna
 class AlterPartitionReassignmentsRequest:
     """AlterPartitionReassignmentsRequest: versions 0-1."""
 
-    __slots__ = ("timeout_ms", "allow_replication_factor_change", "topics", "unknown_tagged_fields")
+    __slots__ = ("timeout_ms", "allow_replication_factor_change", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterPartitionReassignmentsRequest"
     API_KEY: ClassVar[int | None] = 45
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -147,13 +147,20 @@ class AlterPartitionReassignmentsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterPartitionReassignmentsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReassignableTopic:
     """Struct ReassignableTopic of AlterPartitionReassignmentsRequest: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[ReassignablePartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class ReassignableTopic:
 class ReassignablePartition:
     """Struct ReassignablePartition of AlterPartitionReassignmentsRequest: versions 0-1."""
 
-    __slots__ = ("partition_index", "replicas", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "replicas", "unknown_tagged_fields",)
     partition_index: int
     replicas: list[int] | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["AlterPartitionReassignmentsResponse", "ReassignableTopicResponse", "
 class AlterPartitionReassignmentsResponse:
     """AlterPartitionReassignmentsResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "allow_replication_factor_change", "error_code", "error_message", "responses", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "allow_replication_factor_change", "error_code", "error_message", "responses", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterPartitionReassignmentsResponse"
     API_KEY: ClassVar[int | None] = 45
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -157,13 +157,20 @@ class AlterPartitionReassignmentsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterPartitionReassignmentsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReassignableTopicResponse:
     """Struct ReassignableTopicResponse of AlterPartitionReassignmentsResponse: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[ReassignablePartitionResponse]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -202,7 +209,7 @@ class ReassignableTopicResponse:
 class ReassignablePartitionResponse:
     """Struct ReassignablePartitionResponse of AlterPartitionReassignmentsResponse: versions 0-1."""
 
-    __slots__ = ("partition_index", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "error_message", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     error_message: str | None

@@ -62,7 +62,7 @@ __all__ = ["AlterPartitionRequest", "TopicData", "PartitionData", "BrokerState",
 class AlterPartitionRequest:
     """AlterPartitionRequest: versions 0-3."""
 
-    __slots__ = ("broker_id", "broker_epoch", "topics", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "broker_epoch", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterPartitionRequest"
     API_KEY: ClassVar[int | None] = 56
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -147,13 +147,20 @@ class AlterPartitionRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterPartitionRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of AlterPartitionRequest: versions 0-3."""
 
-    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     partitions: list[PartitionData]
@@ -197,7 +204,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of AlterPartitionRequest: versions 0-3."""
 
-    __slots__ = ("partition_index", "leader_epoch", "new_isr", "new_isr_with_epochs", "leader_recovery_state", "partition_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "leader_epoch", "new_isr", "new_isr_with_epochs", "leader_recovery_state", "partition_epoch", "unknown_tagged_fields",)
     partition_index: int
     leader_epoch: int
     new_isr: list[int]
@@ -256,7 +263,7 @@ class PartitionData:
 class BrokerState:
     """Struct BrokerState of AlterPartitionRequest: versions 3."""
 
-    __slots__ = ("broker_id", "broker_epoch", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "broker_epoch", "unknown_tagged_fields",)
     broker_id: int
     broker_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

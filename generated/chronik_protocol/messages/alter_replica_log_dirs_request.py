@@ -62,7 +62,7 @@ __all__ = ["AlterReplicaLogDirsRequest", "AlterReplicaLogDir", "AlterReplicaLogD
 class AlterReplicaLogDirsRequest:
     """AlterReplicaLogDirsRequest: versions 0-2."""
 
-    __slots__ = ("dirs", "unknown_tagged_fields")
+    __slots__ = ("dirs", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterReplicaLogDirsRequest"
     API_KEY: ClassVar[int | None] = 34
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -137,13 +137,20 @@ class AlterReplicaLogDirsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterReplicaLogDirsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterReplicaLogDir:
     """Struct AlterReplicaLogDir of AlterReplicaLogDirsRequest: versions 0-2."""
 
-    __slots__ = ("path", "topics", "unknown_tagged_fields")
+    __slots__ = ("path", "topics", "unknown_tagged_fields",)
     path: str
     topics: list[AlterReplicaLogDirTopic]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -182,7 +189,7 @@ class AlterReplicaLogDir:
 class AlterReplicaLogDirTopic:
     """Struct AlterReplicaLogDirTopic of AlterReplicaLogDirsRequest: versions 0-2."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["AlterReplicaLogDirsResponse", "AlterReplicaLogDirTopicResult", "Alte
 class AlterReplicaLogDirsResponse:
     """AlterReplicaLogDirsResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterReplicaLogDirsResponse"
     API_KEY: ClassVar[int | None] = 34
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -142,13 +142,20 @@ class AlterReplicaLogDirsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterReplicaLogDirsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterReplicaLogDirTopicResult:
     """Struct AlterReplicaLogDirTopicResult of AlterReplicaLogDirsResponse: versions 0-2."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[AlterReplicaLogDirPartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class AlterReplicaLogDirTopicResult:
 class AlterReplicaLogDirPartitionResult:
     """Struct AlterReplicaLogDirPartitionResult of AlterReplicaLogDirsResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["AlterShareGroupOffsetsRequest", "AlterShareGroupOffsetsRequestTopic"
 class AlterShareGroupOffsetsRequest:
     """AlterShareGroupOffsetsRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterShareGroupOffsetsRequest"
     API_KEY: ClassVar[int | None] = 91
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class AlterShareGroupOffsetsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterShareGroupOffsetsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterShareGroupOffsetsRequestTopic:
     """Struct AlterShareGroupOffsetsRequestTopic of AlterShareGroupOffsetsRequest: versions 0."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[AlterShareGroupOffsetsRequestPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class AlterShareGroupOffsetsRequestTopic:
 class AlterShareGroupOffsetsRequestPartition:
     """Struct AlterShareGroupOffsetsRequestPartition of AlterShareGroupOffsetsRequest: versions 0."""
 
-    __slots__ = ("partition_index", "start_offset", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "start_offset", "unknown_tagged_fields",)
     partition_index: int
     start_offset: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

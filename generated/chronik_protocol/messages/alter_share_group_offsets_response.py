@@ -62,7 +62,7 @@ __all__ = ["AlterShareGroupOffsetsResponse", "AlterShareGroupOffsetsResponseTopi
 class AlterShareGroupOffsetsResponse:
     """AlterShareGroupOffsetsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "responses", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "responses", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterShareGroupOffsetsResponse"
     API_KEY: ClassVar[int | None] = 91
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,13 +152,20 @@ class AlterShareGroupOffsetsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterShareGroupOffsetsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterShareGroupOffsetsResponseTopic:
     """Struct AlterShareGroupOffsetsResponseTopic of AlterShareGroupOffsetsResponse: versions 0."""
 
-    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     partitions: list[AlterShareGroupOffsetsResponsePartition]
@@ -202,7 +209,7 @@ class AlterShareGroupOffsetsResponseTopic:
 class AlterShareGroupOffsetsResponsePartition:
     """Struct AlterShareGroupOffsetsResponsePartition of AlterShareGroupOffsetsResponse: versions 0."""
 
-    __slots__ = ("partition_index", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "error_message", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     error_message: str | None

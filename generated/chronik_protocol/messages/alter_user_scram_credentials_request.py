@@ -62,7 +62,7 @@ __all__ = ["AlterUserScramCredentialsRequest", "ScramCredentialDeletion", "Scram
 class AlterUserScramCredentialsRequest:
     """AlterUserScramCredentialsRequest: versions 0."""
 
-    __slots__ = ("deletions", "upsertions", "unknown_tagged_fields")
+    __slots__ = ("deletions", "upsertions", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterUserScramCredentialsRequest"
     API_KEY: ClassVar[int | None] = 51
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class AlterUserScramCredentialsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterUserScramCredentialsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ScramCredentialDeletion:
     """Struct ScramCredentialDeletion of AlterUserScramCredentialsRequest: versions 0."""
 
-    __slots__ = ("name", "mechanism", "unknown_tagged_fields")
+    __slots__ = ("name", "mechanism", "unknown_tagged_fields",)
     name: str
     mechanism: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class ScramCredentialDeletion:
 class ScramCredentialUpsertion:
     """Struct ScramCredentialUpsertion of AlterUserScramCredentialsRequest: versions 0."""
 
-    __slots__ = ("name", "mechanism", "iterations", "salt", "salted_password", "unknown_tagged_fields")
+    __slots__ = ("name", "mechanism", "iterations", "salt", "salted_password", "unknown_tagged_fields",)
     name: str
     mechanism: int
     iterations: int

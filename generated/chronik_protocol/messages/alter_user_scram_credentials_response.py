@@ -62,7 +62,7 @@ __all__ = ["AlterUserScramCredentialsResponse", "AlterUserScramCredentialsResult
 class AlterUserScramCredentialsResponse:
     """AlterUserScramCredentialsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AlterUserScramCredentialsResponse"
     API_KEY: ClassVar[int | None] = 51
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class AlterUserScramCredentialsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AlterUserScramCredentialsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterUserScramCredentialsResult:
     """Struct AlterUserScramCredentialsResult of AlterUserScramCredentialsResponse: versions 0."""
 
-    __slots__ = ("user", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("user", "error_code", "error_message", "unknown_tagged_fields",)
     user: str
     error_code: int
     error_message: str | None

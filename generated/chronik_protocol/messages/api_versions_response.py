@@ -62,7 +62,7 @@ __all__ = ["ApiVersionsResponse", "ApiVersion", "FinalizedFeatureKey", "Supporte
 class ApiVersionsResponse:
     """ApiVersionsResponse: versions 0-5."""
 
-    __slots__ = ("error_code", "api_keys", "throttle_time_ms", "supported_features", "finalized_features_epoch", "finalized_features", "zk_migration_ready", "unknown_tagged_fields")
+    __slots__ = ("error_code", "api_keys", "throttle_time_ms", "supported_features", "finalized_features_epoch", "finalized_features", "zk_migration_ready", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ApiVersionsResponse"
     API_KEY: ClassVar[int | None] = 18
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -167,13 +167,20 @@ class ApiVersionsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ApiVersionsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ApiVersion:
     """Struct ApiVersion of ApiVersionsResponse: versions 0-5."""
 
-    __slots__ = ("api_key", "min_version", "max_version", "unknown_tagged_fields")
+    __slots__ = ("api_key", "min_version", "max_version", "unknown_tagged_fields",)
     api_key: int
     min_version: int
     max_version: int
@@ -217,7 +224,7 @@ class ApiVersion:
 class FinalizedFeatureKey:
     """Struct FinalizedFeatureKey of ApiVersionsResponse: versions 3-5."""
 
-    __slots__ = ("name", "max_version_level", "min_version_level", "unknown_tagged_fields")
+    __slots__ = ("name", "max_version_level", "min_version_level", "unknown_tagged_fields",)
     name: str
     max_version_level: int
     min_version_level: int
@@ -261,7 +268,7 @@ class FinalizedFeatureKey:
 class SupportedFeatureKey:
     """Struct SupportedFeatureKey of ApiVersionsResponse: versions 3-5."""
 
-    __slots__ = ("name", "min_version", "max_version", "unknown_tagged_fields")
+    __slots__ = ("name", "min_version", "max_version", "unknown_tagged_fields",)
     name: str
     min_version: int
     max_version: int

@@ -62,7 +62,7 @@ __all__ = ["AssignReplicasToDirsResponse", "DirectoryData", "TopicData", "Partit
 class AssignReplicasToDirsResponse:
     """AssignReplicasToDirsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "directories", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "directories", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "AssignReplicasToDirsResponse"
     API_KEY: ClassVar[int | None] = 73
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class AssignReplicasToDirsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> AssignReplicasToDirsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DirectoryData:
     """Struct DirectoryData of AssignReplicasToDirsResponse: versions 0."""
 
-    __slots__ = ("id", "topics", "unknown_tagged_fields")
+    __slots__ = ("id", "topics", "unknown_tagged_fields",)
     id: UUID
     topics: list[TopicData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class DirectoryData:
 class TopicData:
     """Struct TopicData of AssignReplicasToDirsResponse: versions 0."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -231,7 +238,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of AssignReplicasToDirsResponse: versions 0."""
 
-    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["BeginQuorumEpochRequest", "TopicData", "PartitionData", "LeaderEndpo
 class BeginQuorumEpochRequest:
     """BeginQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("cluster_id", "voter_id", "topics", "leader_endpoints", "unknown_tagged_fields")
+    __slots__ = ("cluster_id", "voter_id", "topics", "leader_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "BeginQuorumEpochRequest"
     API_KEY: ClassVar[int | None] = 53
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -152,13 +152,20 @@ class BeginQuorumEpochRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> BeginQuorumEpochRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of BeginQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of BeginQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("partition_index", "voter_directory_id", "leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "voter_directory_id", "leader_id", "leader_epoch", "unknown_tagged_fields",)
     partition_index: int
     voter_directory_id: UUID
     leader_id: int
@@ -246,7 +253,7 @@ class PartitionData:
 class LeaderEndpoint:
     """Struct LeaderEndpoint of BeginQuorumEpochRequest: versions 1."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["BrokerHeartbeatRequest", ]
 class BrokerHeartbeatRequest:
     """BrokerHeartbeatRequest: versions 0-2."""
 
-    __slots__ = ("broker_id", "broker_epoch", "current_metadata_offset", "want_fence", "want_shut_down", "offline_log_dirs", "cordoned_log_dirs", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "broker_epoch", "current_metadata_offset", "want_fence", "want_shut_down", "offline_log_dirs", "cordoned_log_dirs", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "BrokerHeartbeatRequest"
     API_KEY: ClassVar[int | None] = 63
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -167,6 +167,13 @@ class BrokerHeartbeatRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> BrokerHeartbeatRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">iqq??")

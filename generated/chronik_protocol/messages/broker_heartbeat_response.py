@@ -62,7 +62,7 @@ __all__ = ["BrokerHeartbeatResponse", ]
 class BrokerHeartbeatResponse:
     """BrokerHeartbeatResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "is_caught_up", "is_fenced", "should_shut_down", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "is_caught_up", "is_fenced", "should_shut_down", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "BrokerHeartbeatResponse"
     API_KEY: ClassVar[int | None] = 63
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -157,6 +157,13 @@ class BrokerHeartbeatResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> BrokerHeartbeatResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">ih???")

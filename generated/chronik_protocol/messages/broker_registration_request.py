@@ -62,7 +62,7 @@ __all__ = ["BrokerRegistrationRequest", "Feature", "Listener", ]
 class BrokerRegistrationRequest:
     """BrokerRegistrationRequest: versions 0-4."""
 
-    __slots__ = ("broker_id", "cluster_id", "incarnation_id", "listeners", "features", "rack", "is_migrating_zk_broker", "log_dirs", "previous_broker_epoch", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "cluster_id", "incarnation_id", "listeners", "features", "rack", "is_migrating_zk_broker", "log_dirs", "previous_broker_epoch", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "BrokerRegistrationRequest"
     API_KEY: ClassVar[int | None] = 62
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -177,13 +177,20 @@ class BrokerRegistrationRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> BrokerRegistrationRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Feature:
     """Struct Feature of BrokerRegistrationRequest: versions 0-4."""
 
-    __slots__ = ("name", "min_supported_version", "max_supported_version", "unknown_tagged_fields")
+    __slots__ = ("name", "min_supported_version", "max_supported_version", "unknown_tagged_fields",)
     name: str
     min_supported_version: int
     max_supported_version: int
@@ -227,7 +234,7 @@ class Feature:
 class Listener:
     """Struct Listener of BrokerRegistrationRequest: versions 0-4."""
 
-    __slots__ = ("name", "host", "port", "security_protocol", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "security_protocol", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["ConsumerGroupDescribeResponse", "DescribedGroup", "Member", "Assignm
 class ConsumerGroupDescribeResponse:
     """ConsumerGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ConsumerGroupDescribeResponse"
     API_KEY: ClassVar[int | None] = 69
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class ConsumerGroupDescribeResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ConsumerGroupDescribeResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribedGroup:
     """Struct DescribedGroup of ConsumerGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("error_code", "error_message", "group_id", "group_state", "group_epoch", "assignment_epoch", "assignor_name", "members", "authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "group_id", "group_state", "group_epoch", "assignment_epoch", "assignor_name", "members", "authorized_operations", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     group_id: str
@@ -222,7 +229,7 @@ class DescribedGroup:
 class Member:
     """Struct Member of ConsumerGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("member_id", "instance_id", "rack_id", "member_epoch", "client_id", "client_host", "subscribed_topic_names", "subscribed_topic_regex", "assignment", "target_assignment", "member_type", "unknown_tagged_fields")
+    __slots__ = ("member_id", "instance_id", "rack_id", "member_epoch", "client_id", "client_host", "subscribed_topic_names", "subscribed_topic_regex", "assignment", "target_assignment", "member_type", "unknown_tagged_fields",)
     member_id: str
     instance_id: str | None
     rack_id: str | None
@@ -306,7 +313,7 @@ class Member:
 class Assignment:
     """Struct Assignment of ConsumerGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("topic_partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_partitions", "unknown_tagged_fields",)
     topic_partitions: list[TopicPartitions]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 
@@ -340,7 +347,7 @@ class Assignment:
 class TopicPartitions:
     """Struct TopicPartitions of ConsumerGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("topic_id", "topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "topic_name", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     topic_name: str
     partitions: list[int]

@@ -62,7 +62,7 @@ __all__ = ["ConsumerGroupHeartbeatRequest", "TopicPartitions", ]
 class ConsumerGroupHeartbeatRequest:
     """ConsumerGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("group_id", "member_id", "member_epoch", "instance_id", "rack_id", "rebalance_timeout_ms", "subscribed_topic_names", "subscribed_topic_regex", "server_assignor", "topic_partitions", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "member_epoch", "instance_id", "rack_id", "rebalance_timeout_ms", "subscribed_topic_names", "subscribed_topic_regex", "server_assignor", "topic_partitions", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ConsumerGroupHeartbeatRequest"
     API_KEY: ClassVar[int | None] = 68
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -182,13 +182,20 @@ class ConsumerGroupHeartbeatRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ConsumerGroupHeartbeatRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicPartitions:
     """Struct TopicPartitions of ConsumerGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["ConsumerGroupHeartbeatResponse", "Assignment", "TopicPartitions", ]
 class ConsumerGroupHeartbeatResponse:
     """ConsumerGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "member_id", "member_epoch", "heartbeat_interval_ms", "assignment", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "member_id", "member_epoch", "heartbeat_interval_ms", "assignment", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ConsumerGroupHeartbeatResponse"
     API_KEY: ClassVar[int | None] = 68
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -167,13 +167,20 @@ class ConsumerGroupHeartbeatResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ConsumerGroupHeartbeatResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Assignment:
     """Struct Assignment of ConsumerGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("topic_partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_partitions", "unknown_tagged_fields",)
     topic_partitions: list[TopicPartitions]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 
@@ -207,7 +214,7 @@ class Assignment:
 class TopicPartitions:
     """Struct TopicPartitions of ConsumerGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -381,7 +388,7 @@ def _d_ConsumerGroupHeartbeatResponse_v0(b: memoryview, p: int) -> tuple[Consume
         p = _t4
     v_member_epoch, v_heartbeat_interval_ms = _F2.unpack_from(b, p)
     p += 8
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_assignment = None
         p += 1
     else:

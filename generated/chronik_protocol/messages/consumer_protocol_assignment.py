@@ -62,7 +62,7 @@ __all__ = ["ConsumerProtocolAssignment", "TopicPartition", ]
 class ConsumerProtocolAssignment:
     """ConsumerProtocolAssignment: versions 0-3."""
 
-    __slots__ = ("assigned_partitions", "user_data", "unknown_tagged_fields")
+    __slots__ = ("assigned_partitions", "user_data", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ConsumerProtocolAssignment"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -142,13 +142,20 @@ class ConsumerProtocolAssignment:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ConsumerProtocolAssignment:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicPartition:
     """Struct TopicPartition of ConsumerProtocolAssignment: versions 0-3."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

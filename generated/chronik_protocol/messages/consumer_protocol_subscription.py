@@ -62,7 +62,7 @@ __all__ = ["ConsumerProtocolSubscription", "TopicPartition", ]
 class ConsumerProtocolSubscription:
     """ConsumerProtocolSubscription: versions 0-3."""
 
-    __slots__ = ("topics", "user_data", "owned_partitions", "generation_id", "rack_id", "unknown_tagged_fields")
+    __slots__ = ("topics", "user_data", "owned_partitions", "generation_id", "rack_id", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ConsumerProtocolSubscription"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -157,13 +157,20 @@ class ConsumerProtocolSubscription:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ConsumerProtocolSubscription:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicPartition:
     """Struct TopicPartition of ConsumerProtocolSubscription: versions 1-3."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

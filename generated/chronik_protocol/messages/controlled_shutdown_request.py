@@ -62,7 +62,7 @@ __all__ = ["ControlledShutdownRequest", ]
 class ControlledShutdownRequest:
     """ControlledShutdownRequest: versions 0-3."""
 
-    __slots__ = ("broker_id", "broker_epoch", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "broker_epoch", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ControlledShutdownRequest"
     API_KEY: ClassVar[int | None] = 7
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -142,6 +142,13 @@ class ControlledShutdownRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ControlledShutdownRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">i")

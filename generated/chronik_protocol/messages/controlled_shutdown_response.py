@@ -62,7 +62,7 @@ __all__ = ["ControlledShutdownResponse", "RemainingPartition", ]
 class ControlledShutdownResponse:
     """ControlledShutdownResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "remaining_partitions", "unknown_tagged_fields")
+    __slots__ = ("error_code", "remaining_partitions", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ControlledShutdownResponse"
     API_KEY: ClassVar[int | None] = 7
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -142,13 +142,20 @@ class ControlledShutdownResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ControlledShutdownResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class RemainingPartition:
     """Struct RemainingPartition of ControlledShutdownResponse: versions 0-3."""
 
-    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

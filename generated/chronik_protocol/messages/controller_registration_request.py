@@ -62,7 +62,7 @@ __all__ = ["ControllerRegistrationRequest", "Feature", "Listener", ]
 class ControllerRegistrationRequest:
     """ControllerRegistrationRequest: versions 0."""
 
-    __slots__ = ("controller_id", "incarnation_id", "zk_migration_ready", "listeners", "features", "unknown_tagged_fields")
+    __slots__ = ("controller_id", "incarnation_id", "zk_migration_ready", "listeners", "features", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ControllerRegistrationRequest"
     API_KEY: ClassVar[int | None] = 70
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -157,13 +157,20 @@ class ControllerRegistrationRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ControllerRegistrationRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Feature:
     """Struct Feature of ControllerRegistrationRequest: versions 0."""
 
-    __slots__ = ("name", "min_supported_version", "max_supported_version", "unknown_tagged_fields")
+    __slots__ = ("name", "min_supported_version", "max_supported_version", "unknown_tagged_fields",)
     name: str
     min_supported_version: int
     max_supported_version: int
@@ -207,7 +214,7 @@ class Feature:
 class Listener:
     """Struct Listener of ControllerRegistrationRequest: versions 0."""
 
-    __slots__ = ("name", "host", "port", "security_protocol", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "security_protocol", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["CreateAclsRequest", "AclCreation", ]
 class CreateAclsRequest:
     """CreateAclsRequest: versions 0-3."""
 
-    __slots__ = ("creations", "unknown_tagged_fields")
+    __slots__ = ("creations", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateAclsRequest"
     API_KEY: ClassVar[int | None] = 30
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -137,13 +137,20 @@ class CreateAclsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateAclsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AclCreation:
     """Struct AclCreation of CreateAclsRequest: versions 0-3."""
 
-    __slots__ = ("resource_type", "resource_name", "resource_pattern_type", "principal", "host", "operation", "permission_type", "unknown_tagged_fields")
+    __slots__ = ("resource_type", "resource_name", "resource_pattern_type", "principal", "host", "operation", "permission_type", "unknown_tagged_fields",)
     resource_type: int
     resource_name: str
     resource_pattern_type: int

@@ -62,7 +62,7 @@ __all__ = ["CreateAclsResponse", "AclCreationResult", ]
 class CreateAclsResponse:
     """CreateAclsResponse: versions 0-3."""
 
-    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateAclsResponse"
     API_KEY: ClassVar[int | None] = 30
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -142,13 +142,20 @@ class CreateAclsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateAclsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AclCreationResult:
     """Struct AclCreationResult of CreateAclsResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

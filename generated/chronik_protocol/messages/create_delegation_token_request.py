@@ -62,7 +62,7 @@ __all__ = ["CreateDelegationTokenRequest", "CreatableRenewers", ]
 class CreateDelegationTokenRequest:
     """CreateDelegationTokenRequest: versions 0-3."""
 
-    __slots__ = ("owner_principal_type", "owner_principal_name", "renewers", "max_lifetime_ms", "unknown_tagged_fields")
+    __slots__ = ("owner_principal_type", "owner_principal_name", "renewers", "max_lifetime_ms", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateDelegationTokenRequest"
     API_KEY: ClassVar[int | None] = 38
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -152,13 +152,20 @@ class CreateDelegationTokenRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateDelegationTokenRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class CreatableRenewers:
     """Struct CreatableRenewers of CreateDelegationTokenRequest: versions 0-3."""
 
-    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields")
+    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields",)
     principal_type: str
     principal_name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["CreateDelegationTokenResponse", ]
 class CreateDelegationTokenResponse:
     """CreateDelegationTokenResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "principal_type", "principal_name", "token_requester_principal_type", "token_requester_principal_name", "issue_timestamp_ms", "expiry_timestamp_ms", "max_timestamp_ms", "token_id", "hmac", "throttle_time_ms", "unknown_tagged_fields")
+    __slots__ = ("error_code", "principal_type", "principal_name", "token_requester_principal_type", "token_requester_principal_name", "issue_timestamp_ms", "expiry_timestamp_ms", "max_timestamp_ms", "token_id", "hmac", "throttle_time_ms", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateDelegationTokenResponse"
     API_KEY: ClassVar[int | None] = 38
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -187,6 +187,13 @@ class CreateDelegationTokenResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateDelegationTokenResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">hh")

@@ -62,7 +62,7 @@ __all__ = ["CreatePartitionsRequest", "CreatePartitionsTopic", "CreatePartitions
 class CreatePartitionsRequest:
     """CreatePartitionsRequest: versions 0-3."""
 
-    __slots__ = ("topics", "timeout_ms", "validate_only", "unknown_tagged_fields")
+    __slots__ = ("topics", "timeout_ms", "validate_only", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreatePartitionsRequest"
     API_KEY: ClassVar[int | None] = 37
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -147,13 +147,20 @@ class CreatePartitionsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreatePartitionsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class CreatePartitionsTopic:
     """Struct CreatePartitionsTopic of CreatePartitionsRequest: versions 0-3."""
 
-    __slots__ = ("name", "count", "assignments", "unknown_tagged_fields")
+    __slots__ = ("name", "count", "assignments", "unknown_tagged_fields",)
     name: str
     count: int
     assignments: list[CreatePartitionsAssignment] | None
@@ -197,7 +204,7 @@ class CreatePartitionsTopic:
 class CreatePartitionsAssignment:
     """Struct CreatePartitionsAssignment of CreatePartitionsRequest: versions 0-3."""
 
-    __slots__ = ("broker_ids", "unknown_tagged_fields")
+    __slots__ = ("broker_ids", "unknown_tagged_fields",)
     broker_ids: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

@@ -62,7 +62,7 @@ __all__ = ["CreateTopicsRequest", "CreatableTopic", "CreatableReplicaAssignment"
 class CreateTopicsRequest:
     """CreateTopicsRequest: versions 0-7."""
 
-    __slots__ = ("topics", "timeout_ms", "validate_only", "unknown_tagged_fields")
+    __slots__ = ("topics", "timeout_ms", "validate_only", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateTopicsRequest"
     API_KEY: ClassVar[int | None] = 19
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7)
@@ -147,13 +147,20 @@ class CreateTopicsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateTopicsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class CreatableTopic:
     """Struct CreatableTopic of CreateTopicsRequest: versions 0-7."""
 
-    __slots__ = ("name", "num_partitions", "replication_factor", "assignments", "configs", "unknown_tagged_fields")
+    __slots__ = ("name", "num_partitions", "replication_factor", "assignments", "configs", "unknown_tagged_fields",)
     name: str
     num_partitions: int
     replication_factor: int
@@ -207,7 +214,7 @@ class CreatableTopic:
 class CreatableReplicaAssignment:
     """Struct CreatableReplicaAssignment of CreateTopicsRequest: versions 0-7."""
 
-    __slots__ = ("partition_index", "broker_ids", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "broker_ids", "unknown_tagged_fields",)
     partition_index: int
     broker_ids: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -246,7 +253,7 @@ class CreatableReplicaAssignment:
 class CreatableTopicConfig:
     """Struct CreatableTopicConfig of CreateTopicsRequest: versions 0-7."""
 
-    __slots__ = ("name", "value", "unknown_tagged_fields")
+    __slots__ = ("name", "value", "unknown_tagged_fields",)
     name: str
     value: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["CreateTopicsResponse", "CreatableTopicResult", "CreatableTopicConfig
 class CreateTopicsResponse:
     """CreateTopicsResponse: versions 0-7."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "CreateTopicsResponse"
     API_KEY: ClassVar[int | None] = 19
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7)
@@ -142,13 +142,20 @@ class CreateTopicsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> CreateTopicsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class CreatableTopicResult:
     """Struct CreatableTopicResult of CreateTopicsResponse: versions 0-7."""
 
-    __slots__ = ("name", "topic_id", "error_code", "error_message", "num_partitions", "replication_factor", "configs", "topic_config_error_code", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "error_code", "error_message", "num_partitions", "replication_factor", "configs", "topic_config_error_code", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     error_code: int
@@ -217,7 +224,7 @@ class CreatableTopicResult:
 class CreatableTopicConfigs:
     """Struct CreatableTopicConfigs of CreateTopicsResponse: versions 5-7."""
 
-    __slots__ = ("name", "value", "read_only", "config_source", "is_sensitive", "unknown_tagged_fields")
+    __slots__ = ("name", "value", "read_only", "config_source", "is_sensitive", "unknown_tagged_fields",)
     name: str
     value: str | None
     read_only: bool

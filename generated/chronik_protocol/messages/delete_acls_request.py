@@ -62,7 +62,7 @@ __all__ = ["DeleteAclsRequest", "DeleteAclsFilter", ]
 class DeleteAclsRequest:
     """DeleteAclsRequest: versions 0-3."""
 
-    __slots__ = ("filters", "unknown_tagged_fields")
+    __slots__ = ("filters", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteAclsRequest"
     API_KEY: ClassVar[int | None] = 31
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -137,13 +137,20 @@ class DeleteAclsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteAclsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteAclsFilter:
     """Struct DeleteAclsFilter of DeleteAclsRequest: versions 0-3."""
 
-    __slots__ = ("resource_type_filter", "resource_name_filter", "pattern_type_filter", "principal_filter", "host_filter", "operation", "permission_type", "unknown_tagged_fields")
+    __slots__ = ("resource_type_filter", "resource_name_filter", "pattern_type_filter", "principal_filter", "host_filter", "operation", "permission_type", "unknown_tagged_fields",)
     resource_type_filter: int
     resource_name_filter: str | None
     pattern_type_filter: int

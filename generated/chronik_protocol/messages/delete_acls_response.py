@@ -62,7 +62,7 @@ __all__ = ["DeleteAclsResponse", "DeleteAclsFilterResult", "DeleteAclsMatchingAc
 class DeleteAclsResponse:
     """DeleteAclsResponse: versions 0-3."""
 
-    __slots__ = ("throttle_time_ms", "filter_results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "filter_results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteAclsResponse"
     API_KEY: ClassVar[int | None] = 31
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -142,13 +142,20 @@ class DeleteAclsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteAclsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteAclsFilterResult:
     """Struct DeleteAclsFilterResult of DeleteAclsResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "error_message", "matching_acls", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "matching_acls", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     matching_acls: list[DeleteAclsMatchingAcl]
@@ -192,7 +199,7 @@ class DeleteAclsFilterResult:
 class DeleteAclsMatchingAcl:
     """Struct DeleteAclsMatchingAcl of DeleteAclsResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission_type", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission_type", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     resource_type: int

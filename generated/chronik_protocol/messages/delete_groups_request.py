@@ -62,7 +62,7 @@ __all__ = ["DeleteGroupsRequest", ]
 class DeleteGroupsRequest:
     """DeleteGroupsRequest: versions 0-3."""
 
-    __slots__ = ("groups_names", "unknown_tagged_fields")
+    __slots__ = ("groups_names", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteGroupsRequest"
     API_KEY: ClassVar[int | None] = 42
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -137,6 +137,13 @@ class DeleteGroupsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteGroupsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">i")

@@ -62,7 +62,7 @@ __all__ = ["DeleteRecordsRequest", "DeleteRecordsTopic", "DeleteRecordsPartition
 class DeleteRecordsRequest:
     """DeleteRecordsRequest: versions 0-2."""
 
-    __slots__ = ("topics", "timeout_ms", "unknown_tagged_fields")
+    __slots__ = ("topics", "timeout_ms", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteRecordsRequest"
     API_KEY: ClassVar[int | None] = 21
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -142,13 +142,20 @@ class DeleteRecordsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteRecordsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteRecordsTopic:
     """Struct DeleteRecordsTopic of DeleteRecordsRequest: versions 0-2."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[DeleteRecordsPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class DeleteRecordsTopic:
 class DeleteRecordsPartition:
     """Struct DeleteRecordsPartition of DeleteRecordsRequest: versions 0-2."""
 
-    __slots__ = ("partition_index", "offset", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "offset", "unknown_tagged_fields",)
     partition_index: int
     offset: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

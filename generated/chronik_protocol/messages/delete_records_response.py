@@ -62,7 +62,7 @@ __all__ = ["DeleteRecordsResponse", "DeleteRecordsTopicResult", "DeleteRecordsPa
 class DeleteRecordsResponse:
     """DeleteRecordsResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteRecordsResponse"
     API_KEY: ClassVar[int | None] = 21
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -142,13 +142,20 @@ class DeleteRecordsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteRecordsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteRecordsTopicResult:
     """Struct DeleteRecordsTopicResult of DeleteRecordsResponse: versions 0-2."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[DeleteRecordsPartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class DeleteRecordsTopicResult:
 class DeleteRecordsPartitionResult:
     """Struct DeleteRecordsPartitionResult of DeleteRecordsResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "low_watermark", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "low_watermark", "error_code", "unknown_tagged_fields",)
     partition_index: int
     low_watermark: int
     error_code: int

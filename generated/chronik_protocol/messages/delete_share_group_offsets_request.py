@@ -62,7 +62,7 @@ __all__ = ["DeleteShareGroupOffsetsRequest", "DeleteShareGroupOffsetsRequestTopi
 class DeleteShareGroupOffsetsRequest:
     """DeleteShareGroupOffsetsRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteShareGroupOffsetsRequest"
     API_KEY: ClassVar[int | None] = 92
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class DeleteShareGroupOffsetsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteShareGroupOffsetsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteShareGroupOffsetsRequestTopic:
     """Struct DeleteShareGroupOffsetsRequestTopic of DeleteShareGroupOffsetsRequest: versions 0."""
 
-    __slots__ = ("topic_name", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "unknown_tagged_fields",)
     topic_name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

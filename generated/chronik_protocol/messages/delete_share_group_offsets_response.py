@@ -62,7 +62,7 @@ __all__ = ["DeleteShareGroupOffsetsResponse", "DeleteShareGroupOffsetsResponseTo
 class DeleteShareGroupOffsetsResponse:
     """DeleteShareGroupOffsetsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "responses", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "responses", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteShareGroupOffsetsResponse"
     API_KEY: ClassVar[int | None] = 92
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,13 +152,20 @@ class DeleteShareGroupOffsetsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteShareGroupOffsetsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteShareGroupOffsetsResponseTopic:
     """Struct DeleteShareGroupOffsetsResponseTopic of DeleteShareGroupOffsetsResponse: versions 0."""
 
-    __slots__ = ("topic_name", "topic_id", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "error_code", "error_message", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     error_code: int

@@ -62,7 +62,7 @@ __all__ = ["DeleteShareGroupStateRequest", "DeleteStateData", "PartitionData", ]
 class DeleteShareGroupStateRequest:
     """DeleteShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteShareGroupStateRequest"
     API_KEY: ClassVar[int | None] = 86
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class DeleteShareGroupStateRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteShareGroupStateRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeleteStateData:
     """Struct DeleteStateData of DeleteShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class DeleteStateData:
 class PartitionData:
     """Struct PartitionData of DeleteShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("partition", "unknown_tagged_fields")
+    __slots__ = ("partition", "unknown_tagged_fields",)
     partition: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

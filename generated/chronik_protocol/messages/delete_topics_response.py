@@ -62,7 +62,7 @@ __all__ = ["DeleteTopicsResponse", "DeletableTopicResult", ]
 class DeleteTopicsResponse:
     """DeleteTopicsResponse: versions 0-6."""
 
-    __slots__ = ("throttle_time_ms", "responses", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "responses", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DeleteTopicsResponse"
     API_KEY: ClassVar[int | None] = 20
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -142,13 +142,20 @@ class DeleteTopicsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DeleteTopicsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DeletableTopicResult:
     """Struct DeletableTopicResult of DeleteTopicsResponse: versions 0-6."""
 
-    __slots__ = ("name", "topic_id", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "error_code", "error_message", "unknown_tagged_fields",)
     name: str | None
     topic_id: UUID
     error_code: int

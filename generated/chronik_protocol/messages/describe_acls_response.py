@@ -62,7 +62,7 @@ __all__ = ["DescribeAclsResponse", "DescribeAclsResource", "AclDescription", ]
 class DescribeAclsResponse:
     """DescribeAclsResponse: versions 0-3."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "resources", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "resources", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeAclsResponse"
     API_KEY: ClassVar[int | None] = 29
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -152,13 +152,20 @@ class DescribeAclsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeAclsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeAclsResource:
     """Struct DescribeAclsResource of DescribeAclsResponse: versions 0-3."""
 
-    __slots__ = ("resource_type", "resource_name", "pattern_type", "acls", "unknown_tagged_fields")
+    __slots__ = ("resource_type", "resource_name", "pattern_type", "acls", "unknown_tagged_fields",)
     resource_type: int
     resource_name: str
     pattern_type: int
@@ -207,7 +214,7 @@ class DescribeAclsResource:
 class AclDescription:
     """Struct AclDescription of DescribeAclsResponse: versions 0-3."""
 
-    __slots__ = ("principal", "host", "operation", "permission_type", "unknown_tagged_fields")
+    __slots__ = ("principal", "host", "operation", "permission_type", "unknown_tagged_fields",)
     principal: str
     host: str
     operation: int

@@ -62,7 +62,7 @@ __all__ = ["DescribeClientQuotasRequest", "ComponentData", ]
 class DescribeClientQuotasRequest:
     """DescribeClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("components", "strict", "unknown_tagged_fields")
+    __slots__ = ("components", "strict", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeClientQuotasRequest"
     API_KEY: ClassVar[int | None] = 48
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class DescribeClientQuotasRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeClientQuotasRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ComponentData:
     """Struct ComponentData of DescribeClientQuotasRequest: versions 0-1."""
 
-    __slots__ = ("entity_type", "match_type", "match", "unknown_tagged_fields")
+    __slots__ = ("entity_type", "match_type", "match", "unknown_tagged_fields",)
     entity_type: str
     match_type: int
     match: str | None

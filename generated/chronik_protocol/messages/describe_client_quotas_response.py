@@ -62,7 +62,7 @@ __all__ = ["DescribeClientQuotasResponse", "EntryData", "EntityData", "ValueData
 class DescribeClientQuotasResponse:
     """DescribeClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "entries", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "entries", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeClientQuotasResponse"
     API_KEY: ClassVar[int | None] = 48
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -152,13 +152,20 @@ class DescribeClientQuotasResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeClientQuotasResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class EntryData:
     """Struct EntryData of DescribeClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("entity", "values", "unknown_tagged_fields")
+    __slots__ = ("entity", "values", "unknown_tagged_fields",)
     entity: list[EntityData]
     values: list[ValueData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class EntryData:
 class EntityData:
     """Struct EntityData of DescribeClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields")
+    __slots__ = ("entity_type", "entity_name", "unknown_tagged_fields",)
     entity_type: str
     entity_name: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -236,7 +243,7 @@ class EntityData:
 class ValueData:
     """Struct ValueData of DescribeClientQuotasResponse: versions 0-1."""
 
-    __slots__ = ("key", "value", "unknown_tagged_fields")
+    __slots__ = ("key", "value", "unknown_tagged_fields",)
     key: str
     value: float
     unknown_tagged_fields: list[tuple[int, bytes]] | None

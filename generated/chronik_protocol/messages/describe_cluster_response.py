@@ -62,7 +62,7 @@ __all__ = ["DescribeClusterResponse", "DescribeClusterBroker", ]
 class DescribeClusterResponse:
     """DescribeClusterResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "endpoint_type", "cluster_id", "controller_id", "brokers", "cluster_authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "endpoint_type", "cluster_id", "controller_id", "brokers", "cluster_authorized_operations", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeClusterResponse"
     API_KEY: ClassVar[int | None] = 60
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -172,13 +172,20 @@ class DescribeClusterResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeClusterResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeClusterBroker:
     """Struct DescribeClusterBroker of DescribeClusterResponse: versions 0-2."""
 
-    __slots__ = ("broker_id", "host", "port", "rack", "is_fenced", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "host", "port", "rack", "is_fenced", "unknown_tagged_fields",)
     broker_id: int
     host: str
     port: int

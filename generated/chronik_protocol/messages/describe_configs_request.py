@@ -62,7 +62,7 @@ __all__ = ["DescribeConfigsRequest", "DescribeConfigsResource", ]
 class DescribeConfigsRequest:
     """DescribeConfigsRequest: versions 0-4."""
 
-    __slots__ = ("resources", "include_synonyms", "include_documentation", "unknown_tagged_fields")
+    __slots__ = ("resources", "include_synonyms", "include_documentation", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeConfigsRequest"
     API_KEY: ClassVar[int | None] = 32
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -147,13 +147,20 @@ class DescribeConfigsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeConfigsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeConfigsResource:
     """Struct DescribeConfigsResource of DescribeConfigsRequest: versions 0-4."""
 
-    __slots__ = ("resource_type", "resource_name", "configuration_keys", "unknown_tagged_fields")
+    __slots__ = ("resource_type", "resource_name", "configuration_keys", "unknown_tagged_fields",)
     resource_type: int
     resource_name: str
     configuration_keys: list[str] | None

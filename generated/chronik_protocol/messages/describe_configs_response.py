@@ -62,7 +62,7 @@ __all__ = ["DescribeConfigsResponse", "DescribeConfigsResult", "DescribeConfigsR
 class DescribeConfigsResponse:
     """DescribeConfigsResponse: versions 0-4."""
 
-    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeConfigsResponse"
     API_KEY: ClassVar[int | None] = 32
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -142,13 +142,20 @@ class DescribeConfigsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeConfigsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeConfigsResult:
     """Struct DescribeConfigsResult of DescribeConfigsResponse: versions 0-4."""
 
-    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "configs", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "resource_type", "resource_name", "configs", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     resource_type: int
@@ -202,7 +209,7 @@ class DescribeConfigsResult:
 class DescribeConfigsResourceResult:
     """Struct DescribeConfigsResourceResult of DescribeConfigsResponse: versions 0-4."""
 
-    __slots__ = ("name", "value", "read_only", "is_default", "config_source", "is_sensitive", "synonyms", "config_type", "documentation", "unknown_tagged_fields")
+    __slots__ = ("name", "value", "read_only", "is_default", "config_source", "is_sensitive", "synonyms", "config_type", "documentation", "unknown_tagged_fields",)
     name: str
     value: str | None
     read_only: bool
@@ -276,7 +283,7 @@ class DescribeConfigsResourceResult:
 class DescribeConfigsSynonym:
     """Struct DescribeConfigsSynonym of DescribeConfigsResponse: versions 1-4."""
 
-    __slots__ = ("name", "value", "source", "unknown_tagged_fields")
+    __slots__ = ("name", "value", "source", "unknown_tagged_fields",)
     name: str
     value: str | None
     source: int

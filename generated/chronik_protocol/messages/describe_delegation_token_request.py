@@ -62,7 +62,7 @@ __all__ = ["DescribeDelegationTokenRequest", "DescribeDelegationTokenOwner", ]
 class DescribeDelegationTokenRequest:
     """DescribeDelegationTokenRequest: versions 0-3."""
 
-    __slots__ = ("owners", "unknown_tagged_fields")
+    __slots__ = ("owners", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeDelegationTokenRequest"
     API_KEY: ClassVar[int | None] = 41
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -137,13 +137,20 @@ class DescribeDelegationTokenRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeDelegationTokenRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeDelegationTokenOwner:
     """Struct DescribeDelegationTokenOwner of DescribeDelegationTokenRequest: versions 0-3."""
 
-    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields")
+    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields",)
     principal_type: str
     principal_name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None

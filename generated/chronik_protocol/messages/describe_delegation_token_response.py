@@ -62,7 +62,7 @@ __all__ = ["DescribeDelegationTokenResponse", "DescribedDelegationToken", "Descr
 class DescribeDelegationTokenResponse:
     """DescribeDelegationTokenResponse: versions 0-3."""
 
-    __slots__ = ("error_code", "tokens", "throttle_time_ms", "unknown_tagged_fields")
+    __slots__ = ("error_code", "tokens", "throttle_time_ms", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeDelegationTokenResponse"
     API_KEY: ClassVar[int | None] = 41
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3)
@@ -147,13 +147,20 @@ class DescribeDelegationTokenResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeDelegationTokenResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribedDelegationToken:
     """Struct DescribedDelegationToken of DescribeDelegationTokenResponse: versions 0-3."""
 
-    __slots__ = ("principal_type", "principal_name", "token_requester_principal_type", "token_requester_principal_name", "issue_timestamp", "expiry_timestamp", "max_timestamp", "token_id", "hmac", "renewers", "unknown_tagged_fields")
+    __slots__ = ("principal_type", "principal_name", "token_requester_principal_type", "token_requester_principal_name", "issue_timestamp", "expiry_timestamp", "max_timestamp", "token_id", "hmac", "renewers", "unknown_tagged_fields",)
     principal_type: str
     principal_name: str
     token_requester_principal_type: str
@@ -232,7 +239,7 @@ class DescribedDelegationToken:
 class DescribedDelegationTokenRenewer:
     """Struct DescribedDelegationTokenRenewer of DescribeDelegationTokenResponse: versions 0-3."""
 
-    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields")
+    __slots__ = ("principal_type", "principal_name", "unknown_tagged_fields",)
     principal_type: str
     principal_name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None

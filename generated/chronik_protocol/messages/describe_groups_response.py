@@ -62,7 +62,7 @@ __all__ = ["DescribeGroupsResponse", "DescribedGroup", "DescribedGroupMember", ]
 class DescribeGroupsResponse:
     """DescribeGroupsResponse: versions 0-6."""
 
-    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeGroupsResponse"
     API_KEY: ClassVar[int | None] = 15
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -142,13 +142,20 @@ class DescribeGroupsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeGroupsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribedGroup:
     """Struct DescribedGroup of DescribeGroupsResponse: versions 0-6."""
 
-    __slots__ = ("error_code", "error_message", "group_id", "group_state", "protocol_type", "protocol_data", "members", "authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "group_id", "group_state", "protocol_type", "protocol_data", "members", "authorized_operations", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     group_id: str
@@ -217,7 +224,7 @@ class DescribedGroup:
 class DescribedGroupMember:
     """Struct DescribedGroupMember of DescribeGroupsResponse: versions 0-6."""
 
-    __slots__ = ("member_id", "group_instance_id", "client_id", "client_host", "member_metadata", "member_assignment", "unknown_tagged_fields")
+    __slots__ = ("member_id", "group_instance_id", "client_id", "client_host", "member_metadata", "member_assignment", "unknown_tagged_fields",)
     member_id: str
     group_instance_id: str | None
     client_id: str

@@ -62,7 +62,7 @@ __all__ = ["DescribeLogDirsRequest", "DescribableLogDirTopic", ]
 class DescribeLogDirsRequest:
     """DescribeLogDirsRequest: versions 0-5."""
 
-    __slots__ = ("topics", "unknown_tagged_fields")
+    __slots__ = ("topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeLogDirsRequest"
     API_KEY: ClassVar[int | None] = 35
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -137,13 +137,20 @@ class DescribeLogDirsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeLogDirsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribableLogDirTopic:
     """Struct DescribableLogDirTopic of DescribeLogDirsRequest: versions 0-5."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["DescribeLogDirsResponse", "DescribeLogDirsResult", "DescribeLogDirsT
 class DescribeLogDirsResponse:
     """DescribeLogDirsResponse: versions 0-5."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeLogDirsResponse"
     API_KEY: ClassVar[int | None] = 35
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -147,13 +147,20 @@ class DescribeLogDirsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeLogDirsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeLogDirsResult:
     """Struct DescribeLogDirsResult of DescribeLogDirsResponse: versions 0-5."""
 
-    __slots__ = ("error_code", "log_dir", "topics", "total_bytes", "usable_bytes", "is_cordoned", "unknown_tagged_fields")
+    __slots__ = ("error_code", "log_dir", "topics", "total_bytes", "usable_bytes", "is_cordoned", "unknown_tagged_fields",)
     error_code: int
     log_dir: str
     topics: list[DescribeLogDirsTopic]
@@ -212,7 +219,7 @@ class DescribeLogDirsResult:
 class DescribeLogDirsTopic:
     """Struct DescribeLogDirsTopic of DescribeLogDirsResponse: versions 0-5."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[DescribeLogDirsPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -251,7 +258,7 @@ class DescribeLogDirsTopic:
 class DescribeLogDirsPartition:
     """Struct DescribeLogDirsPartition of DescribeLogDirsResponse: versions 0-5."""
 
-    __slots__ = ("partition_index", "partition_size", "offset_lag", "is_future_key", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "partition_size", "offset_lag", "is_future_key", "unknown_tagged_fields",)
     partition_index: int
     partition_size: int
     offset_lag: int

@@ -62,7 +62,7 @@ __all__ = ["DescribeProducersResponse", "TopicResponse", "PartitionResponse", "P
 class DescribeProducersResponse:
     """DescribeProducersResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeProducersResponse"
     API_KEY: ClassVar[int | None] = 61
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class DescribeProducersResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeProducersResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicResponse:
     """Struct TopicResponse of DescribeProducersResponse: versions 0."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[PartitionResponse]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class TopicResponse:
 class PartitionResponse:
     """Struct PartitionResponse of DescribeProducersResponse: versions 0."""
 
-    __slots__ = ("partition_index", "error_code", "error_message", "active_producers", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "error_message", "active_producers", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     error_message: str | None
@@ -236,7 +243,7 @@ class PartitionResponse:
 class ProducerState:
     """Struct ProducerState of DescribeProducersResponse: versions 0."""
 
-    __slots__ = ("producer_id", "producer_epoch", "last_sequence", "last_timestamp", "coordinator_epoch", "current_txn_start_offset", "unknown_tagged_fields")
+    __slots__ = ("producer_id", "producer_epoch", "last_sequence", "last_timestamp", "coordinator_epoch", "current_txn_start_offset", "unknown_tagged_fields",)
     producer_id: int
     producer_epoch: int
     last_sequence: int

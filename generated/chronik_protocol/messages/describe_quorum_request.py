@@ -62,7 +62,7 @@ __all__ = ["DescribeQuorumRequest", "TopicData", "PartitionData", ]
 class DescribeQuorumRequest:
     """DescribeQuorumRequest: versions 0-2."""
 
-    __slots__ = ("topics", "unknown_tagged_fields")
+    __slots__ = ("topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeQuorumRequest"
     API_KEY: ClassVar[int | None] = 55
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -137,13 +137,20 @@ class DescribeQuorumRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeQuorumRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of DescribeQuorumRequest: versions 0-2."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -182,7 +189,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of DescribeQuorumRequest: versions 0-2."""
 
-    __slots__ = ("partition_index", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "unknown_tagged_fields",)
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

@@ -62,7 +62,7 @@ __all__ = ["DescribeQuorumResponse", "TopicData", "PartitionData", "ReplicaState
 class DescribeQuorumResponse:
     """DescribeQuorumResponse: versions 0-2."""
 
-    __slots__ = ("error_code", "error_message", "topics", "nodes", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "topics", "nodes", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeQuorumResponse"
     API_KEY: ClassVar[int | None] = 55
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -152,13 +152,20 @@ class DescribeQuorumResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeQuorumResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of DescribeQuorumResponse: versions 0-2."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of DescribeQuorumResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "error_code", "error_message", "leader_id", "leader_epoch", "high_watermark", "current_voters", "observers", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "error_message", "leader_id", "leader_epoch", "high_watermark", "current_voters", "observers", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     error_message: str | None
@@ -266,7 +273,7 @@ class PartitionData:
 class ReplicaState:
     """Struct ReplicaState of DescribeQuorumResponse: versions 0-2."""
 
-    __slots__ = ("replica_id", "replica_directory_id", "log_end_offset", "last_fetch_timestamp", "last_caught_up_timestamp", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "replica_directory_id", "log_end_offset", "last_fetch_timestamp", "last_caught_up_timestamp", "unknown_tagged_fields",)
     replica_id: int
     replica_directory_id: UUID
     log_end_offset: int
@@ -320,7 +327,7 @@ class ReplicaState:
 class Node:
     """Struct Node of DescribeQuorumResponse: versions 2."""
 
-    __slots__ = ("node_id", "listeners", "unknown_tagged_fields")
+    __slots__ = ("node_id", "listeners", "unknown_tagged_fields",)
     node_id: int
     listeners: list[Listener]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -359,7 +366,7 @@ class Node:
 class Listener:
     """Struct Listener of DescribeQuorumResponse: versions 2."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

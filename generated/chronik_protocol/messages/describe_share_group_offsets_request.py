@@ -62,7 +62,7 @@ __all__ = ["DescribeShareGroupOffsetsRequest", "DescribeShareGroupOffsetsRequest
 class DescribeShareGroupOffsetsRequest:
     """DescribeShareGroupOffsetsRequest: versions 0-1."""
 
-    __slots__ = ("groups", "unknown_tagged_fields")
+    __slots__ = ("groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeShareGroupOffsetsRequest"
     API_KEY: ClassVar[int | None] = 90
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -137,13 +137,20 @@ class DescribeShareGroupOffsetsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeShareGroupOffsetsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeShareGroupOffsetsRequestGroup:
     """Struct DescribeShareGroupOffsetsRequestGroup of DescribeShareGroupOffsetsRequest: versions 0-1."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     group_id: str
     topics: list[DescribeShareGroupOffsetsRequestTopic] | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -182,7 +189,7 @@ class DescribeShareGroupOffsetsRequestGroup:
 class DescribeShareGroupOffsetsRequestTopic:
     """Struct DescribeShareGroupOffsetsRequestTopic of DescribeShareGroupOffsetsRequest: versions 0-1."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

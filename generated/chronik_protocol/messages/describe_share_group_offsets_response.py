@@ -62,7 +62,7 @@ __all__ = ["DescribeShareGroupOffsetsResponse", "DescribeShareGroupOffsetsRespon
 class DescribeShareGroupOffsetsResponse:
     """DescribeShareGroupOffsetsResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeShareGroupOffsetsResponse"
     API_KEY: ClassVar[int | None] = 90
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class DescribeShareGroupOffsetsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeShareGroupOffsetsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeShareGroupOffsetsResponseGroup:
     """Struct DescribeShareGroupOffsetsResponseGroup of DescribeShareGroupOffsetsResponse: versions 0-1."""
 
-    __slots__ = ("group_id", "topics", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "error_code", "error_message", "unknown_tagged_fields",)
     group_id: str
     topics: list[DescribeShareGroupOffsetsResponseTopic]
     error_code: int
@@ -197,7 +204,7 @@ class DescribeShareGroupOffsetsResponseGroup:
 class DescribeShareGroupOffsetsResponseTopic:
     """Struct DescribeShareGroupOffsetsResponseTopic of DescribeShareGroupOffsetsResponse: versions 0-1."""
 
-    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "partitions", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     partitions: list[DescribeShareGroupOffsetsResponsePartition]
@@ -241,7 +248,7 @@ class DescribeShareGroupOffsetsResponseTopic:
 class DescribeShareGroupOffsetsResponsePartition:
     """Struct DescribeShareGroupOffsetsResponsePartition of DescribeShareGroupOffsetsResponse: versions 0-1."""
 
-    __slots__ = ("partition_index", "start_offset", "leader_epoch", "lag", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "start_offset", "leader_epoch", "lag", "error_code", "error_message", "unknown_tagged_fields",)
     partition_index: int
     start_offset: int
     leader_epoch: int

@@ -62,7 +62,7 @@ __all__ = ["DescribeTopicPartitionsRequest", "Cursor", "TopicRequest", ]
 class DescribeTopicPartitionsRequest:
     """DescribeTopicPartitionsRequest: versions 0."""
 
-    __slots__ = ("topics", "response_partition_limit", "cursor", "unknown_tagged_fields")
+    __slots__ = ("topics", "response_partition_limit", "cursor", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeTopicPartitionsRequest"
     API_KEY: ClassVar[int | None] = 75
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class DescribeTopicPartitionsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeTopicPartitionsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Cursor:
     """Struct Cursor of DescribeTopicPartitionsRequest: versions 0."""
 
-    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class Cursor:
 class TopicRequest:
     """Struct TopicRequest of DescribeTopicPartitionsRequest: versions 0."""
 
-    __slots__ = ("name", "unknown_tagged_fields")
+    __slots__ = ("name", "unknown_tagged_fields",)
     name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 
@@ -327,7 +334,7 @@ def _d_DescribeTopicPartitionsRequest_v0(b: memoryview, p: int) -> tuple[Describ
             _append(_t2)
     v_response_partition_limit, = _F0.unpack_from(b, p)
     p += 4
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_cursor = None
         p += 1
     else:

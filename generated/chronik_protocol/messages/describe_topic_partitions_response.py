@@ -62,7 +62,7 @@ __all__ = ["DescribeTopicPartitionsResponse", "Cursor", "DescribeTopicPartitions
 class DescribeTopicPartitionsResponse:
     """DescribeTopicPartitionsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "topics", "next_cursor", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "next_cursor", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeTopicPartitionsResponse"
     API_KEY: ClassVar[int | None] = 75
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class DescribeTopicPartitionsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeTopicPartitionsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Cursor:
     """Struct Cursor of DescribeTopicPartitionsResponse: versions 0."""
 
-    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class Cursor:
 class DescribeTopicPartitionsResponseTopic:
     """Struct DescribeTopicPartitionsResponseTopic of DescribeTopicPartitionsResponse: versions 0."""
 
-    __slots__ = ("error_code", "name", "topic_id", "is_internal", "partitions", "topic_authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("error_code", "name", "topic_id", "is_internal", "partitions", "topic_authorized_operations", "unknown_tagged_fields",)
     error_code: int
     name: str | None
     topic_id: UUID
@@ -251,7 +258,7 @@ class DescribeTopicPartitionsResponseTopic:
 class DescribeTopicPartitionsResponsePartition:
     """Struct DescribeTopicPartitionsResponsePartition of DescribeTopicPartitionsResponse: versions 0."""
 
-    __slots__ = ("error_code", "partition_index", "leader_id", "leader_epoch", "replica_nodes", "isr_nodes", "eligible_leader_replicas", "last_known_elr", "offline_replicas", "unknown_tagged_fields")
+    __slots__ = ("error_code", "partition_index", "leader_id", "leader_epoch", "replica_nodes", "isr_nodes", "eligible_leader_replicas", "last_known_elr", "offline_replicas", "unknown_tagged_fields",)
     error_code: int
     partition_index: int
     leader_id: int
@@ -598,7 +605,7 @@ def _d_DescribeTopicPartitionsResponse_v0(b: memoryview, p: int) -> tuple[Descri
         for _ in range(_t1):
             _t2, p = _d_DescribeTopicPartitionsResponseTopic_v0(b, p)
             _append(_t2)
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_next_cursor = None
         p += 1
     else:

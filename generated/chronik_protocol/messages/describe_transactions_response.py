@@ -62,7 +62,7 @@ __all__ = ["DescribeTransactionsResponse", "TransactionState", "TopicData", ]
 class DescribeTransactionsResponse:
     """DescribeTransactionsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "transaction_states", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "transaction_states", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeTransactionsResponse"
     API_KEY: ClassVar[int | None] = 65
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class DescribeTransactionsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeTransactionsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TransactionState:
     """Struct TransactionState of DescribeTransactionsResponse: versions 0."""
 
-    __slots__ = ("error_code", "transactional_id", "transaction_state", "transaction_timeout_ms", "transaction_start_time_ms", "producer_id", "producer_epoch", "topics", "unknown_tagged_fields")
+    __slots__ = ("error_code", "transactional_id", "transaction_state", "transaction_timeout_ms", "transaction_start_time_ms", "producer_id", "producer_epoch", "topics", "unknown_tagged_fields",)
     error_code: int
     transactional_id: str
     transaction_state: str
@@ -217,7 +224,7 @@ class TransactionState:
 class TopicData:
     """Struct TopicData of DescribeTransactionsResponse: versions 0."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

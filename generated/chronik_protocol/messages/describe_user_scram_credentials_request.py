@@ -62,7 +62,7 @@ __all__ = ["DescribeUserScramCredentialsRequest", "UserName", ]
 class DescribeUserScramCredentialsRequest:
     """DescribeUserScramCredentialsRequest: versions 0."""
 
-    __slots__ = ("users", "unknown_tagged_fields")
+    __slots__ = ("users", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeUserScramCredentialsRequest"
     API_KEY: ClassVar[int | None] = 50
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -137,13 +137,20 @@ class DescribeUserScramCredentialsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeUserScramCredentialsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class UserName:
     """Struct UserName of DescribeUserScramCredentialsRequest: versions 0."""
 
-    __slots__ = ("name", "unknown_tagged_fields")
+    __slots__ = ("name", "unknown_tagged_fields",)
     name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

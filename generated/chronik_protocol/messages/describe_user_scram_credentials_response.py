@@ -62,7 +62,7 @@ __all__ = ["DescribeUserScramCredentialsResponse", "DescribeUserScramCredentials
 class DescribeUserScramCredentialsResponse:
     """DescribeUserScramCredentialsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "DescribeUserScramCredentialsResponse"
     API_KEY: ClassVar[int | None] = 50
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,13 +152,20 @@ class DescribeUserScramCredentialsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> DescribeUserScramCredentialsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribeUserScramCredentialsResult:
     """Struct DescribeUserScramCredentialsResult of DescribeUserScramCredentialsResponse: versions 0."""
 
-    __slots__ = ("user", "error_code", "error_message", "credential_infos", "unknown_tagged_fields")
+    __slots__ = ("user", "error_code", "error_message", "credential_infos", "unknown_tagged_fields",)
     user: str
     error_code: int
     error_message: str | None
@@ -207,7 +214,7 @@ class DescribeUserScramCredentialsResult:
 class CredentialInfo:
     """Struct CredentialInfo of DescribeUserScramCredentialsResponse: versions 0."""
 
-    __slots__ = ("mechanism", "iterations", "unknown_tagged_fields")
+    __slots__ = ("mechanism", "iterations", "unknown_tagged_fields",)
     mechanism: int
     iterations: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["ElectLeadersResponse", "ReplicaElectionResult", "PartitionResult", ]
 class ElectLeadersResponse:
     """ElectLeadersResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "replica_election_results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "replica_election_results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ElectLeadersResponse"
     API_KEY: ClassVar[int | None] = 43
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -147,13 +147,20 @@ class ElectLeadersResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ElectLeadersResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReplicaElectionResult:
     """Struct ReplicaElectionResult of ElectLeadersResponse: versions 0-2."""
 
-    __slots__ = ("topic", "partition_result", "unknown_tagged_fields")
+    __slots__ = ("topic", "partition_result", "unknown_tagged_fields",)
     topic: str
     partition_result: list[PartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class ReplicaElectionResult:
 class PartitionResult:
     """Struct PartitionResult of ElectLeadersResponse: versions 0-2."""
 
-    __slots__ = ("partition_id", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("partition_id", "error_code", "error_message", "unknown_tagged_fields",)
     partition_id: int
     error_code: int
     error_message: str | None

@@ -62,7 +62,7 @@ __all__ = ["EndQuorumEpochRequest", "TopicData", "PartitionData", "LeaderEndpoin
 class EndQuorumEpochRequest:
     """EndQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("cluster_id", "topics", "leader_endpoints", "unknown_tagged_fields")
+    __slots__ = ("cluster_id", "topics", "leader_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "EndQuorumEpochRequest"
     API_KEY: ClassVar[int | None] = 54
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -147,13 +147,20 @@ class EndQuorumEpochRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> EndQuorumEpochRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of EndQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of EndQuorumEpochRequest: versions 0-1."""
 
-    __slots__ = ("partition_index", "leader_id", "leader_epoch", "preferred_successors", "preferred_candidates", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "leader_id", "leader_epoch", "preferred_successors", "preferred_candidates", "unknown_tagged_fields",)
     partition_index: int
     leader_id: int
     leader_epoch: int
@@ -246,7 +253,7 @@ class PartitionData:
 class LeaderEndpoint:
     """Struct LeaderEndpoint of EndQuorumEpochRequest: versions 1."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int
@@ -290,7 +297,7 @@ class LeaderEndpoint:
 class ReplicaInfo:
     """Struct ReplicaInfo of EndQuorumEpochRequest: versions 1."""
 
-    __slots__ = ("candidate_id", "candidate_directory_id", "unknown_tagged_fields")
+    __slots__ = ("candidate_id", "candidate_directory_id", "unknown_tagged_fields",)
     candidate_id: int
     candidate_directory_id: UUID
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["EndQuorumEpochResponse", "TopicData", "PartitionData", "NodeEndpoint
 class EndQuorumEpochResponse:
     """EndQuorumEpochResponse: versions 0-1."""
 
-    __slots__ = ("error_code", "topics", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("error_code", "topics", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "EndQuorumEpochResponse"
     API_KEY: ClassVar[int | None] = 54
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -147,13 +147,20 @@ class EndQuorumEpochResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> EndQuorumEpochResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of EndQuorumEpochResponse: versions 0-1."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of EndQuorumEpochResponse: versions 0-1."""
 
-    __slots__ = ("partition_index", "error_code", "leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "leader_id", "leader_epoch", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     leader_id: int
@@ -241,7 +248,7 @@ class PartitionData:
 class NodeEndpoint:
     """Struct NodeEndpoint of EndQuorumEpochResponse: versions 1."""
 
-    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int

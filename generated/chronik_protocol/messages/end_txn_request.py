@@ -62,7 +62,7 @@ __all__ = ["EndTxnRequest", ]
 class EndTxnRequest:
     """EndTxnRequest: versions 0-5."""
 
-    __slots__ = ("transactional_id", "producer_id", "producer_epoch", "committed", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "producer_id", "producer_epoch", "committed", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "EndTxnRequest"
     API_KEY: ClassVar[int | None] = 26
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -152,6 +152,13 @@ class EndTxnRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> EndTxnRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">h")

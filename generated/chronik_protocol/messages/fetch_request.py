@@ -62,7 +62,7 @@ __all__ = ["FetchRequest", "FetchTopic", "FetchPartition", "ForgottenTopic", "Re
 class FetchRequest:
     """FetchRequest: versions 0-18."""
 
-    __slots__ = ("replica_id", "max_wait_ms", "min_bytes", "max_bytes", "isolation_level", "session_id", "session_epoch", "topics", "forgotten_topics_data", "rack_id", "cluster_id", "replica_state", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "max_wait_ms", "min_bytes", "max_bytes", "isolation_level", "session_id", "session_epoch", "topics", "forgotten_topics_data", "rack_id", "cluster_id", "replica_state", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "FetchRequest"
     API_KEY: ClassVar[int | None] = 1
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
@@ -192,13 +192,20 @@ class FetchRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> FetchRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class FetchTopic:
     """Struct FetchTopic of FetchRequest: versions 0-18."""
 
-    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields",)
     topic: str
     topic_id: UUID
     partitions: list[FetchPartition]
@@ -242,7 +249,7 @@ class FetchTopic:
 class FetchPartition:
     """Struct FetchPartition of FetchRequest: versions 0-18."""
 
-    __slots__ = ("partition", "current_leader_epoch", "fetch_offset", "last_fetched_epoch", "log_start_offset", "partition_max_bytes", "replica_directory_id", "high_watermark", "unknown_tagged_fields")
+    __slots__ = ("partition", "current_leader_epoch", "fetch_offset", "last_fetched_epoch", "log_start_offset", "partition_max_bytes", "replica_directory_id", "high_watermark", "unknown_tagged_fields",)
     partition: int
     current_leader_epoch: int
     fetch_offset: int
@@ -311,7 +318,7 @@ class FetchPartition:
 class ForgottenTopic:
     """Struct ForgottenTopic of FetchRequest: versions 7-18."""
 
-    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields",)
     topic: str
     topic_id: UUID
     partitions: list[int]
@@ -355,7 +362,7 @@ class ForgottenTopic:
 class ReplicaState:
     """Struct ReplicaState of FetchRequest: versions 15-18."""
 
-    __slots__ = ("replica_id", "replica_epoch", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "replica_epoch", "unknown_tagged_fields",)
     replica_id: int
     replica_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

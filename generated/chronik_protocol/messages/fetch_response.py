@@ -62,7 +62,7 @@ __all__ = ["FetchResponse", "FetchableTopicResponse", "PartitionData", "AbortedT
 class FetchResponse:
     """FetchResponse: versions 0-18."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "session_id", "responses", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "session_id", "responses", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "FetchResponse"
     API_KEY: ClassVar[int | None] = 1
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
@@ -157,13 +157,20 @@ class FetchResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> FetchResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class FetchableTopicResponse:
     """Struct FetchableTopicResponse of FetchResponse: versions 0-18."""
 
-    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "topic_id", "partitions", "unknown_tagged_fields",)
     topic: str
     topic_id: UUID
     partitions: list[PartitionData]
@@ -207,7 +214,7 @@ class FetchableTopicResponse:
 class PartitionData:
     """Struct PartitionData of FetchResponse: versions 0-18."""
 
-    __slots__ = ("partition_index", "error_code", "high_watermark", "last_stable_offset", "log_start_offset", "aborted_transactions", "preferred_read_replica", "records", "diverging_epoch", "current_leader", "snapshot_id", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "high_watermark", "last_stable_offset", "log_start_offset", "aborted_transactions", "preferred_read_replica", "records", "diverging_epoch", "current_leader", "snapshot_id", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     high_watermark: int
@@ -291,7 +298,7 @@ class PartitionData:
 class AbortedTransaction:
     """Struct AbortedTransaction of FetchResponse: versions 4-18."""
 
-    __slots__ = ("producer_id", "first_offset", "unknown_tagged_fields")
+    __slots__ = ("producer_id", "first_offset", "unknown_tagged_fields",)
     producer_id: int
     first_offset: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -330,7 +337,7 @@ class AbortedTransaction:
 class EpochEndOffset:
     """Struct EpochEndOffset of FetchResponse: versions 12-18."""
 
-    __slots__ = ("epoch", "end_offset", "unknown_tagged_fields")
+    __slots__ = ("epoch", "end_offset", "unknown_tagged_fields",)
     epoch: int
     end_offset: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -369,7 +376,7 @@ class EpochEndOffset:
 class LeaderIdAndEpoch:
     """Struct LeaderIdAndEpoch of FetchResponse: versions 12-18."""
 
-    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields",)
     leader_id: int
     leader_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -408,7 +415,7 @@ class LeaderIdAndEpoch:
 class SnapshotId:
     """Struct SnapshotId of FetchResponse: versions 12-18."""
 
-    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields")
+    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields",)
     end_offset: int
     epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -447,7 +454,7 @@ class SnapshotId:
 class NodeEndpoint:
     """Struct NodeEndpoint of FetchResponse: versions 16-18."""
 
-    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["FetchSnapshotRequest", "TopicSnapshot", "PartitionSnapshot", "Snapsh
 class FetchSnapshotRequest:
     """FetchSnapshotRequest: versions 0-1."""
 
-    __slots__ = ("replica_id", "max_bytes", "topics", "cluster_id", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "max_bytes", "topics", "cluster_id", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "FetchSnapshotRequest"
     API_KEY: ClassVar[int | None] = 59
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -152,13 +152,20 @@ class FetchSnapshotRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> FetchSnapshotRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicSnapshot:
     """Struct TopicSnapshot of FetchSnapshotRequest: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[PartitionSnapshot]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class TopicSnapshot:
 class PartitionSnapshot:
     """Struct PartitionSnapshot of FetchSnapshotRequest: versions 0-1."""
 
-    __slots__ = ("partition", "current_leader_epoch", "snapshot_id", "position", "replica_directory_id", "unknown_tagged_fields")
+    __slots__ = ("partition", "current_leader_epoch", "snapshot_id", "position", "replica_directory_id", "unknown_tagged_fields",)
     partition: int
     current_leader_epoch: int
     snapshot_id: SnapshotId
@@ -251,7 +258,7 @@ class PartitionSnapshot:
 class SnapshotId:
     """Struct SnapshotId of FetchSnapshotRequest: versions 0-1."""
 
-    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields")
+    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields",)
     end_offset: int
     epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

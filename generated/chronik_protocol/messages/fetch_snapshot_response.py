@@ -62,7 +62,7 @@ __all__ = ["FetchSnapshotResponse", "TopicSnapshot", "PartitionSnapshot", "Leade
 class FetchSnapshotResponse:
     """FetchSnapshotResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "topics", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "topics", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "FetchSnapshotResponse"
     API_KEY: ClassVar[int | None] = 59
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -152,13 +152,20 @@ class FetchSnapshotResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> FetchSnapshotResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicSnapshot:
     """Struct TopicSnapshot of FetchSnapshotResponse: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[PartitionSnapshot]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class TopicSnapshot:
 class PartitionSnapshot:
     """Struct PartitionSnapshot of FetchSnapshotResponse: versions 0-1."""
 
-    __slots__ = ("index", "error_code", "snapshot_id", "size", "position", "unaligned_records", "current_leader", "unknown_tagged_fields")
+    __slots__ = ("index", "error_code", "snapshot_id", "size", "position", "unaligned_records", "current_leader", "unknown_tagged_fields",)
     index: int
     error_code: int
     snapshot_id: SnapshotId
@@ -261,7 +268,7 @@ class PartitionSnapshot:
 class LeaderIdAndEpoch:
     """Struct LeaderIdAndEpoch of FetchSnapshotResponse: versions 0-1."""
 
-    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields",)
     leader_id: int
     leader_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -300,7 +307,7 @@ class LeaderIdAndEpoch:
 class SnapshotId:
     """Struct SnapshotId of FetchSnapshotResponse: versions 0-1."""
 
-    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields")
+    __slots__ = ("end_offset", "epoch", "unknown_tagged_fields",)
     end_offset: int
     epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -339,7 +346,7 @@ class SnapshotId:
 class NodeEndpoint:
     """Struct NodeEndpoint of FetchSnapshotResponse: versions 1."""
 
-    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int

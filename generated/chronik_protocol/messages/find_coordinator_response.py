@@ -62,7 +62,7 @@ __all__ = ["FindCoordinatorResponse", "Coordinator", ]
 class FindCoordinatorResponse:
     """FindCoordinatorResponse: versions 0-6."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "node_id", "host", "port", "coordinators", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "node_id", "host", "port", "coordinators", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "FindCoordinatorResponse"
     API_KEY: ClassVar[int | None] = 10
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -167,13 +167,20 @@ class FindCoordinatorResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> FindCoordinatorResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Coordinator:
     """Struct Coordinator of FindCoordinatorResponse: versions 4-6."""
 
-    __slots__ = ("key", "node_id", "host", "port", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("key", "node_id", "host", "port", "error_code", "error_message", "unknown_tagged_fields",)
     key: str
     node_id: int
     host: str

@@ -62,7 +62,7 @@ __all__ = ["GetTelemetrySubscriptionsResponse", ]
 class GetTelemetrySubscriptionsResponse:
     """GetTelemetrySubscriptionsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "client_instance_id", "subscription_id", "accepted_compression_types", "push_interval_ms", "telemetry_max_bytes", "delta_temporality", "requested_metrics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "client_instance_id", "subscription_id", "accepted_compression_types", "push_interval_ms", "telemetry_max_bytes", "delta_temporality", "requested_metrics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "GetTelemetrySubscriptionsResponse"
     API_KEY: ClassVar[int | None] = 71
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -177,6 +177,13 @@ class GetTelemetrySubscriptionsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> GetTelemetrySubscriptionsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">ih16si")

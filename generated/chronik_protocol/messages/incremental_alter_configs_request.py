@@ -62,7 +62,7 @@ __all__ = ["IncrementalAlterConfigsRequest", "AlterConfigsResource", "AlterableC
 class IncrementalAlterConfigsRequest:
     """IncrementalAlterConfigsRequest: versions 0-1."""
 
-    __slots__ = ("resources", "validate_only", "unknown_tagged_fields")
+    __slots__ = ("resources", "validate_only", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "IncrementalAlterConfigsRequest"
     API_KEY: ClassVar[int | None] = 44
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class IncrementalAlterConfigsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> IncrementalAlterConfigsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AlterConfigsResource:
     """Struct AlterConfigsResource of IncrementalAlterConfigsRequest: versions 0-1."""
 
-    __slots__ = ("resource_type", "resource_name", "configs", "unknown_tagged_fields")
+    __slots__ = ("resource_type", "resource_name", "configs", "unknown_tagged_fields",)
     resource_type: int
     resource_name: str
     configs: list[AlterableConfig]
@@ -192,7 +199,7 @@ class AlterConfigsResource:
 class AlterableConfig:
     """Struct AlterableConfig of IncrementalAlterConfigsRequest: versions 0-1."""
 
-    __slots__ = ("name", "config_operation", "value", "unknown_tagged_fields")
+    __slots__ = ("name", "config_operation", "value", "unknown_tagged_fields",)
     name: str
     config_operation: int
     value: str | None

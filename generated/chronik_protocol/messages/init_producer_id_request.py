@@ -62,7 +62,7 @@ __all__ = ["InitProducerIdRequest", ]
 class InitProducerIdRequest:
     """InitProducerIdRequest: versions 0-6."""
 
-    __slots__ = ("transactional_id", "transaction_timeout_ms", "producer_id", "producer_epoch", "enable2_pc", "keep_prepared_txn", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "transaction_timeout_ms", "producer_id", "producer_epoch", "enable2_pc", "keep_prepared_txn", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "InitProducerIdRequest"
     API_KEY: ClassVar[int | None] = 22
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -162,6 +162,13 @@ class InitProducerIdRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> InitProducerIdRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">h")

@@ -62,7 +62,7 @@ __all__ = ["InitializeShareGroupStateRequest", "InitializeStateData", "Partition
 class InitializeShareGroupStateRequest:
     """InitializeShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "InitializeShareGroupStateRequest"
     API_KEY: ClassVar[int | None] = 83
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class InitializeShareGroupStateRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> InitializeShareGroupStateRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class InitializeStateData:
     """Struct InitializeStateData of InitializeShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class InitializeStateData:
 class PartitionData:
     """Struct PartitionData of InitializeShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("partition", "state_epoch", "start_offset", "unknown_tagged_fields")
+    __slots__ = ("partition", "state_epoch", "start_offset", "unknown_tagged_fields",)
     partition: int
     state_epoch: int
     start_offset: int

@@ -62,7 +62,7 @@ __all__ = ["JoinGroupRequest", "JoinGroupRequestProtocol", ]
 class JoinGroupRequest:
     """JoinGroupRequest: versions 0-9."""
 
-    __slots__ = ("group_id", "session_timeout_ms", "rebalance_timeout_ms", "member_id", "group_instance_id", "protocol_type", "protocols", "reason", "unknown_tagged_fields")
+    __slots__ = ("group_id", "session_timeout_ms", "rebalance_timeout_ms", "member_id", "group_instance_id", "protocol_type", "protocols", "reason", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "JoinGroupRequest"
     API_KEY: ClassVar[int | None] = 11
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
@@ -172,13 +172,20 @@ class JoinGroupRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> JoinGroupRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class JoinGroupRequestProtocol:
     """Struct JoinGroupRequestProtocol of JoinGroupRequest: versions 0-9."""
 
-    __slots__ = ("name", "metadata", "unknown_tagged_fields")
+    __slots__ = ("name", "metadata", "unknown_tagged_fields",)
     name: str
     metadata: bytes
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["JoinGroupResponse", "JoinGroupResponseMember", ]
 class JoinGroupResponse:
     """JoinGroupResponse: versions 0-9."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "generation_id", "protocol_type", "protocol_name", "leader", "skip_assignment", "member_id", "members", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "generation_id", "protocol_type", "protocol_name", "leader", "skip_assignment", "member_id", "members", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "JoinGroupResponse"
     API_KEY: ClassVar[int | None] = 11
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
@@ -177,13 +177,20 @@ class JoinGroupResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> JoinGroupResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class JoinGroupResponseMember:
     """Struct JoinGroupResponseMember of JoinGroupResponse: versions 0-9."""
 
-    __slots__ = ("member_id", "group_instance_id", "metadata", "unknown_tagged_fields")
+    __slots__ = ("member_id", "group_instance_id", "metadata", "unknown_tagged_fields",)
     member_id: str
     group_instance_id: str | None
     metadata: bytes

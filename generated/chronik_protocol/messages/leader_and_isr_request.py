@@ -62,7 +62,7 @@ __all__ = ["LeaderAndIsrRequest", "LeaderAndIsrLiveLeader", "LeaderAndIsrPartiti
 class LeaderAndIsrRequest:
     """LeaderAndIsrRequest: versions 0-7."""
 
-    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "ungrouped_partition_states", "broker_epoch", "type", "topic_states", "live_leaders", "unknown_tagged_fields")
+    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "ungrouped_partition_states", "broker_epoch", "type", "topic_states", "live_leaders", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "LeaderAndIsrRequest"
     API_KEY: ClassVar[int | None] = 4
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7)
@@ -172,13 +172,20 @@ class LeaderAndIsrRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> LeaderAndIsrRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class LeaderAndIsrLiveLeader:
     """Struct LeaderAndIsrLiveLeader of LeaderAndIsrRequest: versions 0-7."""
 
-    __slots__ = ("broker_id", "host_name", "port", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "host_name", "port", "unknown_tagged_fields",)
     broker_id: int
     host_name: str
     port: int
@@ -222,7 +229,7 @@ class LeaderAndIsrLiveLeader:
 class LeaderAndIsrPartitionState:
     """Struct LeaderAndIsrPartitionState of LeaderAndIsrRequest: versions 0-7."""
 
-    __slots__ = ("topic_name", "partition_index", "controller_epoch", "leader", "leader_epoch", "isr", "partition_epoch", "replicas", "adding_replicas", "removing_replicas", "is_new", "leader_recovery_state", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "controller_epoch", "leader", "leader_epoch", "isr", "partition_epoch", "replicas", "adding_replicas", "removing_replicas", "is_new", "leader_recovery_state", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     controller_epoch: int
@@ -311,7 +318,7 @@ class LeaderAndIsrPartitionState:
 class LeaderAndIsrTopicState:
     """Struct LeaderAndIsrTopicState of LeaderAndIsrRequest: versions 2-7."""
 
-    __slots__ = ("topic_name", "topic_id", "partition_states", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "partition_states", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     partition_states: list[LeaderAndIsrPartitionState]

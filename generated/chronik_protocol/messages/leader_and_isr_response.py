@@ -62,7 +62,7 @@ __all__ = ["LeaderAndIsrResponse", "LeaderAndIsrPartitionError", "LeaderAndIsrTo
 class LeaderAndIsrResponse:
     """LeaderAndIsrResponse: versions 0-7."""
 
-    __slots__ = ("error_code", "partition_errors", "topics", "unknown_tagged_fields")
+    __slots__ = ("error_code", "partition_errors", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "LeaderAndIsrResponse"
     API_KEY: ClassVar[int | None] = 4
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7)
@@ -147,13 +147,20 @@ class LeaderAndIsrResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> LeaderAndIsrResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class LeaderAndIsrPartitionError:
     """Struct LeaderAndIsrPartitionError of LeaderAndIsrResponse: versions 0-7."""
 
-    __slots__ = ("topic_name", "partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "error_code", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     error_code: int
@@ -197,7 +204,7 @@ class LeaderAndIsrPartitionError:
 class LeaderAndIsrTopicError:
     """Struct LeaderAndIsrTopicError of LeaderAndIsrResponse: versions 5-7."""
 
-    __slots__ = ("topic_id", "partition_errors", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partition_errors", "unknown_tagged_fields",)
     topic_id: UUID
     partition_errors: list[LeaderAndIsrPartitionError]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["LeaderChangeMessage", "Voter", ]
 class LeaderChangeMessage:
     """LeaderChangeMessage: versions 0-1."""
 
-    __slots__ = ("version", "leader_id", "voters", "granting_voters", "unknown_tagged_fields")
+    __slots__ = ("version", "leader_id", "voters", "granting_voters", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "LeaderChangeMessage"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -152,13 +152,20 @@ class LeaderChangeMessage:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> LeaderChangeMessage:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Voter:
     """Struct Voter of LeaderChangeMessage: versions 0-1."""
 
-    __slots__ = ("voter_id", "voter_directory_id", "unknown_tagged_fields")
+    __slots__ = ("voter_id", "voter_directory_id", "unknown_tagged_fields",)
     voter_id: int
     voter_directory_id: UUID
     unknown_tagged_fields: list[tuple[int, bytes]] | None

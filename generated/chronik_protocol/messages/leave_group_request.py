@@ -62,7 +62,7 @@ __all__ = ["LeaveGroupRequest", "MemberIdentity", ]
 class LeaveGroupRequest:
     """LeaveGroupRequest: versions 0-5."""
 
-    __slots__ = ("group_id", "member_id", "members", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "members", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "LeaveGroupRequest"
     API_KEY: ClassVar[int | None] = 13
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -147,13 +147,20 @@ class LeaveGroupRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> LeaveGroupRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class MemberIdentity:
     """Struct MemberIdentity of LeaveGroupRequest: versions 3-5."""
 
-    __slots__ = ("member_id", "group_instance_id", "reason", "unknown_tagged_fields")
+    __slots__ = ("member_id", "group_instance_id", "reason", "unknown_tagged_fields",)
     member_id: str
     group_instance_id: str | None
     reason: str | None

@@ -62,7 +62,7 @@ __all__ = ["LeaveGroupResponse", "MemberResponse", ]
 class LeaveGroupResponse:
     """LeaveGroupResponse: versions 0-5."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "members", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "members", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "LeaveGroupResponse"
     API_KEY: ClassVar[int | None] = 13
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -147,13 +147,20 @@ class LeaveGroupResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> LeaveGroupResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class MemberResponse:
     """Struct MemberResponse of LeaveGroupResponse: versions 3-5."""
 
-    __slots__ = ("member_id", "group_instance_id", "error_code", "unknown_tagged_fields")
+    __slots__ = ("member_id", "group_instance_id", "error_code", "unknown_tagged_fields",)
     member_id: str
     group_instance_id: str | None
     error_code: int

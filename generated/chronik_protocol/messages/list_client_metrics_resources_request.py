@@ -62,7 +62,7 @@ __all__ = ["ListClientMetricsResourcesRequest", ]
 class ListClientMetricsResourcesRequest:
     """ListClientMetricsResourcesRequest: versions 0."""
 
-    __slots__ = ("unknown_tagged_fields")
+    __slots__ = ("unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListClientMetricsResourcesRequest"
     API_KEY: ClassVar[int | None] = 74
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -132,6 +132,13 @@ class ListClientMetricsResourcesRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListClientMetricsResourcesRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 

@@ -62,7 +62,7 @@ __all__ = ["ListClientMetricsResourcesResponse", "ClientMetricsResource", ]
 class ListClientMetricsResourcesResponse:
     """ListClientMetricsResourcesResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "client_metrics_resources", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "client_metrics_resources", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListClientMetricsResourcesResponse"
     API_KEY: ClassVar[int | None] = 74
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class ListClientMetricsResourcesResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListClientMetricsResourcesResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ClientMetricsResource:
     """Struct ClientMetricsResource of ListClientMetricsResourcesResponse: versions 0."""
 
-    __slots__ = ("name", "unknown_tagged_fields")
+    __slots__ = ("name", "unknown_tagged_fields",)
     name: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

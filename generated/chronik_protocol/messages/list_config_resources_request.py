@@ -62,7 +62,7 @@ __all__ = ["ListConfigResourcesRequest", ]
 class ListConfigResourcesRequest:
     """ListConfigResourcesRequest: versions 0-1."""
 
-    __slots__ = ("resource_types", "unknown_tagged_fields")
+    __slots__ = ("resource_types", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListConfigResourcesRequest"
     API_KEY: ClassVar[int | None] = 74
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -137,6 +137,13 @@ class ListConfigResourcesRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListConfigResourcesRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 

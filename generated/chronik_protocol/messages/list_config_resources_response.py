@@ -62,7 +62,7 @@ __all__ = ["ListConfigResourcesResponse", "ConfigResource", ]
 class ListConfigResourcesResponse:
     """ListConfigResourcesResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "config_resources", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "config_resources", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListConfigResourcesResponse"
     API_KEY: ClassVar[int | None] = 74
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -147,13 +147,20 @@ class ListConfigResourcesResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListConfigResourcesResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ConfigResource:
     """Struct ConfigResource of ListConfigResourcesResponse: versions 0-1."""
 
-    __slots__ = ("resource_name", "resource_type", "unknown_tagged_fields")
+    __slots__ = ("resource_name", "resource_type", "unknown_tagged_fields",)
     resource_name: str
     resource_type: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

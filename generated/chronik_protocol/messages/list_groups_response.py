@@ -62,7 +62,7 @@ __all__ = ["ListGroupsResponse", "ListedGroup", ]
 class ListGroupsResponse:
     """ListGroupsResponse: versions 0-5."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListGroupsResponse"
     API_KEY: ClassVar[int | None] = 16
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -147,13 +147,20 @@ class ListGroupsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListGroupsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ListedGroup:
     """Struct ListedGroup of ListGroupsResponse: versions 0-5."""
 
-    __slots__ = ("group_id", "protocol_type", "group_state", "group_type", "unknown_tagged_fields")
+    __slots__ = ("group_id", "protocol_type", "group_state", "group_type", "unknown_tagged_fields",)
     group_id: str
     protocol_type: str
     group_state: str

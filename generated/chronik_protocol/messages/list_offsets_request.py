@@ -62,7 +62,7 @@ __all__ = ["ListOffsetsRequest", "ListOffsetsTopic", "ListOffsetsPartition", ]
 class ListOffsetsRequest:
     """ListOffsetsRequest: versions 0-11."""
 
-    __slots__ = ("replica_id", "isolation_level", "topics", "timeout_ms", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "isolation_level", "topics", "timeout_ms", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListOffsetsRequest"
     API_KEY: ClassVar[int | None] = 2
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
@@ -152,13 +152,20 @@ class ListOffsetsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListOffsetsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ListOffsetsTopic:
     """Struct ListOffsetsTopic of ListOffsetsRequest: versions 0-11."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[ListOffsetsPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class ListOffsetsTopic:
 class ListOffsetsPartition:
     """Struct ListOffsetsPartition of ListOffsetsRequest: versions 0-11."""
 
-    __slots__ = ("partition_index", "current_leader_epoch", "timestamp", "max_num_offsets", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "current_leader_epoch", "timestamp", "max_num_offsets", "unknown_tagged_fields",)
     partition_index: int
     current_leader_epoch: int
     timestamp: int

@@ -62,7 +62,7 @@ __all__ = ["ListOffsetsResponse", "ListOffsetsTopicResponse", "ListOffsetsPartit
 class ListOffsetsResponse:
     """ListOffsetsResponse: versions 0-11."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListOffsetsResponse"
     API_KEY: ClassVar[int | None] = 2
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
@@ -142,13 +142,20 @@ class ListOffsetsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListOffsetsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ListOffsetsTopicResponse:
     """Struct ListOffsetsTopicResponse of ListOffsetsResponse: versions 0-11."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[ListOffsetsPartitionResponse]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class ListOffsetsTopicResponse:
 class ListOffsetsPartitionResponse:
     """Struct ListOffsetsPartitionResponse of ListOffsetsResponse: versions 0-11."""
 
-    __slots__ = ("partition_index", "error_code", "old_style_offsets", "timestamp", "offset", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "old_style_offsets", "timestamp", "offset", "leader_epoch", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     old_style_offsets: list[int]

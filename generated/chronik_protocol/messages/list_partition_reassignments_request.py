@@ -62,7 +62,7 @@ __all__ = ["ListPartitionReassignmentsRequest", "ListPartitionReassignmentsTopic
 class ListPartitionReassignmentsRequest:
     """ListPartitionReassignmentsRequest: versions 0."""
 
-    __slots__ = ("timeout_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("timeout_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListPartitionReassignmentsRequest"
     API_KEY: ClassVar[int | None] = 46
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class ListPartitionReassignmentsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListPartitionReassignmentsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ListPartitionReassignmentsTopics:
     """Struct ListPartitionReassignmentsTopics of ListPartitionReassignmentsRequest: versions 0."""
 
-    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields")
+    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields",)
     name: str
     partition_indexes: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

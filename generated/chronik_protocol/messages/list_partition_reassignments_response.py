@@ -62,7 +62,7 @@ __all__ = ["ListPartitionReassignmentsResponse", "OngoingTopicReassignment", "On
 class ListPartitionReassignmentsResponse:
     """ListPartitionReassignmentsResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListPartitionReassignmentsResponse"
     API_KEY: ClassVar[int | None] = 46
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,13 +152,20 @@ class ListPartitionReassignmentsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListPartitionReassignmentsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OngoingTopicReassignment:
     """Struct OngoingTopicReassignment of ListPartitionReassignmentsResponse: versions 0."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[OngoingPartitionReassignment]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class OngoingTopicReassignment:
 class OngoingPartitionReassignment:
     """Struct OngoingPartitionReassignment of ListPartitionReassignmentsResponse: versions 0."""
 
-    __slots__ = ("partition_index", "replicas", "adding_replicas", "removing_replicas", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "replicas", "adding_replicas", "removing_replicas", "unknown_tagged_fields",)
     partition_index: int
     replicas: list[int]
     adding_replicas: list[int]

@@ -62,7 +62,7 @@ __all__ = ["ListTransactionsRequest", ]
 class ListTransactionsRequest:
     """ListTransactionsRequest: versions 0-2."""
 
-    __slots__ = ("state_filters", "producer_id_filters", "duration_filter", "transactional_id_pattern", "unknown_tagged_fields")
+    __slots__ = ("state_filters", "producer_id_filters", "duration_filter", "transactional_id_pattern", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListTransactionsRequest"
     API_KEY: ClassVar[int | None] = 66
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -152,6 +152,13 @@ class ListTransactionsRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListTransactionsRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">q")

@@ -62,7 +62,7 @@ __all__ = ["ListTransactionsResponse", "TransactionState", ]
 class ListTransactionsResponse:
     """ListTransactionsResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "unknown_state_filters", "transaction_states", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "unknown_state_filters", "transaction_states", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ListTransactionsResponse"
     API_KEY: ClassVar[int | None] = 66
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -152,13 +152,20 @@ class ListTransactionsResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ListTransactionsResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TransactionState:
     """Struct TransactionState of ListTransactionsResponse: versions 0-2."""
 
-    __slots__ = ("transactional_id", "producer_id", "transaction_state", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "producer_id", "transaction_state", "unknown_tagged_fields",)
     transactional_id: str
     producer_id: int
     transaction_state: str

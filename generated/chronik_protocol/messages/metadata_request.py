@@ -62,7 +62,7 @@ __all__ = ["MetadataRequest", "MetadataRequestTopic", ]
 class MetadataRequest:
     """MetadataRequest: versions 0-13."""
 
-    __slots__ = ("topics", "allow_auto_topic_creation", "include_cluster_authorized_operations", "include_topic_authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("topics", "allow_auto_topic_creation", "include_cluster_authorized_operations", "include_topic_authorized_operations", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "MetadataRequest"
     API_KEY: ClassVar[int | None] = 3
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -152,13 +152,20 @@ class MetadataRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> MetadataRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class MetadataRequestTopic:
     """Struct MetadataRequestTopic of MetadataRequest: versions 0-13."""
 
-    __slots__ = ("topic_id", "name", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "name", "unknown_tagged_fields",)
     topic_id: UUID
     name: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["MetadataResponse", "MetadataResponseBroker", "MetadataResponseTopic"
 class MetadataResponse:
     """MetadataResponse: versions 0-13."""
 
-    __slots__ = ("throttle_time_ms", "brokers", "cluster_id", "controller_id", "topics", "cluster_authorized_operations", "error_code", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "brokers", "cluster_id", "controller_id", "topics", "cluster_authorized_operations", "error_code", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "MetadataResponse"
     API_KEY: ClassVar[int | None] = 3
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -167,13 +167,20 @@ class MetadataResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> MetadataResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class MetadataResponseBroker:
     """Struct MetadataResponseBroker of MetadataResponse: versions 0-13."""
 
-    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int
@@ -222,7 +229,7 @@ class MetadataResponseBroker:
 class MetadataResponseTopic:
     """Struct MetadataResponseTopic of MetadataResponse: versions 0-13."""
 
-    __slots__ = ("error_code", "name", "topic_id", "is_internal", "partitions", "topic_authorized_operations", "unknown_tagged_fields")
+    __slots__ = ("error_code", "name", "topic_id", "is_internal", "partitions", "topic_authorized_operations", "unknown_tagged_fields",)
     error_code: int
     name: str | None
     topic_id: UUID
@@ -281,7 +288,7 @@ class MetadataResponseTopic:
 class MetadataResponsePartition:
     """Struct MetadataResponsePartition of MetadataResponse: versions 0-13."""
 
-    __slots__ = ("error_code", "partition_index", "leader_id", "leader_epoch", "replica_nodes", "isr_nodes", "offline_replicas", "unknown_tagged_fields")
+    __slots__ = ("error_code", "partition_index", "leader_id", "leader_epoch", "replica_nodes", "isr_nodes", "offline_replicas", "unknown_tagged_fields",)
     error_code: int
     partition_index: int
     leader_id: int

@@ -62,7 +62,7 @@ __all__ = ["OffsetCommitRequest", "OffsetCommitRequestTopic", "OffsetCommitReque
 class OffsetCommitRequest:
     """OffsetCommitRequest: versions 0-10."""
 
-    __slots__ = ("group_id", "generation_id_or_member_epoch", "member_id", "retention_time_ms", "group_instance_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "generation_id_or_member_epoch", "member_id", "retention_time_ms", "group_instance_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetCommitRequest"
     API_KEY: ClassVar[int | None] = 8
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -162,13 +162,20 @@ class OffsetCommitRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetCommitRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetCommitRequestTopic:
     """Struct OffsetCommitRequestTopic of OffsetCommitRequest: versions 0-10."""
 
-    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partitions: list[OffsetCommitRequestPartition]
@@ -212,7 +219,7 @@ class OffsetCommitRequestTopic:
 class OffsetCommitRequestPartition:
     """Struct OffsetCommitRequestPartition of OffsetCommitRequest: versions 0-10."""
 
-    __slots__ = ("partition_index", "committed_offset", "commit_timestamp", "committed_leader_epoch", "committed_metadata", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "committed_offset", "commit_timestamp", "committed_leader_epoch", "committed_metadata", "unknown_tagged_fields",)
     partition_index: int
     committed_offset: int
     commit_timestamp: int

@@ -62,7 +62,7 @@ __all__ = ["OffsetDeleteRequest", "OffsetDeleteRequestTopic", "OffsetDeleteReque
 class OffsetDeleteRequest:
     """OffsetDeleteRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetDeleteRequest"
     API_KEY: ClassVar[int | None] = 47
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class OffsetDeleteRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetDeleteRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetDeleteRequestTopic:
     """Struct OffsetDeleteRequestTopic of OffsetDeleteRequest: versions 0."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[OffsetDeleteRequestPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class OffsetDeleteRequestTopic:
 class OffsetDeleteRequestPartition:
     """Struct OffsetDeleteRequestPartition of OffsetDeleteRequest: versions 0."""
 
-    __slots__ = ("partition_index", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "unknown_tagged_fields",)
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
 

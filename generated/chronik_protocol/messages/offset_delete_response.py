@@ -62,7 +62,7 @@ __all__ = ["OffsetDeleteResponse", "OffsetDeleteResponseTopic", "OffsetDeleteRes
 class OffsetDeleteResponse:
     """OffsetDeleteResponse: versions 0."""
 
-    __slots__ = ("error_code", "throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("error_code", "throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetDeleteResponse"
     API_KEY: ClassVar[int | None] = 47
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class OffsetDeleteResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetDeleteResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetDeleteResponseTopic:
     """Struct OffsetDeleteResponseTopic of OffsetDeleteResponse: versions 0."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[OffsetDeleteResponsePartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class OffsetDeleteResponseTopic:
 class OffsetDeleteResponsePartition:
     """Struct OffsetDeleteResponsePartition of OffsetDeleteResponse: versions 0."""
 
-    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

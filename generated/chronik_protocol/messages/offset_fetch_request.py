@@ -62,7 +62,7 @@ __all__ = ["OffsetFetchRequest", "OffsetFetchRequestTopic", "OffsetFetchRequestG
 class OffsetFetchRequest:
     """OffsetFetchRequest: versions 0-10."""
 
-    __slots__ = ("group_id", "topics", "groups", "require_stable", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "groups", "require_stable", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetFetchRequest"
     API_KEY: ClassVar[int | None] = 9
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -152,13 +152,20 @@ class OffsetFetchRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetFetchRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetFetchRequestTopic:
     """Struct OffsetFetchRequestTopic of OffsetFetchRequest: versions 0-7."""
 
-    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields")
+    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields",)
     name: str
     partition_indexes: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class OffsetFetchRequestTopic:
 class OffsetFetchRequestGroup:
     """Struct OffsetFetchRequestGroup of OffsetFetchRequest: versions 8-10."""
 
-    __slots__ = ("group_id", "member_id", "member_epoch", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "member_epoch", "topics", "unknown_tagged_fields",)
     group_id: str
     member_id: str | None
     member_epoch: int
@@ -246,7 +253,7 @@ class OffsetFetchRequestGroup:
 class OffsetFetchRequestTopics:
     """Struct OffsetFetchRequestTopics of OffsetFetchRequest: versions 8-10."""
 
-    __slots__ = ("name", "topic_id", "partition_indexes", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partition_indexes", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partition_indexes: list[int]

@@ -62,7 +62,7 @@ __all__ = ["OffsetFetchResponse", "OffsetFetchResponseTopic", "OffsetFetchRespon
 class OffsetFetchResponse:
     """OffsetFetchResponse: versions 0-10."""
 
-    __slots__ = ("throttle_time_ms", "topics", "error_code", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "error_code", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetFetchResponse"
     API_KEY: ClassVar[int | None] = 9
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -152,13 +152,20 @@ class OffsetFetchResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetFetchResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetFetchResponseTopic:
     """Struct OffsetFetchResponseTopic of OffsetFetchResponse: versions 0-7."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[OffsetFetchResponsePartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class OffsetFetchResponseTopic:
 class OffsetFetchResponsePartition:
     """Struct OffsetFetchResponsePartition of OffsetFetchResponse: versions 0-7."""
 
-    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "metadata", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "metadata", "error_code", "unknown_tagged_fields",)
     partition_index: int
     committed_offset: int
     committed_leader_epoch: int
@@ -251,7 +258,7 @@ class OffsetFetchResponsePartition:
 class OffsetFetchResponseGroup:
     """Struct OffsetFetchResponseGroup of OffsetFetchResponse: versions 8-10."""
 
-    __slots__ = ("group_id", "topics", "error_code", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "error_code", "unknown_tagged_fields",)
     group_id: str
     topics: list[OffsetFetchResponseTopics]
     error_code: int
@@ -295,7 +302,7 @@ class OffsetFetchResponseGroup:
 class OffsetFetchResponseTopics:
     """Struct OffsetFetchResponseTopics of OffsetFetchResponse: versions 8-10."""
 
-    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partitions: list[OffsetFetchResponsePartitions]
@@ -339,7 +346,7 @@ class OffsetFetchResponseTopics:
 class OffsetFetchResponsePartitions:
     """Struct OffsetFetchResponsePartitions of OffsetFetchResponse: versions 8-10."""
 
-    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "metadata", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "metadata", "error_code", "unknown_tagged_fields",)
     partition_index: int
     committed_offset: int
     committed_leader_epoch: int

@@ -62,7 +62,7 @@ __all__ = ["OffsetForLeaderEpochRequest", "OffsetForLeaderTopic", "OffsetForLead
 class OffsetForLeaderEpochRequest:
     """OffsetForLeaderEpochRequest: versions 0-4."""
 
-    __slots__ = ("replica_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("replica_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetForLeaderEpochRequest"
     API_KEY: ClassVar[int | None] = 23
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -142,13 +142,20 @@ class OffsetForLeaderEpochRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetForLeaderEpochRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetForLeaderTopic:
     """Struct OffsetForLeaderTopic of OffsetForLeaderEpochRequest: versions 0-4."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[OffsetForLeaderPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class OffsetForLeaderTopic:
 class OffsetForLeaderPartition:
     """Struct OffsetForLeaderPartition of OffsetForLeaderEpochRequest: versions 0-4."""
 
-    __slots__ = ("partition", "current_leader_epoch", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition", "current_leader_epoch", "leader_epoch", "unknown_tagged_fields",)
     partition: int
     current_leader_epoch: int
     leader_epoch: int

@@ -62,7 +62,7 @@ __all__ = ["OffsetForLeaderEpochResponse", "OffsetForLeaderTopicResult", "EpochE
 class OffsetForLeaderEpochResponse:
     """OffsetForLeaderEpochResponse: versions 0-4."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "OffsetForLeaderEpochResponse"
     API_KEY: ClassVar[int | None] = 23
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -142,13 +142,20 @@ class OffsetForLeaderEpochResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> OffsetForLeaderEpochResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class OffsetForLeaderTopicResult:
     """Struct OffsetForLeaderTopicResult of OffsetForLeaderEpochResponse: versions 0-4."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[EpochEndOffset]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class OffsetForLeaderTopicResult:
 class EpochEndOffset:
     """Struct EpochEndOffset of OffsetForLeaderEpochResponse: versions 0-4."""
 
-    __slots__ = ("error_code", "partition", "leader_epoch", "end_offset", "unknown_tagged_fields")
+    __slots__ = ("error_code", "partition", "leader_epoch", "end_offset", "unknown_tagged_fields",)
     error_code: int
     partition: int
     leader_epoch: int

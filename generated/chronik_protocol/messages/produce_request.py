@@ -62,7 +62,7 @@ __all__ = ["ProduceRequest", "TopicProduceData", "PartitionProduceData", ]
 class ProduceRequest:
     """ProduceRequest: versions 0-13."""
 
-    __slots__ = ("transactional_id", "acks", "timeout_ms", "topic_data", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "acks", "timeout_ms", "topic_data", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ProduceRequest"
     API_KEY: ClassVar[int | None] = 0
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -152,13 +152,20 @@ class ProduceRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ProduceRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicProduceData:
     """Struct TopicProduceData of ProduceRequest: versions 0-13."""
 
-    __slots__ = ("name", "topic_id", "partition_data", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partition_data", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partition_data: list[PartitionProduceData]
@@ -202,7 +209,7 @@ class TopicProduceData:
 class PartitionProduceData:
     """Struct PartitionProduceData of ProduceRequest: versions 0-13."""
 
-    __slots__ = ("index", "records", "unknown_tagged_fields")
+    __slots__ = ("index", "records", "unknown_tagged_fields",)
     index: int
     records: memoryview | bytes | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["ProduceResponse", "TopicProduceResponse", "PartitionProduceResponse"
 class ProduceResponse:
     """ProduceResponse: versions 0-13."""
 
-    __slots__ = ("responses", "throttle_time_ms", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("responses", "throttle_time_ms", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ProduceResponse"
     API_KEY: ClassVar[int | None] = 0
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -147,13 +147,20 @@ class ProduceResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ProduceResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicProduceResponse:
     """Struct TopicProduceResponse of ProduceResponse: versions 0-13."""
 
-    __slots__ = ("name", "topic_id", "partition_responses", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partition_responses", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partition_responses: list[PartitionProduceResponse]
@@ -197,7 +204,7 @@ class TopicProduceResponse:
 class PartitionProduceResponse:
     """Struct PartitionProduceResponse of ProduceResponse: versions 0-13."""
 
-    __slots__ = ("index", "error_code", "base_offset", "log_append_time_ms", "log_start_offset", "record_errors", "error_message", "current_leader", "unknown_tagged_fields")
+    __slots__ = ("index", "error_code", "base_offset", "log_append_time_ms", "log_start_offset", "record_errors", "error_message", "current_leader", "unknown_tagged_fields",)
     index: int
     error_code: int
     base_offset: int
@@ -266,7 +273,7 @@ class PartitionProduceResponse:
 class BatchIndexAndErrorMessage:
     """Struct BatchIndexAndErrorMessage of ProduceResponse: versions 8-13."""
 
-    __slots__ = ("batch_index", "batch_index_error_message", "unknown_tagged_fields")
+    __slots__ = ("batch_index", "batch_index_error_message", "unknown_tagged_fields",)
     batch_index: int
     batch_index_error_message: str | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -305,7 +312,7 @@ class BatchIndexAndErrorMessage:
 class NodeEndpoint:
     """Struct NodeEndpoint of ProduceResponse: versions 10-13."""
 
-    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int
@@ -354,7 +361,7 @@ class NodeEndpoint:
 class LeaderIdAndEpoch:
     """Struct LeaderIdAndEpoch of ProduceResponse: versions 10-13."""
 
-    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields",)
     leader_id: int
     leader_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

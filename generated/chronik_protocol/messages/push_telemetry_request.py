@@ -62,7 +62,7 @@ __all__ = ["PushTelemetryRequest", ]
 class PushTelemetryRequest:
     """PushTelemetryRequest: versions 0."""
 
-    __slots__ = ("client_instance_id", "subscription_id", "terminating", "compression_type", "metrics", "unknown_tagged_fields")
+    __slots__ = ("client_instance_id", "subscription_id", "terminating", "compression_type", "metrics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "PushTelemetryRequest"
     API_KEY: ClassVar[int | None] = 72
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -157,6 +157,13 @@ class PushTelemetryRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> PushTelemetryRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">16si?b")

@@ -62,7 +62,7 @@ __all__ = ["ReadShareGroupStateRequest", "ReadStateData", "PartitionData", ]
 class ReadShareGroupStateRequest:
     """ReadShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ReadShareGroupStateRequest"
     API_KEY: ClassVar[int | None] = 84
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class ReadShareGroupStateRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ReadShareGroupStateRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReadStateData:
     """Struct ReadStateData of ReadShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class ReadStateData:
 class PartitionData:
     """Struct PartitionData of ReadShareGroupStateRequest: versions 0."""
 
-    __slots__ = ("partition", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("partition", "leader_epoch", "unknown_tagged_fields",)
     partition: int
     leader_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

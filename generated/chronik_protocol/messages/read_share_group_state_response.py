@@ -62,7 +62,7 @@ __all__ = ["ReadShareGroupStateResponse", "ReadStateResult", "PartitionResult", 
 class ReadShareGroupStateResponse:
     """ReadShareGroupStateResponse: versions 0."""
 
-    __slots__ = ("results", "unknown_tagged_fields")
+    __slots__ = ("results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ReadShareGroupStateResponse"
     API_KEY: ClassVar[int | None] = 84
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -137,13 +137,20 @@ class ReadShareGroupStateResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ReadShareGroupStateResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReadStateResult:
     """Struct ReadStateResult of ReadShareGroupStateResponse: versions 0."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -182,7 +189,7 @@ class ReadStateResult:
 class PartitionResult:
     """Struct PartitionResult of ReadShareGroupStateResponse: versions 0."""
 
-    __slots__ = ("partition", "error_code", "error_message", "state_epoch", "start_offset", "state_batches", "unknown_tagged_fields")
+    __slots__ = ("partition", "error_code", "error_message", "state_epoch", "start_offset", "state_batches", "unknown_tagged_fields",)
     partition: int
     error_code: int
     error_message: str | None
@@ -241,7 +248,7 @@ class PartitionResult:
 class StateBatch:
     """Struct StateBatch of ReadShareGroupStateResponse: versions 0."""
 
-    __slots__ = ("first_offset", "last_offset", "delivery_state", "delivery_count", "unknown_tagged_fields")
+    __slots__ = ("first_offset", "last_offset", "delivery_state", "delivery_count", "unknown_tagged_fields",)
     first_offset: int
     last_offset: int
     delivery_state: int

@@ -63,7 +63,7 @@ __all__ = ["ReadShareGroupStateSummaryResponse", "ReadStateSummaryResult", "Part
 class ReadShareGroupStateSummaryResponse:
     """ReadShareGroupStateSummaryResponse: versions 0-1."""
 
-    __slots__ = ("results", "unknown_tagged_fields")
+    __slots__ = ("results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ReadShareGroupStateSummaryResponse"
     API_KEY: ClassVar[int | None] = 87
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -138,13 +138,20 @@ class ReadShareGroupStateSummaryResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ReadShareGroupStateSummaryResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class ReadStateSummaryResult:
     """Struct ReadStateSummaryResult of ReadShareGroupStateSummaryResponse: versions 0-1."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -183,7 +190,7 @@ class ReadStateSummaryResult:
 class PartitionResult:
     """Struct PartitionResult of ReadShareGroupStateSummaryResponse: versions 0-1."""
 
-    __slots__ = ("partition", "error_code", "error_message", "state_epoch", "leader_epoch", "start_offset", "delivery_complete_count", "unknown_tagged_fields")
+    __slots__ = ("partition", "error_code", "error_message", "state_epoch", "leader_epoch", "start_offset", "delivery_complete_count", "unknown_tagged_fields",)
     partition: int
     error_code: int
     error_message: str | None

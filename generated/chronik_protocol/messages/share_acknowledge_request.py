@@ -62,7 +62,7 @@ __all__ = ["ShareAcknowledgeRequest", "AcknowledgeTopic", "AcknowledgePartition"
 class ShareAcknowledgeRequest:
     """ShareAcknowledgeRequest: versions 0-2."""
 
-    __slots__ = ("group_id", "member_id", "share_session_epoch", "is_renew_ack", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "share_session_epoch", "is_renew_ack", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ShareAcknowledgeRequest"
     API_KEY: ClassVar[int | None] = 79
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -157,13 +157,20 @@ class ShareAcknowledgeRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ShareAcknowledgeRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class AcknowledgeTopic:
     """Struct AcknowledgeTopic of ShareAcknowledgeRequest: versions 0-2."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[AcknowledgePartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -202,7 +209,7 @@ class AcknowledgeTopic:
 class AcknowledgePartition:
     """Struct AcknowledgePartition of ShareAcknowledgeRequest: versions 0-2."""
 
-    __slots__ = ("partition_index", "acknowledgement_batches", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "acknowledgement_batches", "unknown_tagged_fields",)
     partition_index: int
     acknowledgement_batches: list[AcknowledgementBatch]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -241,7 +248,7 @@ class AcknowledgePartition:
 class AcknowledgementBatch:
     """Struct AcknowledgementBatch of ShareAcknowledgeRequest: versions 0-2."""
 
-    __slots__ = ("first_offset", "last_offset", "acknowledge_types", "unknown_tagged_fields")
+    __slots__ = ("first_offset", "last_offset", "acknowledge_types", "unknown_tagged_fields",)
     first_offset: int
     last_offset: int
     acknowledge_types: list[int]

@@ -62,7 +62,7 @@ __all__ = ["ShareFetchRequest", "FetchTopic", "FetchPartition", "Acknowledgement
 class ShareFetchRequest:
     """ShareFetchRequest: versions 0-2."""
 
-    __slots__ = ("group_id", "member_id", "share_session_epoch", "max_wait_ms", "min_bytes", "max_bytes", "max_records", "batch_size", "share_acquire_mode", "is_renew_ack", "topics", "forgotten_topics_data", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "share_session_epoch", "max_wait_ms", "min_bytes", "max_bytes", "max_records", "batch_size", "share_acquire_mode", "is_renew_ack", "topics", "forgotten_topics_data", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ShareFetchRequest"
     API_KEY: ClassVar[int | None] = 78
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -192,13 +192,20 @@ class ShareFetchRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ShareFetchRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class FetchTopic:
     """Struct FetchTopic of ShareFetchRequest: versions 0-2."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[FetchPartition]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -237,7 +244,7 @@ class FetchTopic:
 class FetchPartition:
     """Struct FetchPartition of ShareFetchRequest: versions 0-2."""
 
-    __slots__ = ("partition_index", "partition_max_bytes", "acknowledgement_batches", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "partition_max_bytes", "acknowledgement_batches", "unknown_tagged_fields",)
     partition_index: int
     partition_max_bytes: int
     acknowledgement_batches: list[AcknowledgementBatch]
@@ -281,7 +288,7 @@ class FetchPartition:
 class AcknowledgementBatch:
     """Struct AcknowledgementBatch of ShareFetchRequest: versions 0-2."""
 
-    __slots__ = ("first_offset", "last_offset", "acknowledge_types", "unknown_tagged_fields")
+    __slots__ = ("first_offset", "last_offset", "acknowledge_types", "unknown_tagged_fields",)
     first_offset: int
     last_offset: int
     acknowledge_types: list[int]
@@ -325,7 +332,7 @@ class AcknowledgementBatch:
 class ForgottenTopic:
     """Struct ForgottenTopic of ShareFetchRequest: versions 0-2."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

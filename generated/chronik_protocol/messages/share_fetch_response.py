@@ -62,7 +62,7 @@ __all__ = ["ShareFetchResponse", "NodeEndpoint", "ShareFetchableTopicResponse", 
 class ShareFetchResponse:
     """ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "acquisition_lock_timeout_ms", "responses", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "acquisition_lock_timeout_ms", "responses", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ShareFetchResponse"
     API_KEY: ClassVar[int | None] = 78
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -162,13 +162,20 @@ class ShareFetchResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ShareFetchResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class NodeEndpoint:
     """Struct NodeEndpoint of ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "rack", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int
@@ -217,7 +224,7 @@ class NodeEndpoint:
 class ShareFetchableTopicResponse:
     """Struct ShareFetchableTopicResponse of ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -256,7 +263,7 @@ class ShareFetchableTopicResponse:
 class PartitionData:
     """Struct PartitionData of ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "error_code", "error_message", "acknowledge_error_code", "acknowledge_error_message", "current_leader", "records", "acquired_records", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "error_message", "acknowledge_error_code", "acknowledge_error_message", "current_leader", "records", "acquired_records", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     error_message: str | None
@@ -325,7 +332,7 @@ class PartitionData:
 class AcquiredRecords:
     """Struct AcquiredRecords of ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("first_offset", "last_offset", "delivery_count", "unknown_tagged_fields")
+    __slots__ = ("first_offset", "last_offset", "delivery_count", "unknown_tagged_fields",)
     first_offset: int
     last_offset: int
     delivery_count: int
@@ -369,7 +376,7 @@ class AcquiredRecords:
 class LeaderIdAndEpoch:
     """Struct LeaderIdAndEpoch of ShareFetchResponse: versions 0-2."""
 
-    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields")
+    __slots__ = ("leader_id", "leader_epoch", "unknown_tagged_fields",)
     leader_id: int
     leader_epoch: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["ShareGroupHeartbeatRequest", ]
 class ShareGroupHeartbeatRequest:
     """ShareGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("group_id", "member_id", "member_epoch", "rack_id", "subscribed_topic_names", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "member_epoch", "rack_id", "subscribed_topic_names", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "ShareGroupHeartbeatRequest"
     API_KEY: ClassVar[int | None] = 76
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -157,6 +157,13 @@ class ShareGroupHeartbeatRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> ShareGroupHeartbeatRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">i")

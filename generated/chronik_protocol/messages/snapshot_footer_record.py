@@ -62,7 +62,7 @@ __all__ = ["SnapshotFooterRecord", ]
 class SnapshotFooterRecord:
     """SnapshotFooterRecord: versions 0."""
 
-    __slots__ = ("version", "unknown_tagged_fields")
+    __slots__ = ("version", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "SnapshotFooterRecord"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -137,6 +137,13 @@ class SnapshotFooterRecord:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> SnapshotFooterRecord:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">h")

@@ -62,7 +62,7 @@ __all__ = ["StopReplicaRequest", "StopReplicaPartitionV0", "StopReplicaTopicV1",
 class StopReplicaRequest:
     """StopReplicaRequest: versions 0-4."""
 
-    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "broker_epoch", "delete_partitions", "ungrouped_partitions", "topics", "topic_states", "unknown_tagged_fields")
+    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "broker_epoch", "delete_partitions", "ungrouped_partitions", "topics", "topic_states", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StopReplicaRequest"
     API_KEY: ClassVar[int | None] = 5
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -172,13 +172,20 @@ class StopReplicaRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StopReplicaRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class StopReplicaPartitionV0:
     """Struct StopReplicaPartitionV0 of StopReplicaRequest: versions 0."""
 
-    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -217,7 +224,7 @@ class StopReplicaPartitionV0:
 class StopReplicaTopicV1:
     """Struct StopReplicaTopicV1 of StopReplicaRequest: versions 1-2."""
 
-    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields")
+    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields",)
     name: str
     partition_indexes: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -256,7 +263,7 @@ class StopReplicaTopicV1:
 class StopReplicaTopicState:
     """Struct StopReplicaTopicState of StopReplicaRequest: versions 3-4."""
 
-    __slots__ = ("topic_name", "partition_states", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_states", "unknown_tagged_fields",)
     topic_name: str
     partition_states: list[StopReplicaPartitionState]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -295,7 +302,7 @@ class StopReplicaTopicState:
 class StopReplicaPartitionState:
     """Struct StopReplicaPartitionState of StopReplicaRequest: versions 3-4."""
 
-    __slots__ = ("partition_index", "leader_epoch", "delete_partition", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "leader_epoch", "delete_partition", "unknown_tagged_fields",)
     partition_index: int
     leader_epoch: int
     delete_partition: bool

@@ -62,7 +62,7 @@ __all__ = ["StopReplicaResponse", "StopReplicaPartitionError", ]
 class StopReplicaResponse:
     """StopReplicaResponse: versions 0-4."""
 
-    __slots__ = ("error_code", "partition_errors", "unknown_tagged_fields")
+    __slots__ = ("error_code", "partition_errors", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StopReplicaResponse"
     API_KEY: ClassVar[int | None] = 5
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4)
@@ -142,13 +142,20 @@ class StopReplicaResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StopReplicaResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class StopReplicaPartitionError:
     """Struct StopReplicaPartitionError of StopReplicaResponse: versions 0-4."""
 
-    __slots__ = ("topic_name", "partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "error_code", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     error_code: int

@@ -62,7 +62,7 @@ __all__ = ["StreamsGroupDescribeResponse", "DescribedGroup", "Member", "Assignme
 class StreamsGroupDescribeResponse:
     """StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "groups", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StreamsGroupDescribeResponse"
     API_KEY: ClassVar[int | None] = 89
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class StreamsGroupDescribeResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StreamsGroupDescribeResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class DescribedGroup:
     """Struct DescribedGroup of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("error_code", "error_message", "group_id", "group_state", "group_epoch", "assignment_epoch", "topology", "members", "authorized_operations", "topology_description", "topology_description_status", "assignor_name", "unknown_tagged_fields")
+    __slots__ = ("error_code", "error_message", "group_id", "group_state", "group_epoch", "assignment_epoch", "topology", "members", "authorized_operations", "topology_description", "topology_description_status", "assignor_name", "unknown_tagged_fields",)
     error_code: int
     error_message: str | None
     group_id: str
@@ -237,7 +244,7 @@ class DescribedGroup:
 class Member:
     """Struct Member of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("member_id", "member_epoch", "instance_id", "rack_id", "client_id", "client_host", "topology_epoch", "process_id", "user_endpoint", "client_tags", "task_offsets", "task_end_offsets", "assignment", "target_assignment", "is_classic", "unknown_tagged_fields")
+    __slots__ = ("member_id", "member_epoch", "instance_id", "rack_id", "client_id", "client_host", "topology_epoch", "process_id", "user_endpoint", "client_tags", "task_offsets", "task_end_offsets", "assignment", "target_assignment", "is_classic", "unknown_tagged_fields",)
     member_id: str
     member_epoch: int
     instance_id: str | None
@@ -341,7 +348,7 @@ class Member:
 class Assignment:
     """Struct Assignment of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("active_tasks", "standby_tasks", "warmup_tasks", "unknown_tagged_fields")
+    __slots__ = ("active_tasks", "standby_tasks", "warmup_tasks", "unknown_tagged_fields",)
     active_tasks: list[TaskIds]
     standby_tasks: list[TaskIds]
     warmup_tasks: list[TaskIds]
@@ -385,7 +392,7 @@ class Assignment:
 class TaskIds:
     """Struct TaskIds of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields",)
     subtopology_id: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -424,7 +431,7 @@ class TaskIds:
 class Endpoint:
     """Struct Endpoint of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("host", "port", "unknown_tagged_fields")
+    __slots__ = ("host", "port", "unknown_tagged_fields",)
     host: str
     port: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -463,7 +470,7 @@ class Endpoint:
 class KeyValue:
     """Struct KeyValue of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("key", "value", "unknown_tagged_fields")
+    __slots__ = ("key", "value", "unknown_tagged_fields",)
     key: str
     value: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -502,7 +509,7 @@ class KeyValue:
 class TaskOffset:
     """Struct TaskOffset of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "partition", "offset", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "partition", "offset", "unknown_tagged_fields",)
     subtopology_id: str
     partition: int
     offset: int
@@ -546,7 +553,7 @@ class TaskOffset:
 class Topology:
     """Struct Topology of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("epoch", "subtopologies", "unknown_tagged_fields")
+    __slots__ = ("epoch", "subtopologies", "unknown_tagged_fields",)
     epoch: int
     subtopologies: list[Subtopology] | None
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -585,7 +592,7 @@ class Topology:
 class Subtopology:
     """Struct Subtopology of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "source_topics", "repartition_sink_topics", "state_changelog_topics", "repartition_source_topics", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "source_topics", "repartition_sink_topics", "state_changelog_topics", "repartition_source_topics", "unknown_tagged_fields",)
     subtopology_id: str
     source_topics: list[str]
     repartition_sink_topics: list[str]
@@ -639,7 +646,7 @@ class Subtopology:
 class TopicInfo:
     """Struct TopicInfo of StreamsGroupDescribeResponse: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "replication_factor", "topic_configs", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "replication_factor", "topic_configs", "unknown_tagged_fields",)
     name: str
     partitions: int
     replication_factor: int
@@ -688,7 +695,7 @@ class TopicInfo:
 class TopologyDescription:
     """Struct TopologyDescription of StreamsGroupDescribeResponse: versions 1."""
 
-    __slots__ = ("subtopologies", "global_stores", "unknown_tagged_fields")
+    __slots__ = ("subtopologies", "global_stores", "unknown_tagged_fields",)
     subtopologies: list[TopologyDescriptionSubtopology]
     global_stores: list[TopologyDescriptionGlobalStore]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -727,7 +734,7 @@ class TopologyDescription:
 class TopologyDescriptionGlobalStore:
     """Struct TopologyDescriptionGlobalStore of StreamsGroupDescribeResponse: versions 1."""
 
-    __slots__ = ("source", "processor", "unknown_tagged_fields")
+    __slots__ = ("source", "processor", "unknown_tagged_fields",)
     source: TopologyDescriptionNode
     processor: TopologyDescriptionNode
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -766,7 +773,7 @@ class TopologyDescriptionGlobalStore:
 class TopologyDescriptionNode:
     """Struct TopologyDescriptionNode of StreamsGroupDescribeResponse: versions 1."""
 
-    __slots__ = ("name", "node_type", "source_topics", "sink_topic", "stores", "successors", "unknown_tagged_fields")
+    __slots__ = ("name", "node_type", "source_topics", "sink_topic", "stores", "successors", "unknown_tagged_fields",)
     name: str
     node_type: int
     source_topics: list[str]
@@ -825,7 +832,7 @@ class TopologyDescriptionNode:
 class TopologyDescriptionSubtopology:
     """Struct TopologyDescriptionSubtopology of StreamsGroupDescribeResponse: versions 1."""
 
-    __slots__ = ("subtopology_id", "nodes", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "nodes", "unknown_tagged_fields",)
     subtopology_id: str
     nodes: list[TopologyDescriptionNode]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -1256,7 +1263,7 @@ def _d_Member_v0(b: memoryview, p: int) -> tuple[Member, int]:
             raise _Malformed(f'string length {_t11} runs past the end of the buffer')
         v_process_id = str(b[p:_t12], 'utf-8')
         p = _t12
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_user_endpoint = None
         p += 1
     else:
@@ -1691,7 +1698,7 @@ def _d_DescribedGroup_v0(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
         p = _t6
     v_group_epoch, v_assignment_epoch = _F6.unpack_from(b, p)
     p += 8
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_topology = None
         p += 1
     else:
@@ -2180,7 +2187,7 @@ def _d_DescribedGroup_v1(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
         p = _t6
     v_group_epoch, v_assignment_epoch = _F6.unpack_from(b, p)
     p += 8
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_topology = None
         p += 1
     else:
@@ -2203,7 +2210,7 @@ def _d_DescribedGroup_v1(b: memoryview, p: int) -> tuple[DescribedGroup, int]:
             _append(_t8)
     v_authorized_operations, = _F2.unpack_from(b, p)
     p += 4
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_topology_description = None
         p += 1
     else:

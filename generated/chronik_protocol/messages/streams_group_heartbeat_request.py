@@ -62,7 +62,7 @@ __all__ = ["StreamsGroupHeartbeatRequest", "Endpoint", "KeyValue", "TaskIds", "T
 class StreamsGroupHeartbeatRequest:
     """StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("group_id", "member_id", "member_epoch", "endpoint_information_epoch", "instance_id", "rack_id", "rebalance_timeout_ms", "topology", "active_tasks", "standby_tasks", "warmup_tasks", "process_id", "user_endpoint", "client_tags", "task_offsets", "task_end_offsets", "shutdown_application", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "member_epoch", "endpoint_information_epoch", "instance_id", "rack_id", "rebalance_timeout_ms", "topology", "active_tasks", "standby_tasks", "warmup_tasks", "process_id", "user_endpoint", "client_tags", "task_offsets", "task_end_offsets", "shutdown_application", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StreamsGroupHeartbeatRequest"
     API_KEY: ClassVar[int | None] = 88
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -217,13 +217,20 @@ class StreamsGroupHeartbeatRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StreamsGroupHeartbeatRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Endpoint:
     """Struct Endpoint of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("host", "port", "unknown_tagged_fields")
+    __slots__ = ("host", "port", "unknown_tagged_fields",)
     host: str
     port: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -262,7 +269,7 @@ class Endpoint:
 class KeyValue:
     """Struct KeyValue of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("key", "value", "unknown_tagged_fields")
+    __slots__ = ("key", "value", "unknown_tagged_fields",)
     key: str
     value: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -301,7 +308,7 @@ class KeyValue:
 class TaskIds:
     """Struct TaskIds of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields",)
     subtopology_id: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -340,7 +347,7 @@ class TaskIds:
 class TaskOffset:
     """Struct TaskOffset of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "partition", "offset", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "partition", "offset", "unknown_tagged_fields",)
     subtopology_id: str
     partition: int
     offset: int
@@ -384,7 +391,7 @@ class TaskOffset:
 class Topology:
     """Struct Topology of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("epoch", "subtopologies", "unknown_tagged_fields")
+    __slots__ = ("epoch", "subtopologies", "unknown_tagged_fields",)
     epoch: int
     subtopologies: list[Subtopology]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -423,7 +430,7 @@ class Topology:
 class Subtopology:
     """Struct Subtopology of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "source_topics", "source_topic_regex", "state_changelog_topics", "repartition_sink_topics", "repartition_source_topics", "copartition_groups", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "source_topics", "source_topic_regex", "state_changelog_topics", "repartition_sink_topics", "repartition_source_topics", "copartition_groups", "unknown_tagged_fields",)
     subtopology_id: str
     source_topics: list[str]
     source_topic_regex: list[str]
@@ -487,7 +494,7 @@ class Subtopology:
 class CopartitionGroup:
     """Struct CopartitionGroup of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("source_topics", "source_topic_regex", "repartition_source_topics", "unknown_tagged_fields")
+    __slots__ = ("source_topics", "source_topic_regex", "repartition_source_topics", "unknown_tagged_fields",)
     source_topics: list[int]
     source_topic_regex: list[int]
     repartition_source_topics: list[int]
@@ -531,7 +538,7 @@ class CopartitionGroup:
 class TopicInfo:
     """Struct TopicInfo of StreamsGroupHeartbeatRequest: versions 0-1."""
 
-    __slots__ = ("name", "partitions", "replication_factor", "topic_configs", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "replication_factor", "topic_configs", "unknown_tagged_fields",)
     name: str
     partitions: int
     replication_factor: int
@@ -1265,7 +1272,7 @@ def _d_StreamsGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[StreamsGr
         p = _t8
     v_rebalance_timeout_ms, = _F3.unpack_from(b, p)
     p += 4
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_topology = None
         p += 1
     else:
@@ -1340,7 +1347,7 @@ def _d_StreamsGroupHeartbeatRequest_v0(b: memoryview, p: int) -> tuple[StreamsGr
             raise _Malformed(f'string length {_t15} runs past the end of the buffer')
         v_process_id = str(b[p:_t16], 'utf-8')
         p = _t16
-    if b[p] == 255:
+    if b[p] >= 0x80:  # a negative int8 marker is null, as Kafka reads it
         v_user_endpoint = None
         p += 1
     else:

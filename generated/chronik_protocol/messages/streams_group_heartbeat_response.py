@@ -62,7 +62,7 @@ __all__ = ["StreamsGroupHeartbeatResponse", "EndpointToPartitions", "Endpoint", 
 class StreamsGroupHeartbeatResponse:
     """StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "member_id", "member_epoch", "heartbeat_interval_ms", "acceptable_recovery_lag_legacy", "task_offset_interval_ms", "acceptable_recovery_lag", "status", "active_tasks", "standby_tasks", "warmup_tasks", "topology_description_required", "endpoint_information_epoch", "partitions_by_user_endpoint", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "member_id", "member_epoch", "heartbeat_interval_ms", "acceptable_recovery_lag_legacy", "task_offset_interval_ms", "acceptable_recovery_lag", "status", "active_tasks", "standby_tasks", "warmup_tasks", "topology_description_required", "endpoint_information_epoch", "partitions_by_user_endpoint", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StreamsGroupHeartbeatResponse"
     API_KEY: ClassVar[int | None] = 88
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -212,13 +212,20 @@ class StreamsGroupHeartbeatResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StreamsGroupHeartbeatResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class EndpointToPartitions:
     """Struct EndpointToPartitions of StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("user_endpoint", "active_partitions", "standby_partitions", "unknown_tagged_fields")
+    __slots__ = ("user_endpoint", "active_partitions", "standby_partitions", "unknown_tagged_fields",)
     user_endpoint: Endpoint
     active_partitions: list[TopicPartition]
     standby_partitions: list[TopicPartition]
@@ -262,7 +269,7 @@ class EndpointToPartitions:
 class Endpoint:
     """Struct Endpoint of StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("host", "port", "unknown_tagged_fields")
+    __slots__ = ("host", "port", "unknown_tagged_fields",)
     host: str
     port: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -301,7 +308,7 @@ class Endpoint:
 class TopicPartition:
     """Struct TopicPartition of StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("topic", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic", "partitions", "unknown_tagged_fields",)
     topic: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -340,7 +347,7 @@ class TopicPartition:
 class Status:
     """Struct Status of StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("status_code", "status_detail", "unknown_tagged_fields")
+    __slots__ = ("status_code", "status_detail", "unknown_tagged_fields",)
     status_code: int
     status_detail: str
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -379,7 +386,7 @@ class Status:
 class TaskIds:
     """Struct TaskIds of StreamsGroupHeartbeatResponse: versions 0-1."""
 
-    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "partitions", "unknown_tagged_fields",)
     subtopology_id: str
     partitions: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["StreamsGroupTopologyDescriptionUpdateRequest", "TopologyDescription"
 class StreamsGroupTopologyDescriptionUpdateRequest:
     """StreamsGroupTopologyDescriptionUpdateRequest: versions 0."""
 
-    __slots__ = ("group_id", "member_id", "topology_epoch", "topology_description", "unknown_tagged_fields")
+    __slots__ = ("group_id", "member_id", "topology_epoch", "topology_description", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StreamsGroupTopologyDescriptionUpdateRequest"
     API_KEY: ClassVar[int | None] = 93
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -152,13 +152,20 @@ class StreamsGroupTopologyDescriptionUpdateRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StreamsGroupTopologyDescriptionUpdateRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopologyDescription:
     """Struct TopologyDescription of StreamsGroupTopologyDescriptionUpdateRequest: versions 0."""
 
-    __slots__ = ("subtopologies", "global_stores", "unknown_tagged_fields")
+    __slots__ = ("subtopologies", "global_stores", "unknown_tagged_fields",)
     subtopologies: list[TopologyDescriptionSubtopology]
     global_stores: list[TopologyDescriptionGlobalStore]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -197,7 +204,7 @@ class TopologyDescription:
 class TopologyDescriptionGlobalStore:
     """Struct TopologyDescriptionGlobalStore of StreamsGroupTopologyDescriptionUpdateRequest: versions 0."""
 
-    __slots__ = ("source", "processor", "unknown_tagged_fields")
+    __slots__ = ("source", "processor", "unknown_tagged_fields",)
     source: TopologyDescriptionNode
     processor: TopologyDescriptionNode
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -236,7 +243,7 @@ class TopologyDescriptionGlobalStore:
 class TopologyDescriptionNode:
     """Struct TopologyDescriptionNode of StreamsGroupTopologyDescriptionUpdateRequest: versions 0."""
 
-    __slots__ = ("name", "node_type", "source_topics", "sink_topic", "stores", "successors", "unknown_tagged_fields")
+    __slots__ = ("name", "node_type", "source_topics", "sink_topic", "stores", "successors", "unknown_tagged_fields",)
     name: str
     node_type: int
     source_topics: list[str]
@@ -295,7 +302,7 @@ class TopologyDescriptionNode:
 class TopologyDescriptionSubtopology:
     """Struct TopologyDescriptionSubtopology of StreamsGroupTopologyDescriptionUpdateRequest: versions 0."""
 
-    __slots__ = ("subtopology_id", "nodes", "unknown_tagged_fields")
+    __slots__ = ("subtopology_id", "nodes", "unknown_tagged_fields",)
     subtopology_id: str
     nodes: list[TopologyDescriptionNode]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

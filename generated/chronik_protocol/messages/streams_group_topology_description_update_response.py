@@ -62,7 +62,7 @@ __all__ = ["StreamsGroupTopologyDescriptionUpdateResponse", ]
 class StreamsGroupTopologyDescriptionUpdateResponse:
     """StreamsGroupTopologyDescriptionUpdateResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "StreamsGroupTopologyDescriptionUpdateResponse"
     API_KEY: ClassVar[int | None] = 93
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,6 +147,13 @@ class StreamsGroupTopologyDescriptionUpdateResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> StreamsGroupTopologyDescriptionUpdateResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">ih")

@@ -62,7 +62,7 @@ __all__ = ["SyncGroupRequest", "SyncGroupRequestAssignment", ]
 class SyncGroupRequest:
     """SyncGroupRequest: versions 0-5."""
 
-    __slots__ = ("group_id", "generation_id", "member_id", "group_instance_id", "protocol_type", "protocol_name", "assignments", "unknown_tagged_fields")
+    __slots__ = ("group_id", "generation_id", "member_id", "group_instance_id", "protocol_type", "protocol_name", "assignments", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "SyncGroupRequest"
     API_KEY: ClassVar[int | None] = 14
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5)
@@ -167,13 +167,20 @@ class SyncGroupRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> SyncGroupRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class SyncGroupRequestAssignment:
     """Struct SyncGroupRequestAssignment of SyncGroupRequest: versions 0-5."""
 
-    __slots__ = ("member_id", "assignment", "unknown_tagged_fields")
+    __slots__ = ("member_id", "assignment", "unknown_tagged_fields",)
     member_id: str
     assignment: bytes
     unknown_tagged_fields: list[tuple[int, bytes]] | None

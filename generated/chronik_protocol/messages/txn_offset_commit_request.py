@@ -63,7 +63,7 @@ __all__ = ["TxnOffsetCommitRequest", "TxnOffsetCommitRequestTopic", "TxnOffsetCo
 class TxnOffsetCommitRequest:
     """TxnOffsetCommitRequest: versions 0-6."""
 
-    __slots__ = ("transactional_id", "group_id", "producer_id", "producer_epoch", "generation_id_or_member_epoch", "member_id", "group_instance_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("transactional_id", "group_id", "producer_id", "producer_epoch", "generation_id_or_member_epoch", "member_id", "group_instance_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "TxnOffsetCommitRequest"
     API_KEY: ClassVar[int | None] = 28
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -173,13 +173,20 @@ class TxnOffsetCommitRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> TxnOffsetCommitRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TxnOffsetCommitRequestTopic:
     """Struct TxnOffsetCommitRequestTopic of TxnOffsetCommitRequest: versions 0-6."""
 
-    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partitions: list[TxnOffsetCommitRequestPartition]
@@ -223,7 +230,7 @@ class TxnOffsetCommitRequestTopic:
 class TxnOffsetCommitRequestPartition:
     """Struct TxnOffsetCommitRequestPartition of TxnOffsetCommitRequest: versions 0-6."""
 
-    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "committed_metadata", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "committed_offset", "committed_leader_epoch", "committed_metadata", "unknown_tagged_fields",)
     partition_index: int
     committed_offset: int
     committed_leader_epoch: int

@@ -62,7 +62,7 @@ __all__ = ["TxnOffsetCommitResponse", "TxnOffsetCommitResponseTopic", "TxnOffset
 class TxnOffsetCommitResponse:
     """TxnOffsetCommitResponse: versions 0-6."""
 
-    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "TxnOffsetCommitResponse"
     API_KEY: ClassVar[int | None] = 28
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -142,13 +142,20 @@ class TxnOffsetCommitResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> TxnOffsetCommitResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TxnOffsetCommitResponseTopic:
     """Struct TxnOffsetCommitResponseTopic of TxnOffsetCommitResponse: versions 0-6."""
 
-    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "topic_id", "partitions", "unknown_tagged_fields",)
     name: str
     topic_id: UUID
     partitions: list[TxnOffsetCommitResponsePartition]
@@ -192,7 +199,7 @@ class TxnOffsetCommitResponseTopic:
 class TxnOffsetCommitResponsePartition:
     """Struct TxnOffsetCommitResponsePartition of TxnOffsetCommitResponse: versions 0-6."""
 
-    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["UnregisterBrokerRequest", ]
 class UnregisterBrokerRequest:
     """UnregisterBrokerRequest: versions 0."""
 
-    __slots__ = ("broker_id", "unknown_tagged_fields")
+    __slots__ = ("broker_id", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UnregisterBrokerRequest"
     API_KEY: ClassVar[int | None] = 64
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -137,6 +137,13 @@ class UnregisterBrokerRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UnregisterBrokerRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 _F0 = _struct.Struct(">i")

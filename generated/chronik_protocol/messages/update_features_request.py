@@ -62,7 +62,7 @@ __all__ = ["UpdateFeaturesRequest", "FeatureUpdateKey", ]
 class UpdateFeaturesRequest:
     """UpdateFeaturesRequest: versions 0-2."""
 
-    __slots__ = ("timeout_ms", "feature_updates", "validate_only", "unknown_tagged_fields")
+    __slots__ = ("timeout_ms", "feature_updates", "validate_only", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UpdateFeaturesRequest"
     API_KEY: ClassVar[int | None] = 57
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -147,13 +147,20 @@ class UpdateFeaturesRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UpdateFeaturesRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class FeatureUpdateKey:
     """Struct FeatureUpdateKey of UpdateFeaturesRequest: versions 0-2."""
 
-    __slots__ = ("feature", "max_version_level", "allow_downgrade", "upgrade_type", "unknown_tagged_fields")
+    __slots__ = ("feature", "max_version_level", "allow_downgrade", "upgrade_type", "unknown_tagged_fields",)
     feature: str
     max_version_level: int
     allow_downgrade: bool

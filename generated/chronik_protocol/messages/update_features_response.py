@@ -62,7 +62,7 @@ __all__ = ["UpdateFeaturesResponse", "UpdatableFeatureResult", ]
 class UpdateFeaturesResponse:
     """UpdateFeaturesResponse: versions 0-2."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "error_message", "results", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "error_message", "results", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UpdateFeaturesResponse"
     API_KEY: ClassVar[int | None] = 57
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -152,13 +152,20 @@ class UpdateFeaturesResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UpdateFeaturesResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class UpdatableFeatureResult:
     """Struct UpdatableFeatureResult of UpdateFeaturesResponse: versions 0-1."""
 
-    __slots__ = ("feature", "error_code", "error_message", "unknown_tagged_fields")
+    __slots__ = ("feature", "error_code", "error_message", "unknown_tagged_fields",)
     feature: str
     error_code: int
     error_message: str | None

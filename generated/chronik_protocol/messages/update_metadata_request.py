@@ -62,7 +62,7 @@ __all__ = ["UpdateMetadataRequest", "UpdateMetadataBroker", "UpdateMetadataParti
 class UpdateMetadataRequest:
     """UpdateMetadataRequest: versions 0-8."""
 
-    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "ungrouped_partition_states", "broker_epoch", "topic_states", "live_brokers", "type", "unknown_tagged_fields")
+    __slots__ = ("controller_id", "is_k_raft_controller", "controller_epoch", "ungrouped_partition_states", "broker_epoch", "topic_states", "live_brokers", "type", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UpdateMetadataRequest"
     API_KEY: ClassVar[int | None] = 6
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6, 7, 8)
@@ -172,13 +172,20 @@ class UpdateMetadataRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UpdateMetadataRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class UpdateMetadataBroker:
     """Struct UpdateMetadataBroker of UpdateMetadataRequest: versions 0-8."""
 
-    __slots__ = ("id", "v0_host", "v0_port", "endpoints", "rack", "unknown_tagged_fields")
+    __slots__ = ("id", "v0_host", "v0_port", "endpoints", "rack", "unknown_tagged_fields",)
     id: int
     v0_host: str
     v0_port: int
@@ -232,7 +239,7 @@ class UpdateMetadataBroker:
 class UpdateMetadataPartitionState:
     """Struct UpdateMetadataPartitionState of UpdateMetadataRequest: versions 0-8."""
 
-    __slots__ = ("topic_name", "partition_index", "controller_epoch", "leader", "leader_epoch", "isr", "zk_version", "replicas", "offline_replicas", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partition_index", "controller_epoch", "leader", "leader_epoch", "isr", "zk_version", "replicas", "offline_replicas", "unknown_tagged_fields",)
     topic_name: str
     partition_index: int
     controller_epoch: int
@@ -306,7 +313,7 @@ class UpdateMetadataPartitionState:
 class UpdateMetadataEndpoint:
     """Struct UpdateMetadataEndpoint of UpdateMetadataRequest: versions 1-8."""
 
-    __slots__ = ("port", "host", "listener", "security_protocol", "unknown_tagged_fields")
+    __slots__ = ("port", "host", "listener", "security_protocol", "unknown_tagged_fields",)
     port: int
     host: str
     listener: str
@@ -355,7 +362,7 @@ class UpdateMetadataEndpoint:
 class UpdateMetadataTopicState:
     """Struct UpdateMetadataTopicState of UpdateMetadataRequest: versions 5-8."""
 
-    __slots__ = ("topic_name", "topic_id", "partition_states", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "topic_id", "partition_states", "unknown_tagged_fields",)
     topic_name: str
     topic_id: UUID
     partition_states: list[UpdateMetadataPartitionState]

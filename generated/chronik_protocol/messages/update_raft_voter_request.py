@@ -62,7 +62,7 @@ __all__ = ["UpdateRaftVoterRequest", "KRaftVersionFeature", "Listener", ]
 class UpdateRaftVoterRequest:
     """UpdateRaftVoterRequest: versions 0."""
 
-    __slots__ = ("cluster_id", "current_leader_epoch", "voter_id", "voter_directory_id", "listeners", "k_raft_version_feature", "unknown_tagged_fields")
+    __slots__ = ("cluster_id", "current_leader_epoch", "voter_id", "voter_directory_id", "listeners", "k_raft_version_feature", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UpdateRaftVoterRequest"
     API_KEY: ClassVar[int | None] = 82
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -162,13 +162,20 @@ class UpdateRaftVoterRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UpdateRaftVoterRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class KRaftVersionFeature:
     """Struct KRaftVersionFeature of UpdateRaftVoterRequest: versions 0."""
 
-    __slots__ = ("min_supported_version", "max_supported_version", "unknown_tagged_fields")
+    __slots__ = ("min_supported_version", "max_supported_version", "unknown_tagged_fields",)
     min_supported_version: int
     max_supported_version: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -207,7 +214,7 @@ class KRaftVersionFeature:
 class Listener:
     """Struct Listener of UpdateRaftVoterRequest: versions 0."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["UpdateRaftVoterResponse", "CurrentLeader", ]
 class UpdateRaftVoterResponse:
     """UpdateRaftVoterResponse: versions 0."""
 
-    __slots__ = ("throttle_time_ms", "error_code", "current_leader", "unknown_tagged_fields")
+    __slots__ = ("throttle_time_ms", "error_code", "current_leader", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "UpdateRaftVoterResponse"
     API_KEY: ClassVar[int | None] = 82
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -147,13 +147,20 @@ class UpdateRaftVoterResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> UpdateRaftVoterResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class CurrentLeader:
     """Struct CurrentLeader of UpdateRaftVoterResponse: versions 0."""
 
-    __slots__ = ("leader_id", "leader_epoch", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("leader_id", "leader_epoch", "host", "port", "unknown_tagged_fields",)
     leader_id: int
     leader_epoch: int
     host: str

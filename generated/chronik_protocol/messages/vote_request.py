@@ -63,7 +63,7 @@ __all__ = ["VoteRequest", "TopicData", "PartitionData", ]
 class VoteRequest:
     """VoteRequest: versions 0-2."""
 
-    __slots__ = ("cluster_id", "voter_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("cluster_id", "voter_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "VoteRequest"
     API_KEY: ClassVar[int | None] = 52
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -148,13 +148,20 @@ class VoteRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> VoteRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of VoteRequest: versions 0-2."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -193,7 +200,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of VoteRequest: versions 0-2."""
 
-    __slots__ = ("partition_index", "replica_epoch", "replica_id", "replica_directory_id", "voter_directory_id", "last_offset_epoch", "last_offset", "pre_vote", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "replica_epoch", "replica_id", "replica_directory_id", "voter_directory_id", "last_offset_epoch", "last_offset", "pre_vote", "unknown_tagged_fields",)
     partition_index: int
     replica_epoch: int
     replica_id: int

@@ -62,7 +62,7 @@ __all__ = ["VoteResponse", "TopicData", "PartitionData", "NodeEndpoint", ]
 class VoteResponse:
     """VoteResponse: versions 0-2."""
 
-    __slots__ = ("error_code", "topics", "node_endpoints", "unknown_tagged_fields")
+    __slots__ = ("error_code", "topics", "node_endpoints", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "VoteResponse"
     API_KEY: ClassVar[int | None] = 52
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -147,13 +147,20 @@ class VoteResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> VoteResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class TopicData:
     """Struct TopicData of VoteResponse: versions 0-2."""
 
-    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_name", "partitions", "unknown_tagged_fields",)
     topic_name: str
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -192,7 +199,7 @@ class TopicData:
 class PartitionData:
     """Struct PartitionData of VoteResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "error_code", "leader_id", "leader_epoch", "vote_granted", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "leader_id", "leader_epoch", "vote_granted", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     leader_id: int
@@ -246,7 +253,7 @@ class PartitionData:
 class NodeEndpoint:
     """Struct NodeEndpoint of VoteResponse: versions 1-2."""
 
-    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("node_id", "host", "port", "unknown_tagged_fields",)
     node_id: int
     host: str
     port: int

@@ -62,7 +62,7 @@ __all__ = ["VotersRecord", "Voter", "Endpoint", "KRaftVersionFeature", ]
 class VotersRecord:
     """VotersRecord: versions 0."""
 
-    __slots__ = ("version", "voters", "unknown_tagged_fields")
+    __slots__ = ("version", "voters", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "VotersRecord"
     API_KEY: ClassVar[int | None] = None
     VERSIONS: ClassVar[tuple[int, ...]] = (0,)
@@ -142,13 +142,20 @@ class VotersRecord:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> VotersRecord:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class Voter:
     """Struct Voter of VotersRecord: versions 0."""
 
-    __slots__ = ("voter_id", "voter_directory_id", "endpoints", "k_raft_version_feature", "unknown_tagged_fields")
+    __slots__ = ("voter_id", "voter_directory_id", "endpoints", "k_raft_version_feature", "unknown_tagged_fields",)
     voter_id: int
     voter_directory_id: UUID
     endpoints: list[Endpoint]
@@ -197,7 +204,7 @@ class Voter:
 class Endpoint:
     """Struct Endpoint of VotersRecord: versions 0."""
 
-    __slots__ = ("name", "host", "port", "unknown_tagged_fields")
+    __slots__ = ("name", "host", "port", "unknown_tagged_fields",)
     name: str
     host: str
     port: int
@@ -241,7 +248,7 @@ class Endpoint:
 class KRaftVersionFeature:
     """Struct KRaftVersionFeature of VotersRecord: versions 0."""
 
-    __slots__ = ("min_supported_version", "max_supported_version", "unknown_tagged_fields")
+    __slots__ = ("min_supported_version", "max_supported_version", "unknown_tagged_fields",)
     min_supported_version: int
     max_supported_version: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["WriteShareGroupStateRequest", "WriteStateData", "PartitionData", "St
 class WriteShareGroupStateRequest:
     """WriteShareGroupStateRequest: versions 0-1."""
 
-    __slots__ = ("group_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("group_id", "topics", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "WriteShareGroupStateRequest"
     API_KEY: ClassVar[int | None] = 85
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1)
@@ -142,13 +142,20 @@ class WriteShareGroupStateRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> WriteShareGroupStateRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class WriteStateData:
     """Struct WriteStateData of WriteShareGroupStateRequest: versions 0-1."""
 
-    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields")
+    __slots__ = ("topic_id", "partitions", "unknown_tagged_fields",)
     topic_id: UUID
     partitions: list[PartitionData]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -187,7 +194,7 @@ class WriteStateData:
 class PartitionData:
     """Struct PartitionData of WriteShareGroupStateRequest: versions 0-1."""
 
-    __slots__ = ("partition", "state_epoch", "leader_epoch", "start_offset", "delivery_complete_count", "state_batches", "unknown_tagged_fields")
+    __slots__ = ("partition", "state_epoch", "leader_epoch", "start_offset", "delivery_complete_count", "state_batches", "unknown_tagged_fields",)
     partition: int
     state_epoch: int
     leader_epoch: int
@@ -246,7 +253,7 @@ class PartitionData:
 class StateBatch:
     """Struct StateBatch of WriteShareGroupStateRequest: versions 0-1."""
 
-    __slots__ = ("first_offset", "last_offset", "delivery_state", "delivery_count", "unknown_tagged_fields")
+    __slots__ = ("first_offset", "last_offset", "delivery_state", "delivery_count", "unknown_tagged_fields",)
     first_offset: int
     last_offset: int
     delivery_state: int

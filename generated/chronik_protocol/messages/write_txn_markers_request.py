@@ -62,7 +62,7 @@ __all__ = ["WriteTxnMarkersRequest", "WritableTxnMarker", "WritableTxnMarkerTopi
 class WriteTxnMarkersRequest:
     """WriteTxnMarkersRequest: versions 0-2."""
 
-    __slots__ = ("markers", "unknown_tagged_fields")
+    __slots__ = ("markers", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "WriteTxnMarkersRequest"
     API_KEY: ClassVar[int | None] = 27
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -137,13 +137,20 @@ class WriteTxnMarkersRequest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> WriteTxnMarkersRequest:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class WritableTxnMarker:
     """Struct WritableTxnMarker of WriteTxnMarkersRequest: versions 0-2."""
 
-    __slots__ = ("producer_id", "producer_epoch", "transaction_result", "topics", "coordinator_epoch", "transaction_version", "unknown_tagged_fields")
+    __slots__ = ("producer_id", "producer_epoch", "transaction_result", "topics", "coordinator_epoch", "transaction_version", "unknown_tagged_fields",)
     producer_id: int
     producer_epoch: int
     transaction_result: bool
@@ -202,7 +209,7 @@ class WritableTxnMarker:
 class WritableTxnMarkerTopic:
     """Struct WritableTxnMarkerTopic of WriteTxnMarkersRequest: versions 0-2."""
 
-    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields")
+    __slots__ = ("name", "partition_indexes", "unknown_tagged_fields",)
     name: str
     partition_indexes: list[int]
     unknown_tagged_fields: list[tuple[int, bytes]] | None

@@ -62,7 +62,7 @@ __all__ = ["WriteTxnMarkersResponse", "WritableTxnMarkerResult", "WritableTxnMar
 class WriteTxnMarkersResponse:
     """WriteTxnMarkersResponse: versions 0-2."""
 
-    __slots__ = ("markers", "unknown_tagged_fields")
+    __slots__ = ("markers", "unknown_tagged_fields",)
     NAME: ClassVar[str] = "WriteTxnMarkersResponse"
     API_KEY: ClassVar[int | None] = 27
     VERSIONS: ClassVar[tuple[int, ...]] = (0, 1, 2)
@@ -137,13 +137,20 @@ class WriteTxnMarkersResponse:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview, version: int) -> WriteTxnMarkersResponse:
         """Decode a whole buffer holding this message at ``version``."""
+        if _accel_decode is not None:
+            schema = SCHEMAS.get(version)
+            if schema is not None:
+                try:
+                    return _accel_decode(schema, data, 0)[0]  # type: ignore[no-any-return]
+                except _AccelMalformed:
+                    pass  # decode_from re-runs it in Python to report the field
         return cls.decode_from(data if isinstance(data, memoryview) else memoryview(data), 0, version)[0]
 
 
 class WritableTxnMarkerResult:
     """Struct WritableTxnMarkerResult of WriteTxnMarkersResponse: versions 0-2."""
 
-    __slots__ = ("producer_id", "topics", "unknown_tagged_fields")
+    __slots__ = ("producer_id", "topics", "unknown_tagged_fields",)
     producer_id: int
     topics: list[WritableTxnMarkerTopicResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -182,7 +189,7 @@ class WritableTxnMarkerResult:
 class WritableTxnMarkerTopicResult:
     """Struct WritableTxnMarkerTopicResult of WriteTxnMarkersResponse: versions 0-2."""
 
-    __slots__ = ("name", "partitions", "unknown_tagged_fields")
+    __slots__ = ("name", "partitions", "unknown_tagged_fields",)
     name: str
     partitions: list[WritableTxnMarkerPartitionResult]
     unknown_tagged_fields: list[tuple[int, bytes]] | None
@@ -221,7 +228,7 @@ class WritableTxnMarkerTopicResult:
 class WritableTxnMarkerPartitionResult:
     """Struct WritableTxnMarkerPartitionResult of WriteTxnMarkersResponse: versions 0-2."""
 
-    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields")
+    __slots__ = ("partition_index", "error_code", "unknown_tagged_fields",)
     partition_index: int
     error_code: int
     unknown_tagged_fields: list[tuple[int, bytes]] | None
