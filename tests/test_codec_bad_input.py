@@ -138,3 +138,27 @@ def test_any_negative_nullable_struct_marker_is_null() -> None:
         assert pure(memoryview(data), 0)[0].assignment is None
     present = ConsumerGroupHeartbeatResponse.decode(body + b"\x01\x01\x00\x00", 0)  # empty topic list, no tags
     assert present.assignment is not None and present.assignment.topic_partitions == []
+
+
+def test_pure_python_mode_reports_the_same_errors() -> None:
+    """With CHRONIK_PURE_PYTHON=1 the native decoder is off and decoding still works and fails
+    the same way (the fallback every machine without a C compiler runs)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from chronik_protocol.messages import request_header as m\n"
+        "from chronik.protocol.wire import DecodeError\n"
+        "assert m._accel_decode is None\n"
+        "h = m.RequestHeader.decode(b'\\x00\\x12\\x00\\x03\\x00\\x00\\x00\\x07\\x00\\x01a', 1)\n"
+        "assert h.client_id == 'a' and h.correlation_id == 7\n"
+        "try:\n"
+        "    m.RequestHeader.decode(b'\\x00\\x12\\x00\\x03\\x00\\x00\\x00\\x07\\x00\\x64abc', 1)\n"
+        "except DecodeError as e:\n"
+        "    assert e.field == 'client_id', e\n"
+        "else:\n"
+        "    raise SystemExit('no DecodeError')\n"
+    )
+    env = {**__import__("os").environ, "CHRONIK_PURE_PYTHON": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
