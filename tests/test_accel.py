@@ -246,7 +246,7 @@ def test_uuids_equal_real_uuids() -> None:
 def python_decode(module: Any, version: int, data: bytes, pos: int = 0) -> tuple[Any, int] | None:
     try:
         return module._DECODERS[version](memoryview(data), pos)  # type: ignore[no-any-return]
-    except Exception:
+    except module._DECODE_ERRORS:
         return None
 
 

@@ -25,6 +25,7 @@ read-only buffer raises ``TypeError``.
 
 from __future__ import annotations
 
+import abc
 import itertools
 import struct
 import zlib
@@ -552,7 +553,7 @@ def _view(buffer: Buffer) -> memoryview:
     return mv
 
 
-class _BatchView:
+class _BatchView(abc.ABC):
     """What both batch views share: the buffer, the validity check and in-place patching."""
 
     __slots__ = ("_buf",)
@@ -560,8 +561,9 @@ class _BatchView:
     _buf: memoryview
     _KIND: ClassVar[str] = "record batch"
 
+    @abc.abstractmethod
     def validate(self) -> None:
-        raise NotImplementedError
+        """Raise :class:`CorruptRecordError` if the batch is not valid."""
 
     def is_valid(self) -> bool:
         try:
@@ -1026,7 +1028,6 @@ class LegacyRecordBatch(_BatchView):
                 f"Record is corrupt (stored crc = {stored}, computed crc = {computed})",
                 position=LOG_OVERHEAD,
             )
-
 
     def set_offset(self, offset: int) -> None:
         """Overwrite the entry offset (the last offset) in place; the CRC does not cover it."""
