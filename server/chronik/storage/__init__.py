@@ -1,0 +1,1 @@
+"""Log storage: the engine-agnostic interface (``api``) and its engines."""
