@@ -1,0 +1,150 @@
+"""CreateTopics (API key 19), versions 0-7.
+
+Per topic, as Kafka's controller decides: an illegal name → INVALID_TOPIC_EXCEPTION; a name
+given twice in one request → INVALID_REQUEST for each; an existing topic →
+TOPIC_ALREADY_EXISTS; ``num_partitions`` -1 means ``num.partitions`` (v4+), 0 or below -1 →
+INVALID_PARTITIONS; ``replication_factor`` -1 means ``default.replication.factor``, 0 or
+below -1 → INVALID_REPLICATION_FACTOR, more than the one broker → INVALID_REPLICATION_FACTOR;
+manual ``assignments`` exclude both counts (else INVALID_REQUEST) and must name only this
+broker, partitions 0..n-1 (else INVALID_REPLICA_ASSIGNMENT); invalid configs → INVALID_CONFIG.
+``validate_only`` checks without creating. v5+ answers with the partition count, replication
+factor and every topic config; v7+ with the topic id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from chronik.broker.core import Broker
+from chronik.broker.topics import topic_name_error
+from chronik.protocol.errors import ErrorCode
+from chronik.protocol.wire import ZERO_UUID
+from chronik_protocol.messages.create_topics_request import CreatableTopic, CreateTopicsRequest
+from chronik_protocol.messages.create_topics_response import (
+    CreatableTopicConfigs,
+    CreatableTopicResult,
+    CreateTopicsResponse,
+)
+
+API_KEY = 19
+MIN_VERSION, MAX_VERSION = 0, 7
+
+#: ``(configs) -> {name: error message}`` and ``(topic configs) -> [(name, value, source, sensitive, read_only)]``
+ValidateConfigs = Callable[[dict[str, str]], dict[str, str]]
+DescribeConfigs = Callable[[dict[str, str]], list[tuple[str, str | None, int, bool, bool]]]
+
+
+def _check(
+    broker: Broker, t: CreatableTopic, version: int, default_partitions: int, default_rf: int, validate: ValidateConfigs
+) -> tuple[ErrorCode, str | None, int, int, dict[str, str]]:
+    """(error, message, partitions, replication factor, configs) for one requested topic."""
+    problem = topic_name_error(t.name)
+    if problem:
+        return ErrorCode.INVALID_TOPIC_EXCEPTION, problem, 0, 0, {}
+    if t.name in broker.topics:
+        return ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{t.name}' already exists.", 0, 0, {}
+    configs = {c.name: c.value for c in t.configs}
+    if t.assignments:
+        if t.num_partitions != -1 or t.replication_factor != -1:
+            return (
+                ErrorCode.INVALID_REQUEST,
+                "Both numPartitions or replicationFactor and replicasAssignments "
+                "were set. Both cannot be used at the same time.",
+                0,
+                0,
+                {},
+            )
+        indexes = sorted(a.partition_index for a in t.assignments)
+        if indexes != list(range(len(indexes))):
+            return (
+                ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                "Partitions should be a consecutive 0-based integer sequence",
+                0,
+                0,
+                {},
+            )
+        for a in t.assignments:
+            if a.broker_ids != [broker.node_id]:
+                return (
+                    ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+                    f"The manual partition assignment includes broker(s) other than {broker.node_id} "
+                    f"or an empty replica list: {a.broker_ids}",
+                    0,
+                    0,
+                    {},
+                )
+        partitions, rf = len(indexes), 1
+    else:
+        partitions = default_partitions if t.num_partitions == -1 else t.num_partitions
+        rf = default_rf if t.replication_factor == -1 else t.replication_factor
+        if partitions <= 0:
+            return (
+                ErrorCode.INVALID_PARTITIONS,
+                "Number of partitions was set to an invalid non-positive value.",
+                0,
+                0,
+                {},
+            )
+        if rf <= 0:
+            return (
+                ErrorCode.INVALID_REPLICATION_FACTOR,
+                "Replication factor must be larger than 0, or -1 to use the default value.",
+                0,
+                0,
+                {},
+            )
+        if rf > 1:
+            return (
+                ErrorCode.INVALID_REPLICATION_FACTOR,
+                f"Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot "
+                "be reached because only 1 broker(s) are registered.",
+                0,
+                0,
+                {},
+            )
+    bad = validate(configs)
+    if bad:
+        return ErrorCode.INVALID_CONFIG, next(iter(bad.values())), 0, 0, {}
+    return ErrorCode.NONE, None, partitions, rf, configs
+
+
+def handle(
+    broker: Broker,
+    version: int,
+    req: CreateTopicsRequest,
+    *,
+    default_partitions: int,
+    default_rf: int,
+    validate: ValidateConfigs,
+    describe: DescribeConfigs,
+) -> CreateTopicsResponse:
+    counts = Counter(t.name for t in req.topics)
+    results = []
+    for t in req.topics:
+        res = CreatableTopicResult(
+            name=t.name,
+            topic_id=ZERO_UUID,
+            num_partitions=-1,
+            replication_factor=-1,
+            configs=None if version >= 5 else [],
+        )
+        results.append(res)
+        if counts[t.name] > 1:
+            res.error_code = ErrorCode.INVALID_REQUEST
+            res.error_message = f"Create topics request from client contains a duplicate topic name: {t.name}"
+            continue
+        error, message, partitions, rf, configs = _check(broker, t, version, default_partitions, default_rf, validate)
+        res.error_code, res.error_message = error, message
+        if error:
+            continue
+        if not req.validate_only:
+            topic = broker.create_topic(t.name, partitions, configs)
+            res.topic_id = topic.topic_id
+        res.num_partitions, res.replication_factor = partitions, rf
+        if version >= 5:
+            res.configs = [
+                CreatableTopicConfigs(name=n, value=v, read_only=ro, config_source=src, is_sensitive=sens)
+                for n, v, src, sens, ro in describe(configs)
+            ]
+    return CreateTopicsResponse(topics=results)

@@ -1,0 +1,44 @@
+"""DeleteTopics (API key 20), versions 0-6.
+
+By name (v0-5 ``topic_names``; v6 ``topics`` with a name) or by id (v6 with a null name):
+unknown → UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID; ``delete.topic.enable=false`` →
+TOPIC_DELETION_DISABLED. Deleting removes the topic's data at once.
+"""
+
+from __future__ import annotations
+
+from chronik.broker.core import Broker
+from chronik.protocol.errors import ErrorCode
+from chronik.protocol.wire import ZERO_UUID
+from chronik_protocol.messages.delete_topics_request import DeleteTopicsRequest, DeleteTopicState
+from chronik_protocol.messages.delete_topics_response import DeletableTopicResult, DeleteTopicsResponse
+
+API_KEY = 20
+MIN_VERSION, MAX_VERSION = 0, 6
+
+
+def handle(broker: Broker, version: int, req: DeleteTopicsRequest, *, enabled: bool) -> DeleteTopicsResponse:
+    wanted = req.topics if version >= 6 else [DeleteTopicState(name=n) for n in req.topic_names]
+    results = []
+    for w in wanted:
+        by_id = w.name is None
+        topic = broker.topics_by_id.get(w.topic_id) if by_id else broker.topics.get(w.name)
+        res = DeletableTopicResult(
+            name=w.name if not by_id else (topic.name if topic else None),
+            topic_id=topic.topic_id if topic else (w.topic_id or ZERO_UUID),
+        )
+        results.append(res)
+        if topic is None:
+            res.error_code = ErrorCode.UNKNOWN_TOPIC_ID if by_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            res.error_message = (
+                "This server does not host this topic ID."
+                if by_id
+                else ("This server does not host this topic-partition.")
+            )
+            continue
+        if not enabled:
+            res.error_code = ErrorCode.TOPIC_DELETION_DISABLED
+            res.error_message = "Topic deletion is disabled."
+            continue
+        broker.delete_topic(topic)
+    return DeleteTopicsResponse(responses=results)

@@ -1,0 +1,117 @@
+"""Metadata (API key 3), versions 0-13.
+
+- A null topic list (v1+) means every topic, an empty list none; in v0 an empty list means all.
+- Unknown topics are created when the request allows it (v4+ ``allow_auto_topic_creation``;
+  always before v4) and ``auto.create.topics.enable`` is on, with ``num.partitions``; the new
+  topic is answered at once with its partitions (no LEADER_NOT_AVAILABLE round trip). An
+  illegal name → INVALID_TOPIC_EXCEPTION; otherwise UNKNOWN_TOPIC_OR_PARTITION.
+- v10+ may name topics by id: unknown → UNKNOWN_TOPIC_ID, the id echoed, the name null.
+- One broker (the advertised address of this node), which is also the controller; every
+  partition led by it at epoch 0 with itself as the only replica and ISR.
+- Authorized operations (v8+) on request: every topic / cluster operation (no ACLs yet).
+"""
+
+from __future__ import annotations
+
+from chronik.broker.core import Broker
+from chronik.broker.topics import Topic, topic_name_error
+from chronik.protocol.errors import ErrorCode
+from chronik.protocol.wire import ZERO_UUID
+from chronik_protocol.messages.metadata_request import MetadataRequest
+from chronik_protocol.messages.metadata_response import (
+    MetadataResponse,
+    MetadataResponseBroker,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
+)
+
+API_KEY = 3
+MIN_VERSION, MAX_VERSION = 0, 13
+
+NO_OPERATIONS = -2147483648  # Integer.MIN_VALUE: "not requested"
+# AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+# DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12, CREATE_TOKENS 13, DESCRIBE_TOKENS 14.
+TOPIC_OPERATIONS = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
+CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12, 13, 14))
+
+
+def _topic(broker: Broker, topic: Topic, authorized_ops: int) -> MetadataResponseTopic:
+    node = broker.node_id
+    return MetadataResponseTopic(
+        name=topic.name,
+        topic_id=topic.topic_id,
+        is_internal=topic.is_internal(),
+        partitions=[
+            MetadataResponsePartition(
+                partition_index=p.index,
+                leader_id=node,
+                leader_epoch=p.leader_epoch,
+                replica_nodes=[node],
+                isr_nodes=[node],
+                offline_replicas=[],
+            )
+            for p in topic.partitions
+        ],
+        topic_authorized_operations=authorized_ops,
+    )
+
+
+def handle(
+    broker: Broker, version: int, req: MetadataRequest, *, auto_create: bool, num_partitions: int
+) -> MetadataResponse:
+    ops = TOPIC_OPERATIONS if version >= 8 and req.include_topic_authorized_operations else NO_OPERATIONS
+    allow_create = auto_create and (req.allow_auto_topic_creation if version >= 4 else True)
+    if req.topics is None or (version == 0 and not req.topics):
+        topics = [_topic(broker, t, ops) for t in sorted(broker.topics.values(), key=lambda t: t.name)]
+    else:
+        topics = []
+        for wanted in req.topics:
+            if wanted.name is None and version >= 10:
+                found = broker.topics_by_id.get(wanted.topic_id)
+                if found is None:
+                    topics.append(
+                        MetadataResponseTopic(
+                            error_code=ErrorCode.UNKNOWN_TOPIC_ID,
+                            name=None,
+                            topic_id=wanted.topic_id,
+                            topic_authorized_operations=ops,
+                        )
+                    )
+                else:
+                    topics.append(_topic(broker, found, ops))
+                continue
+            name = wanted.name or ""
+            topic = broker.topics.get(name)
+            if topic is None:
+                problem = topic_name_error(name)
+                if problem is not None:
+                    topics.append(
+                        MetadataResponseTopic(
+                            error_code=ErrorCode.INVALID_TOPIC_EXCEPTION,
+                            name=name,
+                            topic_id=ZERO_UUID,
+                            topic_authorized_operations=ops,
+                        )
+                    )
+                    continue
+                if not allow_create:
+                    topics.append(
+                        MetadataResponseTopic(
+                            error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            name=name,
+                            topic_id=ZERO_UUID,
+                            topic_authorized_operations=ops,
+                        )
+                    )
+                    continue
+                topic = broker.create_topic(name, num_partitions, {})
+            topics.append(_topic(broker, topic, ops))
+    return MetadataResponse(
+        brokers=[MetadataResponseBroker(node_id=broker.node_id, host=broker.host, port=broker.port, rack=None)],
+        cluster_id=broker.cluster_id,
+        controller_id=broker.node_id,
+        topics=topics,
+        cluster_authorized_operations=(
+            CLUSTER_OPERATIONS if 8 <= version <= 10 and req.include_cluster_authorized_operations else NO_OPERATIONS
+        ),
+    )
