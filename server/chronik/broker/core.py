@@ -29,23 +29,26 @@ class Broker:
     def __init__(
         self,
         storage: Storage,
-        topic_config: Callable[[str, dict[str, str]], Any],
+        topic_configs: Callable[[dict[str, str]], dict[str, Any]],
         *,
         node_id: int,
         host: str,
         port: int,
+        cluster_id: str | None = None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         call_later: Callable[[float, Callable[[], None]], Any] | None = None,
     ) -> None:
         self.storage = storage
-        self._topic_config = topic_config
+        self._topic_configs = topic_configs
         self.node_id = node_id
         self.host = host
         self.port = port
         self.now_ms = now_ms
         #: schedules a delayed call, returning an object with ``cancel()``/``active()`` (reactor.callLater)
         self.call_later = call_later
-        self.cluster_id = self._load_cluster_id()
+        #: set in sync mode (chronik.broker.group_commit.GroupCommit): acks wait for durability
+        self.group_commit: Any = None
+        self.cluster_id = cluster_id or self._load_cluster_id()
         self.topics: dict[str, Topic] = {}
         self.topics_by_id: dict[uuid.UUID, Topic] = {}
         self._next_producer_id, self._producer_id_limit = 0, 0
@@ -110,11 +113,14 @@ class Broker:
 
     def set_topic_configs(self, topic: Topic, configs: dict[str, str]) -> None:
         topic.configs = dict(configs)
+        topic.effective = None
         self.storage.update_topic(topic.meta())
 
     def config(self, topic: Topic, name: str) -> Any:
         """The effective value of topic config ``name`` (topic override, broker synonym, default)."""
-        return self._topic_config(name, topic.configs)
+        if topic.effective is None:
+            topic.effective = self._topic_configs(topic.configs)
+        return topic.effective[name]
 
     def partition(self, topic: Topic | None, index: int) -> Partition | None:
         if topic is None or not 0 <= index < len(topic.partitions):

@@ -68,6 +68,7 @@ class Topic:
     topic_id: uuid.UUID
     configs: dict[str, str]
     partitions: list[Partition] = field(default_factory=list)
+    effective: dict[str, Any] | None = None  # typed effective configs, computed on first use
 
     def meta(self) -> TopicMeta:
         return TopicMeta(self.name, self.topic_id, len(self.partitions), dict(self.configs))

@@ -1,0 +1,1 @@
+"""Twisted adapters only: they move bytes between sockets and ``chronik.protocol.connection``."""

@@ -1,0 +1,294 @@
+"""Twisted adapter: moves bytes between a TCP connection and a sans-I/O ``Connection``.
+
+Per connection (``KafkaServerProtocol``):
+
+- ``connectionMade``: TCP_NODELAY on (Kafka's ``Acceptor.accept`` does ``setTcpNoDelay(true)``;
+  without it delayed ACKs stall request/response loops), and the protocol registers itself as
+  the transport's streaming producer so a client that stops reading stops our reading too.
+- ``dataReceived`` → ``Connection.receive_data``; each request goes to the ``Dispatcher``; the
+  bytes ``Connection.respond`` releases (in request order) go to ``transport.write`` as they are,
+  several batched into one ``writeSequence`` when they complete within the same read.
+- Backpressure: Kafka reads one request per connection at a time (``selector.mute``). We allow
+  pipelining up to ``max_outstanding_requests`` / ``max_outstanding_bytes`` of unanswered
+  requests, then stop reading (``transport.pauseProducing``) until they drain. The limits are
+  checked after each read, so one read full of small requests may overshoot them.
+- Idle connections are closed after ``connections.max.idle.ms`` without a read or a write
+  (Kafka's ``Selector`` idle expiry); a connection waiting on one of our responses is not idle.
+- Every connection we close is logged on ``chronik.net`` with the peer address and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTCP, IReactorTime
+from twisted.internet.protocol import Factory, Protocol
+from twisted.python.failure import Failure
+
+from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, RequestContext
+from chronik.protocol.connection import (
+    DEFAULT_MAX_REQUEST_SIZE,
+    Close,
+    Connection,
+    DataToSend,
+    Request,
+    RequestReceived,
+    error_response,
+)
+from chronik.protocol.errors import ErrorCode
+from chronik.protocol.wire import EncodeError
+
+__all__ = ["KafkaServerFactory", "KafkaServerProtocol", "listen"]
+
+log = logging.getLogger("chronik.net")
+
+#: Kafka's ``connections.max.idle.ms`` default (10 minutes).
+DEFAULT_CONNECTIONS_MAX_IDLE_MS: Final = 600_000
+#: Unanswered requests per connection before we stop reading from it.
+DEFAULT_MAX_OUTSTANDING_REQUESTS: Final = 100
+#: Frame bytes of unanswered requests per connection before we stop reading from it.
+DEFAULT_MAX_OUTSTANDING_BYTES: Final = 256 * 1024 * 1024
+
+
+class KafkaServerProtocol(Protocol):
+    """One client connection: a ``Connection`` plus Twisted plumbing (see the module docstring)."""
+
+    factory: KafkaServerFactory
+
+    def __init__(self, factory: KafkaServerFactory, index: int) -> None:
+        self.factory = factory
+        self.index = index
+        self.conn = Connection(
+            factory.max_request_size,
+            factory.dispatcher.versions,
+            api_versions_table=factory.dispatcher.advertised,
+            close_on_unsupported_version=factory.close_on_unsupported_version,
+        )
+        self.peer: tuple[str, int] | None = None
+        self.connection_id = ""
+        self.closing = False
+        self._read_paused = False  # we paused the transport's reading (outstanding requests)
+        self._write_paused = False  # the transport paused us (its write buffer is full)
+        self._batch: list[bytes] | None = None
+        self._idle_call: IDelayedCall | None = None
+        self._last_activity = 0.0
+
+    # -- Protocol ---------------------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        transport: Any = self.transport
+        set_nodelay = getattr(transport, "setTcpNoDelay", None)
+        if set_nodelay is not None:
+            set_nodelay(True)
+        peer, host = transport.getPeer(), transport.getHost()
+        self.peer = (getattr(peer, "host", str(peer)), getattr(peer, "port", 0))
+        self.connection_id = (
+            f"{getattr(host, 'host', host)}:{getattr(host, 'port', 0)}-{self.peer[0]}:{self.peer[1]}-{self.index}"
+        )
+        transport.registerProducer(self, True)
+        self.factory.connections.add(self)
+        self._last_activity = self.factory.reactor.seconds()
+        self._schedule_idle_check(self.factory.idle_timeout)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self._last_activity = self.factory.reactor.seconds()
+        self._batch = batch = []
+        try:
+            for event in self.conn.receive_data(data):
+                if type(event) is RequestReceived:
+                    self._dispatch(event.request)
+                elif type(event) is DataToSend:
+                    batch.append(event.data)
+                elif type(event) is Close:
+                    self._flush(batch)
+                    self.close(event.reason, level=logging.WARNING)
+                    return
+        finally:
+            self._batch = None
+        self._flush(batch)
+        self._update_reading()
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self.closing = True
+        self.conn.closed = True
+        self.factory.connections.discard(self)
+        if self._idle_call is not None and self._idle_call.active():
+            self._idle_call.cancel()
+        self._idle_call = None
+
+    # -- requests and responses -------------------------------------------------------------
+
+    def _dispatch(self, request: Request) -> None:
+        ctx = RequestContext(request, self.peer, self.factory.listener_name, self.connection_id)
+        result = self.factory.dispatcher.dispatch(ctx)
+        if isinstance(result, Deferred):
+            result.addCallback(self._complete, request).addErrback(self._internal_error, request)
+        else:
+            try:
+                self._complete(result, request)
+            except Exception:
+                self._internal_error(Failure(), request)
+
+    def _complete(self, result: Any, request: Request) -> None:
+        if self.closing:
+            return
+        conn = self.conn
+        if result is NO_RESPONSE:
+            data = conn.no_response(request)
+        else:
+            try:
+                data = conn.respond(request, result)
+            except (EncodeError, ValueError, AttributeError):
+                log.exception(
+                    "cannot send the response to correlation id %d (api key %d v%d) from %s",
+                    request.correlation_id,
+                    request.api_key,
+                    request.api_version,
+                    self.connection_id,
+                )
+                data = conn.respond(request, error_response(request, ErrorCode.UNKNOWN_SERVER_ERROR))
+        if data:
+            if self._batch is not None:
+                self._batch.append(data)
+            else:
+                self._last_activity = self.factory.reactor.seconds()
+                self.transport.write(data)  # type: ignore[union-attr]
+        if self._batch is None:
+            self._update_reading()
+
+    def _internal_error(self, failure: Failure, request: Request) -> None:
+        log.error(
+            "internal error answering correlation id %d from %s",
+            request.correlation_id,
+            self.connection_id,
+            exc_info=(failure.type, failure.value, failure.getTracebackObject()),  # type: ignore[arg-type]
+        )
+        self.close("internal error while answering a request", level=logging.ERROR)
+
+    def _flush(self, batch: list[bytes]) -> None:
+        if not batch:
+            return
+        self._last_activity = self.factory.reactor.seconds()
+        if len(batch) == 1:
+            self.transport.write(batch[0])  # type: ignore[union-attr]
+        else:
+            self.transport.writeSequence(batch)  # type: ignore[union-attr]
+        batch.clear()
+
+    # -- backpressure ----------------------------------------------------------------------
+
+    def _update_reading(self) -> None:
+        """Pause reading while too much is unanswered or the client is not reading; else resume."""
+        if self.closing:
+            return
+        conn, factory = self.conn, self.factory
+        busy = self._write_paused or (
+            conn.outstanding >= factory.max_outstanding_requests
+            or conn.outstanding_bytes >= factory.max_outstanding_bytes
+        )
+        if busy and not self._read_paused:
+            self._read_paused = True
+            self.transport.pauseProducing()  # type: ignore[union-attr]
+        elif not busy and self._read_paused:
+            self._read_paused = False
+            self.transport.resumeProducing()  # type: ignore[union-attr]
+
+    # IPushProducer: the transport tells us when its write buffer is full / drained.
+    def pauseProducing(self) -> None:
+        self._write_paused = True
+        self._update_reading()
+
+    def resumeProducing(self) -> None:
+        self._write_paused = False
+        self._update_reading()
+
+    def stopProducing(self) -> None:
+        self.closing = True
+
+    # -- idle timeout and closing -----------------------------------------------------------
+
+    def _schedule_idle_check(self, delay: float) -> None:
+        if self.factory.idle_timeout > 0:
+            self._idle_call = self.factory.reactor.callLater(delay, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_call = None
+        if self.closing:
+            return
+        timeout = self.factory.idle_timeout
+        if self.conn.outstanding:  # the client waits on us: not idle
+            self._last_activity = self.factory.reactor.seconds()
+        idle = self.factory.reactor.seconds() - self._last_activity
+        if idle >= timeout:
+            self.close(f"idle for {idle * 1000:.0f} ms (connections.max.idle.ms={timeout * 1000:.0f})")
+        else:
+            self._schedule_idle_check(timeout - idle)
+
+    def close(self, reason: str, level: int = logging.INFO) -> None:
+        """Close the connection (pending writes are flushed first) and log why."""
+        if self.closing:
+            return
+        self.closing = True
+        self.conn.closed = True
+        peer = f"{self.peer[0]}:{self.peer[1]}" if self.peer else "?"
+        log.log(level, "closing connection %s from %s: %s", self.connection_id, peer, reason)
+        if self._idle_call is not None and self._idle_call.active():
+            self._idle_call.cancel()
+        self._idle_call = None
+        self.transport.loseConnection()  # type: ignore[union-attr]
+
+
+class KafkaServerFactory(Factory):
+    """Builds a ``KafkaServerProtocol`` per connection; holds the dispatcher and the limits."""
+
+    protocol = KafkaServerProtocol  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        reactor: IReactorTime | None = None,
+        listener_name: str = "PLAINTEXT",
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
+        connections_max_idle_ms: int = DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+        max_outstanding_requests: int = DEFAULT_MAX_OUTSTANDING_REQUESTS,
+        max_outstanding_bytes: int = DEFAULT_MAX_OUTSTANDING_BYTES,
+        close_on_unsupported_version: bool = False,
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor as default_reactor
+
+            reactor = default_reactor  # type: ignore[assignment]
+        self.dispatcher = dispatcher
+        self.reactor: Any = reactor
+        self.listener_name = listener_name
+        self.max_request_size = max_request_size
+        self.idle_timeout = connections_max_idle_ms / 1000.0
+        self.max_outstanding_requests = max_outstanding_requests
+        self.max_outstanding_bytes = max_outstanding_bytes
+        self.close_on_unsupported_version = close_on_unsupported_version
+        self.connections: set[KafkaServerProtocol] = set()
+        self._next_index = 0
+
+    def outstanding_requests(self) -> int:
+        """Unanswered requests over all open connections (what a graceful shutdown waits for)."""
+        return sum(p.conn.outstanding for p in self.connections)
+
+    def close_all(self, reason: str) -> None:
+        """Close every open connection (pending writes are flushed), logging ``reason``."""
+        for proto in list(self.connections):
+            proto.close(reason)
+
+    def buildProtocol(self, addr: Any) -> KafkaServerProtocol:
+        index = self._next_index
+        self._next_index = 0 if index == 2**31 - 1 else index + 1  # as Kafka's connection index
+        return KafkaServerProtocol(self, index)
+
+
+def listen(reactor: IReactorTCP, factory: KafkaServerFactory, host: str, port: int) -> IListeningPort:
+    """Listen on ``host:port`` (port 0: any free port; read it from ``getHost().port``)."""
+    return reactor.listenTCP(port, factory, interface=host)
