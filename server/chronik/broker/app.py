@@ -17,25 +17,10 @@ from twisted.internet import task, threads
 from twisted.internet.defer import inlineCallbacks
 
 from chronik.broker.core import Broker
-from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, Handler, RequestContext
+from chronik.broker.dispatch import Dispatcher
 from chronik.broker.group_commit import GroupCommit
-from chronik.broker.handlers import (
-    api_versions,
-    create_topics,
-    delete_topics,
-    fetch,
-    init_producer_id,
-    list_offsets,
-    metadata,
-    produce,
-)
-from chronik.config import (
-    BrokerConfig,
-    describe_topic_configs,
-    effective_topic_configs,
-    ensure_meta_properties,
-    validate_topic_configs,
-)
+from chronik.broker.handlers import HandlerEnv, register_all
+from chronik.config import BrokerConfig, effective_topic_configs, ensure_meta_properties
 from chronik.net.server import KafkaServerFactory, listen
 from chronik.storage.rocks import RocksStorage
 
@@ -44,78 +29,10 @@ SHUTDOWN_GRACE_S = 10.0
 
 
 def build_dispatcher(broker: Broker, config: BrokerConfig, group: GroupCommit | None) -> Dispatcher:
-    """The handler table of this broker."""
-    d = Dispatcher()
-
-    def on_produce(ctx: RequestContext, body: Any) -> Any:
-        response, needs_sync = produce.handle(broker, ctx.api_version, body)
-        if response is None:
-            return NO_RESPONSE
-        if needs_sync and group is not None:
-            return group.wait().addCallback(lambda _: response)
-        return response
-
-    def on_metadata(ctx: RequestContext, body: Any) -> Any:
-        return metadata.handle(
-            broker,
-            ctx.api_version,
-            body,
-            auto_create=bool(config.get("auto.create.topics.enable")),
-            num_partitions=int(config.get("num.partitions")),
-        )
-
-    def on_create_topics(ctx: RequestContext, body: Any) -> Any:
-        def describe(overrides: dict[str, str]) -> list[tuple[str, str | None, int, bool, bool]]:
-            return [
-                (e.name, e.value, int(e.source), e.is_sensitive, e.read_only)
-                for e in describe_topic_configs(overrides, config, include_synonyms=False)
-            ]
-
-        return create_topics.handle(
-            broker,
-            ctx.api_version,
-            body,
-            default_partitions=int(config.get("num.partitions")),
-            default_rf=int(config.get("default.replication.factor")),
-            validate=lambda c: {k: e.message for k, e in validate_topic_configs(c, config).items()},
-            describe=describe,
-        )
-
-    d.register(produce.API_KEY, Handler(produce.MIN_SERVED, produce.MAX_VERSION, on_produce, advertised_min=0))
-    d.register(
-        fetch.API_KEY,
-        Handler(fetch.MIN_VERSION, fetch.MAX_VERSION, lambda ctx, body: fetch.handle(broker, ctx.api_version, body)),
-    )
-    d.register(
-        list_offsets.API_KEY,
-        Handler(
-            list_offsets.MIN_VERSION,
-            list_offsets.MAX_VERSION,
-            lambda ctx, body: list_offsets.handle(broker, ctx.api_version, body),
-        ),
-    )
-    d.register(metadata.API_KEY, Handler(metadata.MIN_VERSION, metadata.MAX_VERSION, on_metadata))
-    d.register(create_topics.API_KEY, Handler(create_topics.MIN_VERSION, create_topics.MAX_VERSION, on_create_topics))
-    d.register(
-        delete_topics.API_KEY,
-        Handler(
-            delete_topics.MIN_VERSION,
-            delete_topics.MAX_VERSION,
-            lambda ctx, body: delete_topics.handle(
-                broker, ctx.api_version, body, enabled=bool(config.get("delete.topic.enable"))
-            ),
-        ),
-    )
-    d.register(
-        init_producer_id.API_KEY,
-        Handler(
-            init_producer_id.MIN_VERSION,
-            init_producer_id.MAX_VERSION,
-            lambda ctx, body: init_producer_id.handle(broker, ctx.api_version, body),
-        ),
-    )
-    api_versions.register(d, cluster_id=broker.cluster_id, node_id=broker.node_id)
-    return d
+    """The handler table of this broker: every module of ``chronik.broker.handlers``."""
+    dispatcher = Dispatcher()
+    register_all(dispatcher, HandlerEnv(broker, config, group))
+    return dispatcher
 
 
 def sync_mode(config: BrokerConfig) -> bool:
@@ -142,7 +59,7 @@ def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker,
     )
     group = GroupCommit(storage.sync, lambda fn: threads.deferToThreadPool(reactor, reactor.getThreadPool(), fn))
     broker.group_commit = group if sync_mode(config) else None
-    dispatcher = build_dispatcher(broker, config, group)
+    dispatcher = build_dispatcher(broker, config, broker.group_commit)
     factory = KafkaServerFactory(
         dispatcher,
         reactor=reactor,

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
 from chronik_protocol.api_table import APIS
 from chronik_protocol.messages.api_versions_request import ApiVersionsRequest
@@ -109,9 +110,11 @@ class ApiVersionsHandler:
         return ErrorCode.NONE
 
 
-def register(dispatcher: Dispatcher, **options: Any) -> ApiVersionsHandler:
+def register(dispatcher: Dispatcher, env: HandlerEnv | None = None, **options: Any) -> ApiVersionsHandler:
     """Register ApiVersions for every version the pinned specs define; return the handler."""
     spec = APIS[API_KEY]
+    if env is not None:
+        options = {"cluster_id": env.broker.cluster_id, "node_id": env.broker.node_id, **options}
     handler = ApiVersionsHandler(dispatcher, **options)
     dispatcher.register(API_KEY, Handler(spec.min_version, spec.max_version, handler))
     return handler

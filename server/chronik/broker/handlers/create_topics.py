@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import topic_name_error
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
@@ -148,3 +150,28 @@ def handle(
                 for n, v, src, sens, ro in describe(configs)
             ]
     return CreateTopicsResponse(topics=results)
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    from chronik.config import describe_topic_configs, validate_topic_configs
+
+    broker, config = env.broker, env.config
+
+    def describe(overrides: dict[str, str]) -> list[tuple[str, str | None, int, bool, bool]]:
+        return [
+            (e.name, e.value, int(e.source), e.is_sensitive, e.read_only)
+            for e in describe_topic_configs(overrides, config, include_synonyms=False)
+        ]
+
+    def on_create(ctx: RequestContext, body: CreateTopicsRequest) -> CreateTopicsResponse:
+        return handle(
+            broker,
+            ctx.api_version,
+            body,
+            default_partitions=int(config.get("num.partitions")),
+            default_rf=int(config.get("default.replication.factor")),
+            validate=lambda c: {k: e.message for k, e in validate_topic_configs(c, config).items()},
+            describe=describe,
+        )
+
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_create))

@@ -8,6 +8,8 @@ TOPIC_DELETION_DISABLED. Deleting removes the topic's data at once.
 from __future__ import annotations
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
 from chronik_protocol.messages.delete_topics_request import DeleteTopicsRequest, DeleteTopicState
@@ -42,3 +44,12 @@ def handle(broker: Broker, version: int, req: DeleteTopicsRequest, *, enabled: b
             continue
         broker.delete_topic(topic)
     return DeleteTopicsResponse(responses=results)
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker, config = env.broker, env.config
+
+    def on_delete(ctx: RequestContext, body: DeleteTopicsRequest) -> DeleteTopicsResponse:
+        return handle(broker, ctx.api_version, body, enabled=bool(config.get("delete.topic.enable")))
+
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_delete))

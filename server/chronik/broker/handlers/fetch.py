@@ -22,6 +22,8 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
 from chronik_protocol.messages.fetch_request import FetchRequest
@@ -120,3 +122,10 @@ def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | D
         p.waiters.append(wake)
     state["timer"] = broker.call_later(req.max_wait_ms / 1000.0, finish)
     return done
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker = env.broker
+    dispatcher.register(
+        API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: handle(broker, ctx.api_version, body))
+    )

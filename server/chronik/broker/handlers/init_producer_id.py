@@ -8,6 +8,8 @@ COORDINATOR_NOT_AVAILABLE (FindCoordinator is not advertised either).
 from __future__ import annotations
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
 from chronik_protocol.messages.init_producer_id_request import InitProducerIdRequest
 from chronik_protocol.messages.init_producer_id_response import InitProducerIdResponse
@@ -20,3 +22,10 @@ def handle(broker: Broker, version: int, req: InitProducerIdRequest) -> InitProd
     if req.transactional_id is not None:
         return InitProducerIdResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, producer_id=-1, producer_epoch=-1)
     return InitProducerIdResponse(producer_id=broker.next_producer_id(), producer_epoch=0)
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker = env.broker
+    dispatcher.register(
+        API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: handle(broker, ctx.api_version, body))
+    )

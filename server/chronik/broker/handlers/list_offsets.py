@@ -11,6 +11,8 @@ there is none. v0 answers ``old_style_offsets``. Leader epoch (v4+) is the parti
 from __future__ import annotations
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.records import RecordBatch
@@ -92,3 +94,10 @@ def handle(broker: Broker, version: int, req: ListOffsetsRequest) -> ListOffsets
             res.offset, res.timestamp, res.leader_epoch = offset, ts, partition.leader_epoch
         topics.append(ListOffsetsTopicResponse(name=lt.name, partitions=results))
     return ListOffsetsResponse(topics=topics)
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker = env.broker
+    dispatcher.register(
+        API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: handle(broker, ctx.api_version, body))
+    )

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Topic, topic_name_error
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
@@ -115,3 +117,18 @@ def handle(
             CLUSTER_OPERATIONS if 8 <= version <= 10 and req.include_cluster_authorized_operations else NO_OPERATIONS
         ),
     )
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker, config = env.broker, env.config
+
+    def on_metadata(ctx: RequestContext, body: MetadataRequest) -> MetadataResponse:
+        return handle(
+            broker,
+            ctx.api_version,
+            body,
+            auto_create=bool(config.get("auto.create.topics.enable")),
+            num_partitions=int(config.get("num.partitions")),
+        )
+
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_metadata))

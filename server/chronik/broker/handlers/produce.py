@@ -10,7 +10,11 @@ group commit has made it durable. v13 names topics by id (UNKNOWN_TOPIC_ID).
 
 from __future__ import annotations
 
+from typing import Any
+
 from chronik.broker.core import Broker
+from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
 from chronik.broker.log_append import append_records
 from chronik.protocol.errors import ErrorCode
 from chronik_protocol.messages.produce_request import ProduceRequest
@@ -69,3 +73,18 @@ def handle(broker: Broker, version: int, req: ProduceRequest) -> tuple[ProduceRe
     if req.acks == 0:
         return None, needs_sync
     return ProduceResponse(responses=topics), needs_sync
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    """Produce is advertised from v0 but served from v3 (see the module docstring)."""
+    broker, group = env.broker, env.group_commit
+
+    def on_produce(ctx: RequestContext, body: ProduceRequest) -> Any:
+        response, needs_sync = handle(broker, ctx.api_version, body)
+        if response is None:
+            return NO_RESPONSE
+        if needs_sync and group is not None:
+            return group.wait().addCallback(lambda _: response)
+        return response
+
+    dispatcher.register(API_KEY, Handler(MIN_SERVED, MAX_VERSION, on_produce, advertised_min=MIN_VERSION))
