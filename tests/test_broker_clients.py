@@ -140,3 +140,23 @@ def test_data_and_topics_survive_restart(tmp_path: Path) -> None:
     finally:
         if b.proc and b.proc.poll() is None:
             b.stop()
+
+
+@pytest.mark.parametrize(("topic_codec", "expected"), [("zstd", 4), ("uncompressed", 0), ("producer", 2)])
+def test_topic_compression_type_recompresses(broker: BrokerProcess, topic_codec: str, expected: int) -> None:
+    """A topic's compression.type other than ``producer`` rebuilds batches with that codec
+    (stored and served so); ``producer`` keeps the client's codec (snappy = 2 here)."""
+    from chronik.protocol.records import RecordBatch, split_batches
+
+    from .raw_client import fetch_records
+
+    topic = f"cz-{topic_codec}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, config={"compression.type": topic_codec})])[topic].result(10)
+    produce(broker.bootstrap, topic, 300, "snappy", 1)
+    raw = fetch_records(broker.port, topic, 0, 0)
+    batches = split_batches(raw).batches
+    assert batches and all(isinstance(b, RecordBatch) and b.compression == expected for b in batches)
+    for b in batches:
+        b.validate()
+    check(consume_all(broker.bootstrap, topic, 300, 1), 300, 1)

@@ -12,7 +12,10 @@ Kafka's ``ProduceRequest.validateRecords`` and ``LogValidator`` are the specific
 
 The batch is stored as sent: only its base offset and partition leader epoch are patched
 (outside the CRC), plus maxTimestamp and a new CRC when the topic uses LogAppendTime. Records
-are decoded only for compacted topics (to check keys).
+are decoded only for compacted topics (to check keys) and when the topic's
+``compression.type`` names a codec other than the batch's (it is then rebuilt with that codec,
+keeping offsets, timestamps, headers and the producer's id, epoch and sequence, as Kafka's
+LogValidator recompresses); ``producer`` (the default) keeps whatever the client sent.
 """
 
 from __future__ import annotations
@@ -21,18 +24,29 @@ from dataclasses import dataclass
 
 from chronik.broker.producer_state import STATE_KEY, BatchMeta, ProducerStates
 from chronik.broker.topics import Partition
+from chronik.protocol.compression import Codec
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.records import (
     MAGIC_V2,
     BatchTooLargeError,
     CorruptRecordError,
     RecordBatch,
+    SimpleRecord,
     UnsupportedMagicError,
+    build_batch,
     split_batches,
 )
 from chronik.storage.api import BatchEntry
 
 NO_TIMESTAMP = -1
+#: ``compression.type`` values that force a codec (``producer`` keeps the batch's own).
+TOPIC_CODECS = {
+    "uncompressed": Codec.NONE,
+    "gzip": Codec.GZIP,
+    "snappy": Codec.SNAPPY,
+    "lz4": Codec.LZ4,
+    "zstd": Codec.ZSTD,
+}
 
 
 @dataclass(slots=True)
@@ -62,6 +76,7 @@ def append_records(
     log_append_time: bool,
     compacted: bool,
     now_ms: int,
+    compression: str = "producer",
 ) -> AppendResult:
     """Validate and append one partition's records of a Produce request (v3+)."""
     log = partition.log
@@ -121,6 +136,14 @@ def append_records(
                 record_errors=[(i, "Compacted topic cannot accept message without key") for i in keyless],
             )
 
+    target = TOPIC_CODECS.get(compression)
+    if target is not None and target != batch.compression:
+        try:
+            view, batch = _recompress(batch, target)
+        except CorruptRecordError as exc:
+            return AppendResult(ErrorCode.CORRUPT_MESSAGE, str(exc), log_start_offset=log.log_start_offset)
+        header = batch.header()
+
     producer_id = header.producer_id
     states: ProducerStates | None = None
     last_seq = -1
@@ -155,3 +178,20 @@ def append_records(
         )
         log.put_state(STATE_KEY, states.to_bytes())
     return AppendResult(base_offset=base, log_append_time=append_time, log_start_offset=log.log_start_offset)
+
+
+def _recompress(batch: RecordBatch, codec: int) -> tuple[memoryview, RecordBatch]:
+    """The batch rebuilt with ``codec`` (the topic's compression.type), same records and offsets."""
+    records = batch.records()
+    rebuilt = build_batch(
+        [SimpleRecord(r.key, r.value, r.headers, r.timestamp) for r in records],
+        base_offset=batch.base_offset,
+        offsets=[r.offset for r in records],
+        codec=codec,
+        producer_id=batch.producer_id,
+        producer_epoch=batch.producer_epoch,
+        base_sequence=batch.base_sequence,
+        is_transactional=batch.is_transactional,
+    )
+    view = memoryview(rebuilt)
+    return view, RecordBatch(view)

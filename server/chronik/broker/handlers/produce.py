@@ -54,6 +54,7 @@ def handle(broker: Broker, version: int, req: ProduceRequest) -> tuple[ProduceRe
                     log_append_time=broker.config(topic, "message.timestamp.type") == "LogAppendTime",
                     compacted="compact" in str(broker.config(topic, "cleanup.policy")),
                     now_ms=now,
+                    compression=str(broker.config(topic, "compression.type")),
                 )
                 result = PartitionProduceResponse(
                     index=pd.index,
