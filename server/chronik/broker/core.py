@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from chronik.broker.fetch_sessions import FetchSessionCache
 from chronik.broker.topics import Partition, Topic, kafka_uuid_string, new_topic_id
 from chronik.storage.api import Storage, TopicMeta
 
@@ -48,6 +49,7 @@ class Broker:
         self.call_later = call_later
         #: set in sync mode (chronik.broker.group_commit.GroupCommit): acks wait for durability
         self.group_commit: Any = None
+        self.fetch_sessions = FetchSessionCache()
         self.cluster_id = cluster_id or self._load_cluster_id()
         self.topics: dict[str, Topic] = {}
         self.topics_by_id: dict[uuid.UUID, Topic] = {}

@@ -7,9 +7,8 @@
   high watermark and log start offset so the client can reset.
 - Long polling: with fewer than ``min_bytes`` available the request waits up to
   ``max_wait_ms``, woken by appends to any of its partitions (never by a polling loop).
-- Fetch sessions (KIP-227): the broker creates none (session id 0 in every response), which
-  Kafka clients treat as "sessions unavailable" and keep sending full fetch requests; a request
-  naming a session id gets FETCH_SESSION_ID_NOT_FOUND.
+- Fetch sessions (KIP-227, :mod:`chronik.broker.fetch_sessions`): a full fetch with epoch 0
+  creates a session; incremental fetches name it and get only partitions with news.
 - v13+ names topics by id (UNKNOWN_TOPIC_ID). There are no transactions yet, so the last
   stable offset is the high watermark and read_committed sees no aborted transactions.
 - ``current_leader_epoch`` newer than ours → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH.
@@ -17,12 +16,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from twisted.internet.defer import Deferred
 
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.fetch_sessions import (
+    FINAL_EPOCH,
+    INITIAL_EPOCH,
+    FetchSession,
+    FetchSessionCache,
+    Key,
+    SessionPartition,
+    next_epoch,
+)
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
@@ -32,67 +41,152 @@ from chronik_protocol.messages.fetch_response import FetchableTopicResponse, Fet
 API_KEY = 1
 MIN_VERSION, MAX_VERSION = 0, 18
 READ_COMMITTED = 1
+SESSIONS_FROM = 7  # first Fetch version with session id and epoch
 
 
-def _build(broker: Broker, version: int, req: FetchRequest) -> tuple[FetchResponse, int, list[Partition], bool]:
-    """The response as of now: (response, record bytes, partitions read, any partition error)."""
+def _key(version: int, name: str, topic_id: uuid.UUID, partition: int) -> Key:
+    return (topic_id if version >= 13 else name, partition)
+
+
+def _requested(version: int, req: FetchRequest) -> dict[Key, SessionPartition]:
+    out: dict[Key, SessionPartition] = {}
+    for ft in req.topics:
+        for fp in ft.partitions:
+            out[_key(version, ft.topic, ft.topic_id, fp.partition)] = SessionPartition(
+                ft.topic, ft.topic_id, fp.partition, fp.fetch_offset, fp.partition_max_bytes, fp.current_leader_epoch
+            )
+    return out
+
+
+def _context(
+    cache: FetchSessionCache, version: int, req: FetchRequest
+) -> tuple[int, str, dict[Key, SessionPartition], FetchSession | None]:
+    """(error, mode, partitions to read, session): mode is "sessionless", "new" or "incremental"."""
+    if version < SESSIONS_FROM:
+        return 0, "sessionless", _requested(version, req), None
+    sid, epoch = req.session_id, req.session_epoch
+    if epoch in (INITIAL_EPOCH, FINAL_EPOCH):
+        if sid:
+            cache.remove(sid)  # a full fetch replaces (INITIAL) or closes (FINAL) the old session
+        return 0, "new" if epoch == INITIAL_EPOCH else "sessionless", _requested(version, req), None
+    session = cache.get(sid)
+    if session is None:
+        return ErrorCode.FETCH_SESSION_ID_NOT_FOUND, "", {}, None
+    if session.epoch != epoch:
+        return ErrorCode.INVALID_FETCH_SESSION_EPOCH, "", {}, None
+    for key, wanted in _requested(version, req).items():
+        known = session.partitions.get(key)
+        if known is None:
+            session.partitions[key] = wanted
+        else:
+            known.fetch_offset, known.max_bytes = wanted.fetch_offset, wanted.max_bytes
+            known.current_leader_epoch = wanted.current_leader_epoch
+    for ft in req.forgotten_topics_data:
+        for p in ft.partitions:
+            session.partitions.pop(_key(version, ft.topic, ft.topic_id, p), None)
+    session.epoch = next_epoch(epoch)
+    return 0, "incremental", session.partitions, session
+
+
+def _read(
+    broker: Broker, version: int, req: FetchRequest, wanted: dict[Key, SessionPartition]
+) -> tuple[dict[Key, PartitionData], int, list[Partition], bool]:
+    """Read every wanted partition as of now: (data by key, record bytes, partitions, any error)."""
     remaining = req.max_bytes if version >= 3 else 0x7FFFFFFF
     total = 0
     read_committed = req.isolation_level == READ_COMMITTED
     partitions: list[Partition] = []
     errors = False
-    topics = []
-    for ft in req.topics:
-        topic = broker.topics_by_id.get(ft.topic_id) if version >= 13 else broker.topics.get(ft.topic)
-        results = []
-        for fp in ft.partitions:
-            partition = broker.partition(topic, fp.partition)
-            pd = PartitionData(partition_index=fp.partition)
-            results.append(pd)
-            if partition is None:
-                pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if version >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                errors = True
+    out: dict[Key, PartitionData] = {}
+    for key, w in wanted.items():
+        topic = broker.topics_by_id.get(w.topic_id) if version >= 13 else broker.topics.get(w.topic)
+        partition = broker.partition(topic, w.partition)
+        pd = out[key] = PartitionData(partition_index=w.partition)
+        if partition is None:
+            pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if version >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            errors = True
+            continue
+        partitions.append(partition)
+        log = partition.log
+        hw, start = log.log_end_offset, log.log_start_offset
+        pd.high_watermark = pd.last_stable_offset = hw
+        pd.log_start_offset = start
+        pd.aborted_transactions = [] if read_committed else None
+        if w.current_leader_epoch > partition.leader_epoch:
+            pd.error_code = ErrorCode.UNKNOWN_LEADER_EPOCH
+        elif 0 <= w.current_leader_epoch < partition.leader_epoch:
+            pd.error_code = ErrorCode.FENCED_LEADER_EPOCH
+        elif not start <= w.fetch_offset <= hw:
+            pd.error_code = ErrorCode.OFFSET_OUT_OF_RANGE
+        if pd.error_code:
+            errors = True
+            continue
+        limit = min(w.max_bytes, remaining) if version >= 3 else w.max_bytes
+        if w.fetch_offset == hw or (total and limit <= 0):
+            pd.records = b""
+            continue
+        batches = log.read(w.fetch_offset, max(limit, 1))
+        if total and batches and len(batches[0]) > limit:
+            batches = []  # only the response's first batch may exceed the limits (KIP-74)
+        data = batches[0] if len(batches) == 1 else b"".join(batches)
+        pd.records = data
+        total += len(data)
+        remaining -= len(data)
+    return out, total, partitions, errors
+
+
+def _respond(
+    broker: Broker,
+    version: int,
+    req: FetchRequest,
+    mode: str,
+    wanted: dict[Key, SessionPartition],
+    session: FetchSession | None,
+    data: dict[Key, PartitionData],
+) -> FetchResponse:
+    """Group partition data by topic; an incremental response keeps only partitions with news."""
+    topics: dict[Any, FetchableTopicResponse] = {}
+    for key, pd in data.items():
+        w = wanted[key]
+        if mode == "incremental":
+            news = (
+                bool(pd.records)
+                or pd.error_code != 0
+                or (
+                    (pd.high_watermark, pd.last_stable_offset, pd.log_start_offset)
+                    != (w.high_watermark, w.last_stable_offset, w.log_start_offset)
+                )
+            )
+            if not news:
                 continue
-            partitions.append(partition)
-            log = partition.log
-            hw, start = log.log_end_offset, log.log_start_offset
-            pd.high_watermark = pd.last_stable_offset = hw
-            pd.log_start_offset = start
-            pd.aborted_transactions = [] if read_committed else None
-            if fp.current_leader_epoch > partition.leader_epoch:
-                pd.error_code = ErrorCode.UNKNOWN_LEADER_EPOCH
-            elif 0 <= fp.current_leader_epoch < partition.leader_epoch:
-                pd.error_code = ErrorCode.FENCED_LEADER_EPOCH
-            elif not start <= fp.fetch_offset <= hw:
-                pd.error_code = ErrorCode.OFFSET_OUT_OF_RANGE
-            if pd.error_code:
-                errors = True
-                continue
-            limit = min(fp.partition_max_bytes, remaining) if version >= 3 else fp.partition_max_bytes
-            if fp.fetch_offset == hw or (total and limit <= 0):
-                pd.records = b""
-                continue
-            batches = log.read(fp.fetch_offset, max(limit, 1))
-            if total and batches and len(batches[0]) > limit:
-                batches = []  # only the response's first batch may exceed the limits (KIP-74)
-            data = batches[0] if len(batches) == 1 else b"".join(batches)
-            pd.records = data
-            total += len(data)
-            remaining -= len(data)
-        name = ft.topic if version < 13 else (topic.name if topic else "")
-        topics.append(FetchableTopicResponse(topic=name, topic_id=ft.topic_id, partitions=results))
-    response = FetchResponse(responses=topics, session_id=0)
-    if version >= 7 and req.session_id != 0:
-        response = FetchResponse(error_code=ErrorCode.FETCH_SESSION_ID_NOT_FOUND, session_id=0)
-        errors = True
-    return response, total, partitions, errors
+        w.high_watermark, w.last_stable_offset, w.log_start_offset = (
+            pd.high_watermark,
+            pd.last_stable_offset,
+            pd.log_start_offset,
+        )
+        tkey = key[0]
+        entry = topics.get(tkey)
+        if entry is None:
+            topic = broker.topics_by_id.get(w.topic_id) if version >= 13 else None
+            name = w.topic if version < 13 else (topic.name if topic else "")
+            entry = topics[tkey] = FetchableTopicResponse(topic=name, topic_id=w.topic_id, partitions=[])
+        entry.partitions.append(pd)
+    session_id = 0
+    if mode == "new" and wanted:
+        session_id = broker.fetch_sessions.create(dict(wanted))
+    elif session is not None:
+        session_id = session.id
+    return FetchResponse(responses=list(topics.values()), session_id=session_id)
 
 
 def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | Deferred[Any]:
     """Answer now if there is enough data (or an error, or no wait); else long-poll."""
-    response, total, partitions, errors = _build(broker, version, req)
+    error, mode, wanted, session = _context(broker.fetch_sessions, version, req)
+    if error:
+        return FetchResponse(error_code=error, session_id=0)
+    data, total, partitions, errors = _read(broker, version, req, wanted)
     if total >= req.min_bytes or req.max_wait_ms <= 0 or errors or not partitions:
-        return response
+        return _respond(broker, version, req, mode, wanted, session, data)
     done: Deferred[Any] = Deferred()
     state: dict[str, Any] = {}
 
@@ -105,12 +199,13 @@ def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | D
         timer = state.get("timer")
         if timer is not None and timer.active():
             timer.cancel()
-        done.callback(_build(broker, version, req)[0])
+        fresh = _read(broker, version, req, wanted)[0]
+        done.callback(_respond(broker, version, req, mode, wanted, session, fresh))
 
     def wake() -> None:
         if done.called:
             return
-        _, now_total, _, now_errors = _build(broker, version, req)
+        _, now_total, _, now_errors = _read(broker, version, req, wanted)
         if now_total >= req.min_bytes or now_errors:
             finish()
         else:
