@@ -1,0 +1,192 @@
+"""DescribeConfigs (API key 32), versions 0-4.
+
+Per resource, as Kafka's ``ConfigHelper.describeConfigs`` answers (KRaft):
+
+* TOPIC (2): an illegal name → INVALID_TOPIC_EXCEPTION; an unknown topic →
+  UNKNOWN_TOPIC_OR_PARTITION (no message, as Kafka); else every topic config
+  (:func:`chronik.config.describe_topic_configs`) with its value, source (DYNAMIC_TOPIC_CONFIG for
+  the topic's overrides, STATIC_BROKER_CONFIG when a broker synonym is set, else DEFAULT_CONFIG),
+  ``read_only`` false and ``sensitive`` for passwords.
+* BROKER (4): the name must be this node's id → every broker config
+  (:func:`chronik.config.describe_broker_configs`, all read-only: Chronik has no dynamic broker
+  configs). The empty name is the cluster-wide default resource: Kafka lists only the *dynamic*
+  cluster defaults there, and since Chronik has none the answer is an empty list. A
+  non-integer name or another broker id → INVALID_REQUEST with Kafka's messages (``Unexpected
+  broker id, expected 1 or empty string, but received 2``), as a KRaft broker answers for a
+  non-local broker.
+* BROKER_LOGGER (8): the name must be this node's id (empty → INVALID_REQUEST ``Broker id must not
+  be empty``); the answer is the Python loggers (``root`` plus every named logger) with their
+  effective levels in log4j spelling (``WARNING`` → ``WARN``, ``CRITICAL`` → ``FATAL``), source
+  DYNAMIC_BROKER_LOGGER_CONFIG, not read-only (IncrementalAlterConfigs changes them).
+* any other type (GROUP, CLIENT_METRICS, unknown ids) → INVALID_REQUEST ``Unsupported resource
+  type``: Chronik has no group or client-metrics configs.
+
+``configuration_keys`` limits the answer (unknown keys are left out, as in Kafka; null or empty
+means all). Synonyms are sent only when ``include_synonyms`` (v1+), documentation only when
+``include_documentation`` (v3+); ``config_type`` is v3+. v0 has ``is_default`` instead of the
+source: true for DEFAULT_CONFIG.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from chronik.broker.core import Broker
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
+from chronik.broker.handlers import HandlerEnv
+from chronik.broker.topics import topic_name_error
+from chronik.config import BrokerConfig, ConfigEntry, ConfigSource, ConfigType
+from chronik.protocol.errors import ErrorCode
+from chronik_protocol.messages.describe_configs_request import DescribeConfigsRequest, DescribeConfigsResource
+from chronik_protocol.messages.describe_configs_response import (
+    DescribeConfigsResourceResult,
+    DescribeConfigsResponse,
+    DescribeConfigsResult,
+    DescribeConfigsSynonym,
+)
+
+API_KEY = 32
+MIN_VERSION, MAX_VERSION = 0, 4
+
+TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
+
+#: Python level names in log4j spelling (what Kafka reports for a BROKER_LOGGER resource).
+LOG4J_LEVEL_NAMES = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR", "CRITICAL": "FATAL"}
+ROOT_LOGGER = "root"
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
+
+
+class ResourceError(Exception):
+    """A per-resource error (Kafka's ``ApiException`` subclasses)."""
+
+    def __init__(self, code: ErrorCode, message: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_node_id(name: str, node_id: int, *, what: str = "Broker", or_empty: bool = False) -> None:
+    """Kafka's broker-id check of a resource name: INVALID_REQUEST unless ``name`` is ``node_id``.
+
+    ``what`` is ``Broker`` (DescribeConfigs' ``resourceNameToBrokerId``) or ``Node`` (AlterConfigs'
+    ``validateResourceNameIsCurrentNodeId``); ``or_empty`` adds DescribeConfigs' "or empty string".
+    """
+    if not _JAVA_INT.fullmatch(name):  # Integer.parseInt: no spaces or underscores, unlike int()
+        raise ResourceError(ErrorCode.INVALID_REQUEST, f"{what} id must be an integer, but it is: {name}")
+    if int(name) != node_id:
+        expected = f"{node_id} or empty string" if or_empty else str(node_id)
+        raise ResourceError(
+            ErrorCode.INVALID_REQUEST, f"Unexpected broker id, expected {expected}, but received {name}"
+        )
+
+
+def level_name(level: int) -> str:
+    """A :mod:`logging` level in log4j spelling."""
+    name = logging.getLevelName(level)
+    return LOG4J_LEVEL_NAMES.get(name, name if isinstance(name, str) else str(level))
+
+
+def current_loggers() -> dict[str, str]:
+    """``root`` and every named Python logger with its effective level (log4j spelling)."""
+    out = {ROOT_LOGGER: level_name(logging.getLogger().level)}
+    for name in sorted(logging.root.manager.loggerDict):
+        logger = logging.root.manager.loggerDict[name]
+        if isinstance(logger, logging.Logger):
+            out[name] = level_name(logger.getEffectiveLevel())
+    return out
+
+
+def _result(entry: ConfigEntry, version: int, include_synonyms: bool) -> DescribeConfigsResourceResult:
+    return DescribeConfigsResourceResult(
+        name=entry.name,
+        value=entry.value,
+        read_only=entry.read_only,
+        is_default=entry.source == ConfigSource.DEFAULT_CONFIG,
+        config_source=int(entry.source),
+        is_sensitive=entry.is_sensitive,
+        synonyms=[DescribeConfigsSynonym(name=s.name, value=s.value, source=int(s.source)) for s in entry.synonyms]
+        if include_synonyms and version >= 1
+        else [],
+        config_type=entry.config_type if version >= 3 else 0,
+        documentation=entry.documentation if version >= 3 else None,
+    )
+
+
+def _logger_entries(names: Iterable[str] | None) -> list[ConfigEntry]:
+    wanted = set(names) if names else None
+    return [
+        ConfigEntry(
+            name=n,
+            value=v,
+            source=ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG,
+            is_sensitive=False,
+            read_only=False,
+            synonyms=(),
+            config_type=ConfigType.STRING.describe_id,
+            documentation=None,
+        )
+        for n, v in current_loggers().items()
+        if wanted is None or n in wanted
+    ]
+
+
+def _describe_one(
+    broker: Broker, config: BrokerConfig, r: DescribeConfigsResource, synonyms: bool, docs: bool
+) -> list[ConfigEntry]:
+    from chronik.config import describe_broker_configs, describe_topic_configs
+
+    keys = r.configuration_keys
+    if r.resource_type == TOPIC:
+        problem = topic_name_error(r.resource_name)
+        if problem:
+            raise ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem)
+        topic = broker.topics.get(r.resource_name)
+        if topic is None:
+            raise ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, None)
+        return describe_topic_configs(
+            topic.configs, config, keys, include_synonyms=synonyms, include_documentation=docs
+        )
+    if r.resource_type == BROKER:
+        if not r.resource_name:
+            return []  # the dynamic cluster-wide defaults: Chronik has none
+        check_node_id(r.resource_name, broker.node_id, or_empty=True)
+        return describe_broker_configs(config, keys, include_synonyms=synonyms, include_documentation=docs)
+    if r.resource_type == BROKER_LOGGER:
+        if not r.resource_name:
+            raise ResourceError(ErrorCode.INVALID_REQUEST, "Broker id must not be empty")
+        check_node_id(r.resource_name, broker.node_id)
+        return _logger_entries(keys)
+    raise ResourceError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type: {r.resource_type}")
+
+
+def handle(broker: Broker, config: BrokerConfig, version: int, req: DescribeConfigsRequest) -> DescribeConfigsResponse:
+    synonyms = bool(req.include_synonyms) and version >= 1
+    docs = bool(req.include_documentation) and version >= 3
+    results = []
+    for r in req.resources:
+        res = DescribeConfigsResult(
+            error_code=ErrorCode.NONE,
+            error_message=None,
+            resource_type=r.resource_type,
+            resource_name=r.resource_name,
+            configs=[],
+        )
+        try:
+            entries = _describe_one(broker, config, r, synonyms, docs)
+        except ResourceError as e:
+            res.error_code, res.error_message = e.code, e.message
+        else:
+            res.configs = [_result(e, version, synonyms) for e in entries]
+        results.append(res)
+    return DescribeConfigsResponse(results=results)
+
+
+def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker, config = env.broker, env.config
+
+    def on_describe(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
+        return handle(broker, config, ctx.api_version, body)
+
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))
