@@ -101,7 +101,9 @@ def _read(
     for key, w in wanted.items():
         topic = broker.topics_by_id.get(w.topic_id) if version >= 13 else broker.topics.get(w.topic)
         partition = broker.partition(topic, w.partition)
-        pd = out[key] = PartitionData(partition_index=w.partition)
+        # Kafka sends empty (not null) records for a partition in error: librdkafka reads null as a
+        # bad message format and retries the same offset forever.
+        pd = out[key] = PartitionData(partition_index=w.partition, records=b"")
         if partition is None:
             pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if version >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             errors = True
