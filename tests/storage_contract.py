@@ -389,6 +389,81 @@ class StorageContract:
         assert log.size_bytes() == 90
         assert [e.size for e in log.entries()] == [40, 50]
 
+    # ---- replace (compaction) ------------------------------------------------------------------------
+
+    def test_replace_rewrites_whole_batches(self, log: PartitionLog) -> None:
+        data = fill(log, 5, count=10, size=100)  # 0-9, 10-19, 20-29, 30-39, 40-49
+        a, b = batch(12, 8, 40, ts=7, seed=1), batch(25, 5, 30, seed=1)  # 12-19, 25-29
+        log.replace(10, 29, [a, b])
+        assert [(e.base_offset, e.last_offset) for e in log.entries()] == [
+            (0, 9),
+            (12, 19),
+            (25, 29),
+            (30, 39),
+            (40, 49),
+        ]
+        assert log.entries()[1] == a[1]
+        assert (log.log_start_offset, log.log_end_offset, log.size_bytes()) == (0, 50, 370)
+        assert as_bytes(log.read(0, ALL)) == [data[0], a[0], b[0], data[3], data[4]]
+        for offset in (10, 11, 12, 19):
+            assert as_bytes(log.read(offset, 1)) == [a[0]]
+        for offset in (20, 24, 25, 29):
+            assert as_bytes(log.read(offset, 1)) == [b[0]]
+        log.replace(25, 39, [])  # a gap 20-39
+        assert as_bytes(log.read(20, ALL)) == [data[4]]
+        assert log.size_bytes() == 240
+        log.append([batch(50)])
+        assert log.log_end_offset == 51
+        log.delete_before(30)  # inside the gap: the batches below go
+        assert [e.base_offset for e in log.entries()] == [40, 50]
+        assert (log.log_start_offset, log.size_bytes()) == (30, 200)
+
+    def test_replace_the_last_batch_keeps_the_log_end(self, log: PartitionLog) -> None:
+        fill(log, 2, count=10, size=100)
+        before = (list(log.entries()), as_bytes(log.read(0, ALL)), log.size_bytes())
+        for bad in ([], [batch(10, 5)], [batch(15, 4)]):
+            with pytest.raises(ValueError):
+                log.replace(10, 19, bad)
+            with pytest.raises(ValueError):
+                log.replace(0, 19, bad)
+        assert (list(log.entries()), as_bytes(log.read(0, ALL)), log.size_bytes()) == before
+        last = batch(15, 5, 10, seed=2)
+        log.replace(0, 19, [last])
+        assert (list(log.entries()), log.log_end_offset, log.size_bytes()) == ([last[1]], 20, 10)
+
+    def test_replace_rejects_bad_ranges_and_batches(self, log: PartitionLog) -> None:
+        fill(log, 4, count=10, size=100)
+        d, _ = batch(10, 10, 50)
+        bad_calls = [
+            (11, 19, []),  # not a batch's base
+            (10, 18, []),  # not a batch's last offset
+            (20, 19, []),  # last before first
+            (10, 29, [batch(9, 2, 50)]),  # below first
+            (10, 29, [batch(28, 3, 50)]),  # beyond last
+            (10, 29, [batch(10, 5, 50), batch(14, 5, 50)]),  # overlapping
+            (10, 29, [batch(20, 5, 50), batch(10, 5, 50)]),  # out of order
+            (10, 19, [(d, BatchEntry(10, 19, -1, 49))]),  # size mismatch
+            (10, 19, [(d, BatchEntry(12, 11, -1, 50))]),  # last below base
+            (50, 59, []),  # past the end
+        ]
+        before = (list(log.entries()), as_bytes(log.read(0, ALL)), log.size_bytes(), log.log_end_offset)
+        for first, last, batches in bad_calls:
+            with pytest.raises(ValueError):
+                log.replace(first, last, batches)
+            assert (list(log.entries()), as_bytes(log.read(0, ALL)), log.size_bytes(), log.log_end_offset) == before
+        log.replace(10, 19, [(bytearray(d), BatchEntry(10, 19, 5, 50))])  # a mutable buffer is copied
+        assert as_bytes(log.read(10, 1)) == [d]
+
+    def test_replace_after_delete_before(self, log: PartitionLog) -> None:
+        fill(log, 3, count=10, size=100)
+        log.delete_before(15)  # the straddling batch 10-19 may still be replaced
+        new = batch(17, 3, 20, seed=3)
+        log.replace(10, 19, [new])
+        assert (log.log_start_offset, [e.base_offset for e in log.entries()]) == (15, [17, 20])
+        assert as_bytes(log.read(15, 1)) == [new[0]]
+        with pytest.raises(ValueError):
+            log.replace(0, 9, [])  # deleted
+
     # ---- state, meta -------------------------------------------------------------------------------
 
     def test_partition_state(self, store: Storage) -> None:
@@ -555,6 +630,25 @@ class PersistentStorageContract(StorageContract):
         after = snapshot(store, **keys)
         store = engine.reopen(store)
         assert snapshot(store, **keys) == after
+
+    def test_reopen_after_replace(self, engine: EngineFactory) -> None:
+        store = engine.open()
+        meta = new_topic(store, "a", 2)
+        p0, p1 = store.partition(meta.topic_id, 0), store.partition(meta.topic_id, 1)
+        fill(p0, 6, count=10, size=100)
+        p0.replace(10, 39, [batch(15, 3, 20, seed=1), batch(35, 5, 30, seed=1)])  # gaps 10-14, 18-34
+        p0.replace(50, 59, [batch(59, 1, 10, seed=1)])  # the last batch, shortened to its last offset
+        fill(p1, 2)
+        p1.replace(0, 9, [])
+        before = snapshot(store)
+        store = engine.reopen(store)
+        assert snapshot(store) == before
+        p0, p1 = store.partition(meta.topic_id, 0), store.partition(meta.topic_id, 1)
+        assert (p0.log_end_offset, p1.log_start_offset, p1.log_end_offset) == (60, 0, 20)
+        fill(p0, 1)
+        p0.delete_before(20)
+        after = snapshot(store)
+        assert snapshot(engine.reopen(store)) == after
 
     def test_reopen_after_rejected_append(self, engine: EngineFactory) -> None:
         store = engine.open()

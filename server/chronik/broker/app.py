@@ -20,6 +20,7 @@ from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher
 from chronik.broker.group_commit import GroupCommit
 from chronik.broker.handlers import HandlerEnv, register_all
+from chronik.broker.retention import start_janitor, stop_janitor
 from chronik.config import BrokerConfig, effective_topic_configs, ensure_meta_properties
 from chronik.net.server import KafkaServerFactory, listen
 from chronik.storage.rocks import RocksStorage
@@ -67,6 +68,8 @@ def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker,
         max_request_size=int(config.get("socket.request.max.bytes")),
         connections_max_idle_ms=int(config.get("connections.max.idle.ms")),
     )
+    janitor, janitor_loop = start_janitor(broker, int(config.get("log.retention.check.interval.ms")), reactor)
+    reactor.addSystemEventTrigger("before", "shutdown", lambda: stop_janitor(janitor, janitor_loop))
     ports = []
     for endpoint in endpoints:
         port = listen(reactor, factory, endpoint.bind_host, endpoint.port)

@@ -89,7 +89,9 @@ def append_records(
         split = split_batches(view, max_batch_size=max_message_bytes, allow_truncated=False, allow_legacy=False)
     except BatchTooLargeError as exc:
         return AppendResult(ErrorCode.MESSAGE_TOO_LARGE, str(exc), log_start_offset=log.log_start_offset)
-    except UnsupportedMagicError:
+    except UnsupportedMagicError as exc:
+        if exc.magic not in (0, 1):  # Kafka's ByteBufferLogInputStream: "Invalid magic found in record"
+            return AppendResult(ErrorCode.CORRUPT_MESSAGE, str(exc), log_start_offset=log.log_start_offset)
         return AppendResult(
             ErrorCode.INVALID_RECORD,
             "Produce requests with version 3 and above must use magic v2",

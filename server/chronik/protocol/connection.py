@@ -345,8 +345,7 @@ class Connection:
     ) -> None:
         lo, hi = self._versions(api_key) or (0, -1)
         what = (
-            f"{spec.name} v{api_version} is not supported "
-            f"(we implement v{lo}-v{hi}; correlation id {correlation_id})"
+            f"{spec.name} v{api_version} is not supported (we implement v{lo}-v{hi}; correlation id {correlation_id})"
         )
         if self._close_on_unsupported or not spec.min_version <= api_version <= spec.max_version:
             self._close(events, what)

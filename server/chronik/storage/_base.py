@@ -162,6 +162,37 @@ class IndexedLog:
             cut += 1
         return max(cut, 0)
 
+    def _check_replace(self, first: int, last: int, batches: Sequence[BatchInput]) -> tuple[int, int]:
+        """Validate replace(first, last, batches); the index range [i, j) of the batches it replaces."""
+        self._check_alive()
+        i = bisect_right(self._bases, first) - 1
+        if i < 0 or self._bases[i] != first:
+            raise ValueError(f"no stored batch starts at offset {first}")
+        j = bisect_right(self._bases, last) - 1
+        if j < i or self._entries[j].last_offset != last:
+            raise ValueError(f"no stored batch from offset {first} on ends at offset {last}")
+        expected = first
+        for data, entry in batches:
+            if not isinstance(entry, BatchEntry):
+                raise TypeError(f"expected a BatchEntry, got {type(entry).__name__}")
+            if entry.base_offset < expected:
+                raise ValueError(f"replacement batch at offset {entry.base_offset} overlaps offset {expected - 1}")
+            if entry.last_offset < entry.base_offset:
+                raise ValueError(f"batch last offset {entry.last_offset} is below its base offset {entry.base_offset}")
+            if entry.size != byte_length(data):
+                raise ValueError(f"BatchEntry.size {entry.size} differs from the batch's {byte_length(data)} bytes")
+            expected = entry.last_offset + 1
+        if expected > last + 1:
+            raise ValueError(f"replacement batches end at offset {expected - 1}, beyond {last}")
+        if j == len(self._entries) - 1 and expected != last + 1:
+            raise ValueError(f"replacing the last batch must keep its last offset {last}")
+        return i, j + 1
+
+    def _commit_replace(self, i: int, j: int, entries: Sequence[BatchEntry]) -> None:
+        self._size += sum(e.size for e in entries) - sum(e.size for e in self._entries[i:j])
+        self._entries[i:j] = entries
+        self._bases[i:j] = [e.base_offset for e in entries]
+
     def _commit_delete(self, offset: int, cut: int) -> None:
         if cut:
             self._size -= sum(e.size for e in self._entries[:cut])

@@ -38,7 +38,10 @@ class TopicMeta:
 
 
 class PartitionLog(Protocol):
-    """One partition's log: whole batches, keyed by base offset, in offset order."""
+    """One partition's log: whole batches, keyed by base offset, in offset order.
+
+    Appended batches are contiguous; after :meth:`replace` (compaction) there may be gaps between
+    stored batches, never overlaps."""
 
     @property
     def log_start_offset(self) -> int:
@@ -63,6 +66,22 @@ class PartitionLog(Protocol):
     def delete_before(self, offset: int) -> None:
         """Advance the log start offset to ``offset`` (≤ log_end_offset), durably; batches
         entirely below it are removed. Never moves it backwards."""
+
+    def replace(
+        self, first: int, last: int, batches: Sequence[tuple[bytes | bytearray | memoryview, BatchEntry]]
+    ) -> None:
+        """Replace the stored batches spanning offsets ``first``..``last`` with ``batches``, atomically
+        (log compaction rewrites batches in place this way).
+
+        ``first`` must be the base offset of a stored batch and ``last`` the last offset of the same
+        or a later stored batch, so whole batches are replaced. The new batches must lie within
+        ``first``..``last``, in increasing offset order without overlapping; there may be fewer of
+        them (or none), leaving gaps in the log's offsets (reads skip them: ``read`` starts with the
+        first batch after a missing offset). If the range includes the log's last batch, the new
+        batches must keep its last offset (non-empty, the last ending at ``last``), so that the
+        log end offset stays derivable from the index. The log start and end offsets never change;
+        ``size_bytes`` and ``entries`` reflect the new batches. ValueError, with nothing changed,
+        on any violation."""
 
     def size_bytes(self) -> int:
         """Bytes of stored batches (for DescribeLogDirs and retention.bytes)."""

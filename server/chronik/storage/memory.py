@@ -47,6 +47,12 @@ class MemoryPartitionLog(IndexedLog):
         del self._data[:cut]
         self._commit_delete(offset, cut)
 
+    def replace(self, first: int, last: int, batches: Sequence[BatchInput]) -> None:
+        """Replace the whole batches spanning ``first``..``last`` with ``batches`` (see the protocol)."""
+        i, j = self._check_replace(first, last, batches)
+        self._data[i:j] = [d if type(d) is bytes else bytes(d) for d, _ in batches]
+        self._commit_replace(i, j, [e for _, e in batches])
+
     def get_state(self, key: str) -> bytes | None:
         """The partition's state blob ``key``, or None."""
         self._check_alive()

@@ -16,7 +16,9 @@ The index keys are small and sort apart from the batches, so opening the store r
 partition's in-memory index with one scan of the ``I`` range without reading any batch. A fetch
 is one bisect in memory and then one point get, or one iterator bounded to exactly the ``L``
 keys it returns (values come back as the ``bytes`` rocksdict creates; nothing else is copied).
-``append`` writes all its batches and index keys in one WriteBatch (atomic); ``delete_before``
+``append`` writes all its batches and index keys in one WriteBatch (atomic); ``replace``
+deletes the replaced batches' ``L``/``I`` keys and puts the new ones in one WriteBatch;
+``delete_before``
 writes the new log start offset and range-deletes the covered ``L``/``I`` keys in one
 WriteBatch; ``delete_topic`` range-deletes the topic's ``L``, ``I`` and ``P`` ranges and its
 ``T`` key in one WriteBatch.
@@ -28,7 +30,8 @@ next :meth:`RocksStorage.sync` (``flush_wal(True)``, which releases the GIL), wh
 calls according to its flush policy (group commit in a worker thread). That also covers
 ``delete_before``, ``put_state``, ``put_meta`` and topic changes. RocksDB's WAL recovery
 replays whole write batches, so after a crash each partition's log is a prefix of what was
-appended (``open`` checks it is contiguous).
+appended, with whole replacements applied or not (``open`` checks the batches do not overlap;
+gaps come from ``replace``).
 
 Threading: everything from one thread, except ``sync``, which may run in another thread at the
 same time (``close`` waits for a running ``sync``).
@@ -181,6 +184,26 @@ class RocksPartitionLog(IndexedLog):
             wb.delete_range(self._index_prefix + zero, self._index_prefix + end)
         db.write(wb)
         self._commit_delete(offset, cut)
+
+    def replace(self, first: int, last: int, batches: Sequence[BatchInput]) -> None:
+        """Delete the ``L``/``I`` keys of the batches spanning ``first``..``last`` and put the new
+        batches, in one WriteBatch (see the protocol for the rules). Point deletes, not a range
+        delete: compaction replaces one batch at a time, and thousands of range tombstones in the
+        memtable make every point read slower."""
+        i, j = self._check_replace(first, last, batches)
+        db = self._store._live_db()
+        wb = rocksdict.WriteBatch(raw_mode=True)
+        log_prefix, index_prefix, pack = self._log_prefix, self._index_prefix, _INDEX_VALUE.pack
+        for old_base in self._bases[i:j]:  # point deletes: range tombstones would slow every later read
+            key = old_base.to_bytes(8, "big")
+            wb.delete(log_prefix + key)
+            wb.delete(index_prefix + key)
+        for data, e in batches:
+            base = e.base_offset.to_bytes(8, "big")
+            wb.put(log_prefix + base, data if type(data) is bytes else bytes(data))
+            wb.put(index_prefix + base, pack(e.base_offset, e.last_offset, e.max_timestamp, e.size))
+        db.write(wb)
+        self._commit_replace(i, j, [e for _, e in batches])
 
     def get_state(self, key: str) -> bytes | None:
         """The partition's state blob ``key``, or None."""
@@ -368,9 +391,10 @@ class RocksStorage(TopicRegistry[RocksPartitionLog]):
 
 
 def _check_contiguous(topic: str, partition: int, entries: list[BatchEntry]) -> None:
+    """Batches in increasing offset order without overlaps; gaps are allowed (``replace``)."""
     expected = entries[0].base_offset
     for e in entries:
-        if e.base_offset != expected or e.last_offset < e.base_offset:
+        if e.base_offset < expected or e.last_offset < e.base_offset:
             raise StorageCorruptError(
                 f"{topic}-{partition}: batch at offset {e.base_offset} does not follow offset {expected - 1}"
             )

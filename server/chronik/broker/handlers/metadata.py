@@ -5,7 +5,8 @@
   always before v4) and ``auto.create.topics.enable`` is on, with ``num.partitions``; the new
   topic is answered at once with its partitions (no LEADER_NOT_AVAILABLE round trip). An
   illegal name → INVALID_TOPIC_EXCEPTION; otherwise UNKNOWN_TOPIC_OR_PARTITION.
-- v10+ may name topics by id: unknown → UNKNOWN_TOPIC_ID, the id echoed, the name null.
+- v12+ may name topics by id: unknown → UNKNOWN_TOPIC_ID, the id echoed, the name null; in v10-11
+  a null name or a non-zero id is INVALID_REQUEST for every topic (Kafka's getErrorResponse).
 - One broker (the advertised address of this node), which is also the controller; every
   partition led by it at epoch 0 with itself as the only replica and ISR.
 - Authorized operations (v8+) on request: every topic / cluster operation (no ACLs yet).
@@ -61,6 +62,15 @@ def _topic(broker: Broker, topic: Topic, authorized_ops: int) -> MetadataRespons
 def handle(
     broker: Broker, version: int, req: MetadataRequest, *, auto_create: bool, num_partitions: int
 ) -> MetadataResponse:
+    if 10 <= version < 12 and req.topics and any(t.name is None or t.topic_id != ZERO_UUID for t in req.topics):
+        # Kafka's handleTopicMetadataRequest: InvalidRequestException ("Topic name can not be null" /
+        # "Topic IDs are not supported"), answered by MetadataRequest.getErrorResponse.
+        return MetadataResponse(
+            topics=[
+                MetadataResponseTopic(error_code=ErrorCode.INVALID_REQUEST, name=t.name or "", topic_id=t.topic_id)
+                for t in req.topics
+            ]
+        )
     ops = TOPIC_OPERATIONS if version >= 8 and req.include_topic_authorized_operations else NO_OPERATIONS
     allow_create = auto_create and (req.allow_auto_topic_creation if version >= 4 else True)
     if req.topics is None or (version == 0 and not req.topics):
