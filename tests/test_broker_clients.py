@@ -160,3 +160,11 @@ def test_topic_compression_type_recompresses(broker: BrokerProcess, topic_codec:
     for b in batches:
         b.validate()
     check(consume_all(broker.bootstrap, topic, 300, 1), 300, 1)
+
+
+def test_create_topics_refuses_excessive_partition_counts(broker: BrokerProcess) -> None:
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    with pytest.raises(KafkaException) as big:
+        admin.create_topics([NewTopic("huge", 50_000)])["huge"].result(10)
+    assert big.value.args[0].name() == "POLICY_VIOLATION"
+    assert "huge" not in admin.list_topics(timeout=10).topics

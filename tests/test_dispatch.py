@@ -269,8 +269,11 @@ def test_error_response_uses_the_top_level_error_code_when_there_is_one() -> Non
                 ]
             ),
             lambda r: [
-                (g.group_id, g.error_code, [(t.name, [(p.partition_index, p.error_code) for p in t.partitions])
-                                            for t in g.topics])
+                (
+                    g.group_id,
+                    g.error_code,
+                    [(t.name, [(p.partition_index, p.error_code) for p in t.partitions]) for t in g.topics],
+                )
                 for g in r.groups
             ],
         ),
@@ -403,3 +406,18 @@ def test_api_versions_features_follow_kafka_17011() -> None:
             ("metadata.version", 27, 27)
         ]
         assert r.finalized_features_epoch == 5
+
+
+def test_error_response_copies_int8_identities() -> None:
+    """A config resource's int8 ``resource_type`` is echoed with its name (librdkafka matches on both)."""
+    from chronik.protocol.connection import Request, error_response
+    from chronik_protocol.messages.incremental_alter_configs_request import (
+        AlterConfigsResource,
+        IncrementalAlterConfigsRequest,
+    )
+
+    body = IncrementalAlterConfigsRequest(resources=[AlterConfigsResource(resource_type=2, resource_name="t")])
+    request = Request(api_key=44, api_version=1, correlation_id=5, client_id="c", header=None, body=body, size=0)
+    response = error_response(request, 40)
+    (item,) = response.responses
+    assert (item.resource_type, item.resource_name, item.error_code) == (2, "t", 40)

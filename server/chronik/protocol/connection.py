@@ -505,7 +505,7 @@ def _coerce(value: Any, kind: int, nullable: bool) -> tuple[bool, Any]:
         if value is None:
             return True, None if nullable else ""
         return isinstance(value, str), value
-    if kind in (_K_INT16, _K_INT32, 7):  # int16, int32, int64
+    if kind in (2, _K_INT16, 4, _K_INT32, 6, 7):  # int8 (e.g. resource_type), int16, uint16, int32, uint32, int64
         return isinstance(value, int) and not isinstance(value, bool), value
     if kind == _K_UUID:
         return value is not None and type(value).__name__ == "UUID", value

@@ -7,8 +7,10 @@ INVALID_PARTITIONS; ``replication_factor`` -1 means ``default.replication.factor
 below -1 → INVALID_REPLICATION_FACTOR, more than the one broker → INVALID_REPLICATION_FACTOR;
 manual ``assignments`` exclude both counts (else INVALID_REQUEST) and must name only this
 broker, partitions 0..n-1 (else INVALID_REPLICA_ASSIGNMENT); invalid configs → INVALID_CONFIG.
-``validate_only`` checks without creating. v5+ answers with the partition count, replication
-factor and every topic config; v7+ with the topic id.
+A request creating more than 10,000 partitions in all (Kafka's ``MAX_RECORDS_PER_USER_OP``) →
+POLICY_VIOLATION for the topics past the limit. ``validate_only`` checks without creating.
+v5+ answers with the partition count, replication factor and every topic config; v7+ with
+the topic id.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from chronik_protocol.messages.create_topics_response import (
 
 API_KEY = 19
 MIN_VERSION, MAX_VERSION = 0, 7
+MAX_RECORDS_PER_USER_OP = 10000  # Kafka's controller limit on records one request may create
 
 #: ``(configs) -> {name: error message}`` and ``(topic configs) -> [(name, value, source, sensitive, read_only)]``
 ValidateConfigs = Callable[[dict[str, str]], dict[str, str]]
@@ -122,6 +125,7 @@ def handle(
     describe: DescribeConfigs,
 ) -> CreateTopicsResponse:
     counts = Counter(t.name for t in req.topics)
+    budget = MAX_RECORDS_PER_USER_OP
     results = []
     for t in req.topics:
         res = CreatableTopicResult(
@@ -137,9 +141,12 @@ def handle(
             res.error_message = f"Create topics request from client contains a duplicate topic name: {t.name}"
             continue
         error, message, partitions, rf, configs = _check(broker, t, version, default_partitions, default_rf, validate)
+        if not error and budget - partitions < 0:
+            error, message = ErrorCode.POLICY_VIOLATION, "Unable to perform excessively large batch operation."
         res.error_code, res.error_message = error, message
         if error:
             continue
+        budget -= partitions
         if not req.validate_only:
             topic = broker.create_topic(t.name, partitions, configs)
             res.topic_id = topic.topic_id
