@@ -485,9 +485,6 @@ def test_metadata_unknown_topic_id_at_v12(port: int) -> None:
     assert (topic.error_code, topic.name, topic.topic_id) == (ErrorCode.UNKNOWN_TOPIC_ID, None, topic_id)
 
 
-@pytest.mark.xfail(
-    reason="records are not decoded on produce (docs/architecture.md); Kafka's LogValidator does", strict=False
-)
 def test_produce_negative_record_length_inside_a_crc_valid_batch_is_invalid_record(port: int) -> None:
     """Kafka iterates the records (DefaultRecord.readFrom): a bad record structure is InvalidRecordException."""
     b = batch(1)

@@ -762,3 +762,41 @@ def test_fuzz_mutated_batches(seed: bytes, data: st.DataObject, fix_crc: bool) -
     elif fix_crc and len(buf) >= LOG_OVERHEAD + 14 and buf[16] in (0, 1):
         struct.pack_into(">I", buf, 12, zlib.crc32(bytes(buf[16:])))
     _exercise(buf)
+
+
+def test_native_record_framing_check_agrees_with_the_decoder() -> None:
+    """chronik._accel.validate_records accepts what records() decodes and rejects what it cannot."""
+    import random
+
+    accel = pytest.importorskip("chronik._accel", reason="the optional C extension is not built")
+    from chronik.protocol.records import SimpleRecord, build_batch
+
+    rng = random.Random(7)
+    recs = [
+        SimpleRecord(
+            None if i % 3 == 0 else b"k%d" % i,
+            None if i % 5 == 0 else bytes(rng.randrange(40)),
+            [("h", b"x"), ("n", None)] if i % 2 else [],
+            1000 + i,
+        )
+        for i in range(50)
+    ]
+    batch = RecordBatch(build_batch(recs))
+    accel.validate_records(batch.records_section, batch.record_count)
+    section = bytes(batch.records_section)
+    for _ in range(300):
+        damaged = bytearray(section)
+        damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        try:
+            accel.validate_records(bytes(damaged), batch.record_count)
+            native_ok = True
+        except accel.Malformed:
+            native_ok = False
+        if native_ok:  # whatever the walker accepts must decode, with the declared count
+            rebuilt = bytearray(bytes(batch.buffer[:61]) + bytes(damaged))
+            struct.pack_into(">i", rebuilt, 8, len(rebuilt) - 12)
+            view = RecordBatch(rebuilt)
+            struct.pack_into(">I", rebuilt, 17, view.compute_crc())
+            assert len(view.records()) == batch.record_count

@@ -12,7 +12,9 @@ Kafka's ``ProduceRequest.validateRecords`` and ``LogValidator`` are the specific
 
 The batch is stored as sent: only its base offset and partition leader epoch are patched
 (outside the CRC), plus maxTimestamp and a new CRC when the topic uses LogAppendTime. Records
-are decoded only for compacted topics (to check keys) and when the topic's
+of an uncompressed batch are walked (framing only, natively) as Kafka's LogValidator reads them,
+answering INVALID_RECORD for a malformed one; they are decoded only for compacted topics (to
+check keys) and when the topic's
 ``compression.type`` names a codec other than the batch's (it is then rebuilt with that codec,
 keeping offsets, timestamps, headers and the producer's id, epoch and sequence, as Kafka's
 LogValidator recompresses); ``producer`` (the default) keeps whatever the client sent.
@@ -20,6 +22,7 @@ LogValidator recompresses); ``producer`` (the default) keeps whatever the client
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from chronik.broker.producer_state import STATE_KEY, BatchMeta, ProducerStates
@@ -112,6 +115,10 @@ def append_records(
     except CorruptRecordError as exc:
         return AppendResult(ErrorCode.CORRUPT_MESSAGE, str(exc), log_start_offset=log.log_start_offset)
     header = batch.header()
+    if batch.compression == Codec.NONE:
+        problem = _record_framing_error(batch, header.record_count)
+        if problem is not None:
+            return AppendResult(ErrorCode.INVALID_RECORD, problem, log_start_offset=log.log_start_offset)
     if batch.is_control:
         return AppendResult(
             ErrorCode.INVALID_RECORD,
@@ -197,3 +204,33 @@ def _recompress(batch: RecordBatch, codec: int) -> tuple[memoryview, RecordBatch
     )
     view = memoryview(rebuilt)
     return view, RecordBatch(view)
+
+
+def _record_framing_error(batch: RecordBatch, count: int) -> str | None:
+    """Why the records of an uncompressed batch do not parse (Kafka's LogValidator reads them all).
+
+    The native walker checks the framing without building objects; without it, records are
+    decoded in Python. Compressed batches are stored as sent, unread (see the module docstring).
+    """
+    if _validate_records is not None:
+        try:
+            _validate_records(batch.records_section, count)
+        except _AccelMalformed as exc:
+            return f"Invalid record: {exc}"
+        return None
+    try:
+        if len(batch.records()) != count:
+            return "Invalid record count"
+    except CorruptRecordError as exc:
+        return f"Invalid record: {exc}"
+    return None
+
+
+try:  # the optional native extension (setup.py); pure Python otherwise, or with CHRONIK_PURE_PYTHON=1
+    if os.environ.get("CHRONIK_PURE_PYTHON") == "1":
+        raise ImportError("pure Python requested")
+    from chronik._accel import Malformed as _AccelMalformed
+    from chronik._accel import validate_records as _validate_records
+except ImportError:  # pragma: no cover - exercised where no C compiler is available
+    _validate_records = None
+    _AccelMalformed = ValueError
