@@ -168,3 +168,40 @@ def test_create_topics_refuses_excessive_partition_counts(broker: BrokerProcess)
         admin.create_topics([NewTopic("huge", 50_000)])["huge"].result(10)
     assert big.value.args[0].name() == "POLICY_VIOLATION"
     assert "huge" not in admin.list_topics(timeout=10).topics
+
+
+def test_list_offsets_by_time_and_max_timestamp(broker: BrokerProcess) -> None:
+    """ListOffsets: earliest/latest (watermarks), by timestamp (offsets_for_times), max timestamp (-3, KIP-734)."""
+    from chronik_protocol.messages.list_offsets_request import (
+        ListOffsetsPartition,
+        ListOffsetsRequest,
+        ListOffsetsTopic,
+    )
+
+    from .raw_client import call
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("lo", 1)])["lo"].result(10)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+    stamps = [BASE_TS + 10 * i for i in range(100)]
+    stamps[40] = BASE_TS + 5000  # the largest timestamp sits in the middle
+    for i, ts in enumerate(stamps):
+        producer.produce("lo", value=b"%d" % i, partition=0, timestamp=ts)
+    assert producer.flush(10) == 0
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "lo"})
+    assert consumer.get_watermark_offsets(TopicPartition("lo", 0), timeout=10) == (0, 100)
+    found = consumer.offsets_for_times([TopicPartition("lo", 0, BASE_TS + 555)], timeout=10)
+    assert found[0].offset == 40  # first record with timestamp >= BASE_TS + 555 (record 40: BASE_TS+5000)
+    found = consumer.offsets_for_times([TopicPartition("lo", 0, BASE_TS + 395)], timeout=10)
+    assert found[0].offset == 40
+    found = consumer.offsets_for_times([TopicPartition("lo", 0, BASE_TS + 425)], timeout=10)
+    assert found[0].offset == 40
+    found = consumer.offsets_for_times([TopicPartition("lo", 0, BASE_TS + 10**9)], timeout=10)
+    assert found[0].offset == -1  # none that late: the end (librdkafka reports -1)
+    consumer.close()
+    req = ListOffsetsRequest(
+        replica_id=-1,
+        topics=[ListOffsetsTopic(name="lo", partitions=[ListOffsetsPartition(partition_index=0, timestamp=-3)])],
+    )
+    part = call(broker.port, 2, 8, req).topics[0].partitions[0]  # type: ignore[attr-defined]
+    assert (part.error_code, part.offset, part.timestamp) == (0, 40, BASE_TS + 5000)
