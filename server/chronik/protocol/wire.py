@@ -136,174 +136,12 @@ def uvarint(value: int) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
-# Readers used by generated decoders. Each takes (buf, pos) and returns (value, new_pos); a
-# length past the end, a negative non-null length or a null where the field is not nullable
-# raises Malformed. Lengths are checked before slicing: memoryview slices never fail short.
-
-_unpack_i16 = I16.unpack_from
-_unpack_i32 = I32.unpack_from
+# Readers used by generated decoders (strings, bytes and counts are read inline there).
 
 
 def _check_end(buf: memoryview, end: int) -> None:
     if end > len(buf):
         raise Malformed(f"length runs {end - len(buf)} bytes past the end of the buffer")
-
-
-def read_string16(buf: memoryview, pos: int) -> tuple[str, int]:
-    (n,) = _unpack_i16(buf, pos)
-    pos += 2
-    if n < 0:
-        raise Malformed("null for a non-nullable string")
-    end = pos + n
-    _check_end(buf, end)
-    return str(buf[pos:end], "utf-8"), end
-
-
-def read_nstring16(buf: memoryview, pos: int) -> tuple[str | None, int]:
-    (n,) = _unpack_i16(buf, pos)
-    pos += 2
-    if n < 0:
-        if n != -1:
-            raise Malformed(f"negative string length {n}")
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return str(buf[pos:end], "utf-8"), end
-
-
-def _compact_len(buf: memoryview, pos: int) -> tuple[int, int]:
-    """Compact length: uvarint N+1, 0 meaning null (returned as -1)."""
-    n = buf[pos]
-    if n < 0x80:
-        return n - 1, pos + 1
-    n, pos = read_uvarint(buf, pos)
-    return n - 1, pos
-
-
-def read_cstring(buf: memoryview, pos: int) -> tuple[str, int]:
-    n, pos = _compact_len(buf, pos)
-    if n < 0:
-        raise Malformed("null for a non-nullable string")
-    end = pos + n
-    _check_end(buf, end)
-    return str(buf[pos:end], "utf-8"), end
-
-
-def read_ncstring(buf: memoryview, pos: int) -> tuple[str | None, int]:
-    n, pos = _compact_len(buf, pos)
-    if n < 0:
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return str(buf[pos:end], "utf-8"), end
-
-
-def read_bytes32(buf: memoryview, pos: int) -> tuple[bytes, int]:
-    (n,) = _unpack_i32(buf, pos)
-    pos += 4
-    if n < 0:
-        raise Malformed("null for non-nullable bytes")
-    end = pos + n
-    _check_end(buf, end)
-    return bytes(buf[pos:end]), end
-
-
-def read_nbytes32(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
-    (n,) = _unpack_i32(buf, pos)
-    pos += 4
-    if n < 0:
-        if n != -1:
-            raise Malformed(f"negative bytes length {n}")
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return bytes(buf[pos:end]), end
-
-
-def read_cbytes(buf: memoryview, pos: int) -> tuple[bytes, int]:
-    n, pos = _compact_len(buf, pos)
-    if n < 0:
-        raise Malformed("null for non-nullable bytes")
-    end = pos + n
-    _check_end(buf, end)
-    return bytes(buf[pos:end]), end
-
-
-def read_ncbytes(buf: memoryview, pos: int) -> tuple[bytes | None, int]:
-    n, pos = _compact_len(buf, pos)
-    if n < 0:
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return bytes(buf[pos:end]), end
-
-
-def read_records32(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
-    """Records stay a zero-copy slice of the request buffer."""
-    (n,) = _unpack_i32(buf, pos)
-    pos += 4
-    if n < 0:
-        if n != -1:
-            raise Malformed(f"negative records length {n}")
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return buf[pos:end], end
-
-
-def read_crecords(buf: memoryview, pos: int) -> tuple[memoryview | None, int]:
-    n, pos = _compact_len(buf, pos)
-    if n < 0:
-        return None, pos
-    end = pos + n
-    _check_end(buf, end)
-    return buf[pos:end], end
-
-
-def read_count32(buf: memoryview, pos: int, min_size: int) -> tuple[int, int]:
-    """Array length (int32, -1 null → -1). As Kafka does, refuse counts the rest cannot hold."""
-    (n,) = _unpack_i32(buf, pos)
-    pos += 4
-    if n < -1:
-        raise Malformed(f"negative array length {n}")
-    if n * min_size > len(buf) - pos or n > len(buf) - pos:
-        raise Malformed(f"array of {n} elements cannot fit in the {len(buf) - pos} bytes left")
-    return n, pos
-
-
-def read_ccount(buf: memoryview, pos: int, min_size: int) -> tuple[int, int]:
-    """Compact array length (uvarint N+1, 0 null → -1), checked like :func:`read_count32`."""
-    n, pos = _compact_len(buf, pos)
-    if n * min_size > len(buf) - pos or n > len(buf) - pos:
-        raise Malformed(f"array of {n} elements cannot fit in the {len(buf) - pos} bytes left")
-    return n, pos
-
-
-_ARRAY_FORMATS: dict[tuple[str, int], struct.Struct] = {}
-
-
-def read_fixed_array(buf: memoryview, pos: int, n: int, code: str, size: int) -> tuple[list[Any], int]:
-    """``n`` fixed-width elements (``code`` a struct code such as ``i``) in one unpack."""
-    fmt = _ARRAY_FORMATS.get((code, n))
-    if fmt is None:
-        fmt = struct.Struct(f">{n}{code}")
-        if n < 64:
-            _ARRAY_FORMATS[(code, n)] = fmt
-    return list(fmt.unpack_from(buf, pos)), pos + n * size
-
-
-def pack_fixed_array(values: list[Any], code: str) -> bytes:
-    n = len(values)
-    fmt = _ARRAY_FORMATS.get((code, n))
-    if fmt is None:
-        fmt = struct.Struct(f">{n}{code}")
-        if n < 64:
-            _ARRAY_FORMATS[(code, n)] = fmt
-    return fmt.pack(*values)
-
-
-def read_uuid(buf: memoryview, pos: int) -> tuple[uuid.UUID, int]:
-    return uuid.UUID(bytes=bytes(buf[pos : pos + 16])), pos + 16
 
 
 def skip_tag(buf: memoryview, pos: int) -> tuple[int, int, int]:
@@ -362,19 +200,6 @@ def write_nbytes32(out: bytearray, value: bytes | bytearray | memoryview | None)
         out += value
 
 
-def write_cbytes(out: bytearray, value: bytes | bytearray | memoryview) -> None:
-    out += uvarint(len(value) + 1)
-    out += value
-
-
-def write_ncbytes(out: bytearray, value: bytes | bytearray | memoryview | None) -> None:
-    if value is None:
-        out.append(0)
-    else:
-        out += uvarint(len(value) + 1)
-        out += value
-
-
 def write_count32(out: bytearray, values: list[Any] | None) -> None:
     out += b"\xff\xff\xff\xff" if values is None else I32.pack(len(values))
 
@@ -397,6 +222,13 @@ def write_tagged(
 
 #: Per struct code, ``struct.Struct`` formats for fixed-width arrays of 0..63 elements.
 FIXED_ARRAYS: Final = {code: tuple(struct.Struct(f">{n}{code}") for n in range(64)) for code in "?bhHiIqd"}
+
+
+def pack_fixed_array(values: list[Any], code: str) -> bytes:
+    """``values`` (fixed-width elements of struct code ``code``) packed in one call."""
+    n = len(values)
+    fmt = FIXED_ARRAYS[code][n] if n < 64 else struct.Struct(f">{n}{code}")
+    return fmt.pack(*values)
 
 
 # --------------------------------------------------------------------------------------------
