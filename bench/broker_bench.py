@@ -10,7 +10,7 @@ For each broker, one after the other (never both at once: the machine is small):
 
 * Chronik: ``python -m chronik.cli start --data-dir <temp> --override listeners=PLAINTEXT://127.0.0.1:<port>``
   with the repo's ``.venv`` Python, everything else default (no fsync per message);
-* Apache Kafka 4.4.0: one KRaft node started by ``bench/kafka_reference.py`` (combined broker+controller, the
+* Apache Kafka 4.4.0: one KRaft node started by ``chronik_conformance.kafka_reference`` (combined broker+controller, the
   heap and GC flags of ``kafka-server-start.sh``, default flush settings); the jars are fetched with Maven into
   ``bench/.kafka/lib`` on first use;
 
@@ -84,10 +84,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from kafka_reference import (  # bench/ is not a package: sys.path above
-    BENCH_DIR,
+from chronik_conformance.kafka_reference import (
     JAVA,
     LIB_DIR,
     KafkaReference,
@@ -99,6 +96,7 @@ from kafka_reference import (  # bench/ is not a package: sys.path above
     tool_command,
 )
 
+BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 CLASSES_DIR = BENCH_DIR / ".kafka" / "classes"
 ASSIGN_SOURCE = BENCH_DIR / "AssignConsumerPerf.java"

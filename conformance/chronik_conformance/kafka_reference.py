@@ -1,8 +1,8 @@
 """Apache Kafka as a reference broker: a single KRaft node in a temp dir, started and stopped from Python.
 
-No release tarball and no Docker: the jars come from Maven Central (``bench/kafka-pom.xml``:
-``kafka_2.13``, ``kafka-tools`` and ``slf4j-simple``), copied by ``mvn dependency:copy-dependencies``
-into the git-ignored ``bench/.kafka/lib/`` on first use. The node runs in combined mode
+No release tarball and no Docker engine here: the jars come from Maven Central
+(``conformance/kafka-pom.xml``: ``kafka_2.13``, ``kafka-tools`` and ``slf4j-simple``), copied by
+``mvn dependency:copy-dependencies`` into the git-ignored ``conformance/.kafka/lib/`` on first use. The node runs in combined mode
 (``process.roles=broker,controller``, ``node.id=1``, a PLAINTEXT listener and a CONTROLLER listener
 on free ports, ``controller.quorum.bootstrap.servers``), its log dir is formatted with
 ``kafka.tools.StorageTool format --standalone`` (the class ``bin/kafka-storage.sh`` runs) and it
@@ -11,7 +11,7 @@ is started as ``java ... kafka.Kafka server.properties`` with the heap and GC fl
 
 Usage::
 
-    from kafka_reference import KafkaReference, tool_command
+    from chronik_conformance.kafka_reference import KafkaReference, tool_command
 
     with KafkaReference() as kafka:                 # formats, starts, waits until it serves
         print(kafka.bootstrap, kafka.pid, kafka.version)
@@ -19,7 +19,7 @@ Usage::
                                     "--bootstrap-server", kafka.bootstrap, "--create", "--topic", "t"))
     # stopped (SIGTERM, then SIGKILL) and its temp dir removed, also when the body raised
 
-Run on its own (``python bench/kafka_reference.py``) it starts a node, prints its address and
+Run on its own (``python -m chronik_conformance.kafka_reference``) it starts a node, prints its address and
 waits for Ctrl-C.
 
 Environment: ``CHRONIK_KAFKA_LIB`` points at another folder of jars; ``JAVA`` at another ``java``.
@@ -46,7 +46,7 @@ from types import TracebackType
 from typing import IO
 
 __all__ = [
-    "BENCH_DIR",
+    "CONFORMANCE_DIR",
     "KAFKA_VERSION",
     "LIB_DIR",
     "KafkaReference",
@@ -60,9 +60,9 @@ __all__ = [
     "tool_command",
 ]
 
-BENCH_DIR = Path(__file__).resolve().parent
-POM = BENCH_DIR / "kafka-pom.xml"
-LIB_DIR = Path(os.environ.get("CHRONIK_KAFKA_LIB", BENCH_DIR / ".kafka" / "lib"))
+CONFORMANCE_DIR = Path(__file__).resolve().parent.parent
+POM = CONFORMANCE_DIR / "kafka-pom.xml"
+LIB_DIR = Path(os.environ.get("CHRONIK_KAFKA_LIB", CONFORMANCE_DIR / ".kafka" / "lib"))
 KAFKA_VERSION = "4.4.0"
 JAVA = os.environ.get("JAVA", "java")
 
@@ -235,6 +235,7 @@ class KafkaReference:
         self.cluster_id = random_cluster_id()
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
+        self._started_lines = 0
 
     # -- addresses and files -------------------------------------------------------------------
 
@@ -290,18 +291,30 @@ class KafkaReference:
             self.work_dir.mkdir(parents=True, exist_ok=True)
             self.config_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties().items()))
             self._format()
-            cmd = tool_command(
-                BROKER_MAIN, str(self.config_path), lib_dir=self.lib_dir, heap=self.heap, log_level="info"
-            )
-            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
-            self._log_file = log
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.work_dir)
-            atexit.register(self._kill_at_exit)
-            self._wait_serving(timeout)
+            self._launch(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def restart(self, timeout: float = 90.0) -> KafkaReference:
+        """Stop the JVM (SIGTERM, as ``kafka-server-stop.sh``) and start it again on the same ports and log dir."""
+        self._terminate()
+        try:
+            self._launch(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, timeout: float) -> None:
+        cmd = tool_command(BROKER_MAIN, str(self.config_path), lib_dir=self.lib_dir, heap=self.heap, log_level="info")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
+        self._log_file = log
+        self._started_lines = self.log().count(STARTED_LINE)
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.work_dir)
+        atexit.register(self._kill_at_exit)
+        self._wait_serving(timeout)
 
     def _format(self) -> None:
         """``kafka-storage.sh format --standalone --cluster-id ID --config server.properties``."""
@@ -326,7 +339,7 @@ class KafkaReference:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Kafka exited with {self.proc.returncode}:\n{self._log_tail()}")
-            if STARTED_LINE in self.log() and probe_api_versions("127.0.0.1", self.port):
+            if self.log().count(STARTED_LINE) > self._started_lines and probe_api_versions("127.0.0.1", self.port):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"Kafka did not serve on {self.bootstrap} within {timeout:.0f} s:\n{self._log_tail()}")
@@ -336,6 +349,12 @@ class KafkaReference:
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, wait up to ``timeout`` s, then SIGKILL; remove the temp dir. Returns the exit code."""
+        code = self._terminate(timeout)
+        if self._own_dir and not self.keep:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+        return code
+
+    def _terminate(self, timeout: float = 30.0) -> int | None:
         code: int | None = None
         if self.proc is not None:
             if self.proc.poll() is None:
@@ -352,8 +371,7 @@ class KafkaReference:
             self._log_file.close()
             self._log_file = None
         atexit.unregister(self._kill_at_exit)
-        if self._own_dir and not self.keep:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+        self.proc = None
         return code
 
     def _kill_at_exit(self) -> None:

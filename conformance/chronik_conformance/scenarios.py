@@ -1,0 +1,87 @@
+"""The scenario catalogue of ``conformance/SCENARIOS.md``: names, the topics the runner creates, the fast subset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ALL_SCENARIOS",
+    "FAST_SCENARIOS",
+    "RESTART_CONSUME",
+    "RESTART_PRODUCE",
+    "SCENARIO_TOPICS",
+    "TopicSpec",
+    "topic_name",
+]
+
+CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
+
+#: Every scenario in report order; ``restart`` stands for the pair below.
+ALL_SCENARIOS: tuple[str, ...] = (
+    "connect",
+    "metadata",
+    *(f"roundtrip-{c}" for c in CODECS),
+    "max-message-bytes",
+    "acks-0",
+    "acks-1",
+    "acks-all",
+    "consume-earliest",
+    "consume-latest",
+    "consume-timestamp",
+    "idempotent",
+    "admin-topics",
+    "admin-configs",
+    "admin-partitions",
+    "admin-records",
+    "restart",
+)
+
+#: What CI runs on every push (with the required clients): the core of each area, one compressed codec.
+FAST_SCENARIOS: tuple[str, ...] = (
+    "connect",
+    "metadata",
+    "roundtrip-none",
+    "roundtrip-zstd",
+    "max-message-bytes",
+    "acks-all",
+    "consume-earliest",
+    "consume-timestamp",
+    "idempotent",
+    "admin-topics",
+    "admin-configs",
+    "admin-records",
+    "restart",
+)
+
+RESTART_PRODUCE = "restart-produce"
+RESTART_CONSUME = "restart-consume"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the runner creates before a driver runs (replication factor 1)."""
+
+    scenario: str
+    partitions: int = 1
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+SCENARIO_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("metadata", 3),
+    *(TopicSpec(f"roundtrip-{c}") for c in CODECS),
+    TopicSpec("max-message-bytes", 1, {"max.message.bytes": "65536"}),
+    TopicSpec("acks-0"),
+    TopicSpec("acks-1"),
+    TopicSpec("acks-all"),
+    TopicSpec("consume-earliest"),
+    TopicSpec("consume-latest"),
+    TopicSpec("consume-timestamp"),
+    TopicSpec("idempotent", 3),
+    TopicSpec("admin-records"),
+    TopicSpec("restart"),
+)
+
+
+def topic_name(prefix: str, scenario: str) -> str:
+    """``T(s)`` of SCENARIOS.md."""
+    return f"{prefix}.{scenario}"
