@@ -2,10 +2,10 @@
 
 No release tarball and no Docker engine here: the jars come from Maven Central
 (``conformance/kafka-pom.xml``: ``kafka_2.13``, ``kafka-tools`` and ``slf4j-simple``), copied by
-``mvn dependency:copy-dependencies`` into the git-ignored ``conformance/.kafka/lib/`` on first use. The node runs in combined mode
-(``process.roles=broker,controller``, ``node.id=1``, a PLAINTEXT listener and a CONTROLLER listener
-on free ports, ``controller.quorum.bootstrap.servers``), its log dir is formatted with
-``kafka.tools.StorageTool format --standalone`` (the class ``bin/kafka-storage.sh`` runs) and it
+``mvn dependency:copy-dependencies`` into the git-ignored ``conformance/.kafka/lib/`` on first use.
+The node runs in combined mode (``process.roles=broker,controller``, ``node.id=1``, a PLAINTEXT
+listener and a CONTROLLER listener on free ports, ``controller.quorum.bootstrap.servers``), its log dir is formatted
+with ``kafka.tools.StorageTool format --standalone`` (the class ``bin/kafka-storage.sh`` runs) and it
 is started as ``java ... kafka.Kafka server.properties`` with the heap and GC flags of
 ``bin/kafka-server-start.sh``. Everything else is Kafka's default (no fsync per message).
 

@@ -1,0 +1,1 @@
+public class ConformanceDriver { public static void main(String[] a){} }

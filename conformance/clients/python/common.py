@@ -1,0 +1,287 @@
+"""Shared by the Python-run drivers: standard records, read-back checks, JSON result lines, the scenario loop.
+
+The contract is ``conformance/SCENARIOS.md``. A driver module defines one function per scenario taking a
+:class:`Ctx` (sync, or ``async`` for aiokafka) and calls :func:`main` with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+__all__ = [
+    "SCENARIO_TIMEOUT",
+    "T0",
+    "CheckFailed",
+    "Ctx",
+    "Got",
+    "Record",
+    "Unsupported",
+    "compare_records",
+    "main",
+    "standard_record",
+    "standard_records",
+]
+
+T0 = 1_700_000_000_000
+SCENARIO_TIMEOUT = 60.0
+
+ScenarioFn = Callable[["Ctx"], None] | Callable[["Ctx"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record as sent."""
+
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Got:
+    """A record as read back; ``create_time`` is None when the client does not expose the timestamp type."""
+
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp: int | None
+    create_time: bool | None = None
+
+
+def standard_record(scenario: str, i: int) -> Record:
+    """Standard record ``i`` of scenario ``scenario``."""
+    return Record(
+        key=f"k{i}".encode(),
+        value=(f"{scenario}-v{i}-" + "abcdefghij" * (i % 10)).encode(),
+        headers=(("i", str(i).encode()), ("s", scenario.encode())),
+        timestamp=T0 + i * 1000,
+    )
+
+
+def standard_records(scenario: str, stop: int, start: int = 0) -> list[Record]:
+    """Standard records ``start..stop-1``."""
+    return [standard_record(scenario, i) for i in range(start, stop)]
+
+
+class CheckFailed(Exception):
+    """A scenario check failed; the message is the one-line detail."""
+
+
+class Unsupported(Exception):
+    """The client's API cannot express the scenario; the message says what is missing."""
+
+
+@dataclass
+class Ctx:
+    """One scenario run: names, facts, and what the scenario is waiting for (for the timeout detail)."""
+
+    scenario: str
+    prefix: str
+    bootstrap: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    awaiting: str = "start"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def topic(self) -> str:
+        """``T(s)`` for this scenario."""
+        return f"{self.prefix}.{self.scenario}"
+
+    @property
+    def host(self) -> str:
+        return self.bootstrap.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bootstrap.rsplit(":", 1)[1])
+
+    def step(self, what: str) -> None:
+        """Record what the scenario waits for next (reported on timeout)."""
+        self.awaiting = what
+
+    def remaining(self, cap: float = SCENARIO_TIMEOUT) -> float:
+        """Seconds left before the scenario timeout, at most ``cap`` (never below 0.1)."""
+        return max(0.1, min(cap, SCENARIO_TIMEOUT - 1.0 - (time.monotonic() - self.started)))
+
+    def skip(self, check: str) -> None:
+        """A check the client cannot do: listed in ``facts.skipped_checks``."""
+        skipped = self.facts.setdefault("skipped_checks", [])
+        if check not in skipped:
+            skipped.append(check)
+
+    def check(self, ok: bool, name: str, expected: Any, actual: Any, error: str = "") -> None:
+        """Fail the scenario with ``name: expected X, got Y`` unless ``ok``."""
+        if not ok:
+            fail(name, expected, actual, error)
+
+
+def fail(name: str, expected: Any, actual: Any, error: str = "") -> None:
+    """Raise :class:`CheckFailed` with a one-line detail."""
+    detail = f"{name}: expected {expected!r}, got {actual!r}"
+    if error:
+        detail += f" ({error})"
+    raise CheckFailed(detail)
+
+
+def _short(b: bytes | None, limit: int = 60) -> str:
+    if b is None:
+        return "None"
+    r = repr(b)
+    return r if len(r) <= limit else r[:limit] + f"...({len(b)} bytes)"
+
+
+def compare_records(
+    ctx: Ctx,
+    label: str,
+    got: Sequence[Got],
+    expected: Sequence[tuple[int, Record]],
+    *,
+    check_timestamps: bool = True,
+    headers_of: Callable[[Record], tuple[tuple[str, bytes], ...]] | None = None,
+) -> None:
+    """Check "read back identical": same count, in order, key/value/headers/timestamp/offset equal."""
+    ctx.facts[f"{label}_count"] = len(got)
+    for n, ((off, rec), g) in enumerate(zip(expected, got, strict=False)):
+        where = f"{label} record #{n} (expected offset {off})"
+        ctx.check(g.offset == off, f"{where} offset", off, g.offset)
+        ctx.check(g.key == rec.key, f"{where} key", _short(rec.key), _short(g.key))
+        ctx.check(g.value == rec.value, f"{where} value", _short(rec.value), _short(g.value))
+        want_headers = rec.headers if headers_of is None else headers_of(rec)
+        ctx.check(tuple(g.headers) == want_headers, f"{where} headers", want_headers, tuple(g.headers))
+        if check_timestamps:
+            ctx.check(g.timestamp == rec.timestamp, f"{where} timestamp", rec.timestamp, g.timestamp)
+            if g.create_time is not None:
+                ctx.check(g.create_time, f"{where} timestamp type", "CreateTime", "LogAppendTime")
+    ctx.check(len(got) == len(expected), f"{label} count", len(expected), len(got))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, bytes):
+        return o.decode(errors="replace")
+    if isinstance(o, set | frozenset | tuple):
+        return list(o)
+    return str(o)
+
+
+def _emit(out: IO[str], scenario: str, status: str, detail: str, facts: Mapping[str, Any], seconds: float) -> None:
+    line = {
+        "scenario": scenario,
+        "status": status,
+        "detail": " ".join(detail.split()),
+        "facts": dict(facts),
+        "seconds": round(seconds, 2),
+    }
+    out.write(json.dumps(line, default=_json_default) + "\n")
+    out.flush()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[IO[str]]:
+    """Keep the real stdout for the JSON lines; anything a library prints goes to stderr."""
+    real = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        yield real
+    finally:
+        sys.stdout = real
+
+
+def _run_sync(fn: Callable[[Ctx], None], ctx: Ctx) -> tuple[BaseException | None, bool]:
+    """Run ``fn`` in a daemon thread; return (exception, timed_out)."""
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn(ctx)
+        except BaseException as exc:  # reported as the scenario's failure
+            box.append(exc)
+
+    t = threading.Thread(target=target, name=ctx.scenario, daemon=True)
+    t.start()
+    t.join(SCENARIO_TIMEOUT)
+    if t.is_alive():
+        return None, True
+    return (box[0] if box else None), False
+
+
+def _run_async(fn: Callable[[Ctx], Awaitable[None]], ctx: Ctx) -> tuple[BaseException | None, bool]:
+    async def guarded() -> tuple[BaseException | None, bool]:
+        try:
+            await asyncio.wait_for(fn(ctx), SCENARIO_TIMEOUT)
+        except TimeoutError:
+            return None, True
+        except BaseException as exc:  # reported as the scenario's failure
+            return exc, False
+        return None, False
+
+    return asyncio.run(guarded())
+
+
+def main(
+    client: str,
+    version: Callable[[], str],
+    scenarios: Mapping[str, ScenarioFn],
+    describe_error: Callable[[BaseException], str],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse the driver command line, run the scenarios in order, print one JSON line each."""
+    parser = argparse.ArgumentParser(description=f"Conformance driver for {client}")
+    parser.add_argument("--bootstrap")
+    parser.add_argument("--prefix")
+    parser.add_argument("--scenarios", default="")
+    parser.add_argument("--client-version", action="store_true", help="print the client's version and exit")
+    parser.add_argument("--verbose", action="store_true", help="library logging to stderr")
+    args = parser.parse_args(argv)
+    if args.client_version:
+        print(version(), flush=True)
+        return 0
+    if not args.bootstrap or not args.prefix:
+        parser.error("--bootstrap and --prefix are required")
+    if args.verbose:
+        os.environ["CONFORMANCE_VERBOSE"] = "1"
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    else:
+        logging.disable(logging.CRITICAL)
+    names = [s for s in args.scenarios.split(",") if s]
+    abandoned = False
+    with _stdout_to_stderr() as out:
+        for name in names:
+            ctx = Ctx(scenario=name, prefix=args.prefix, bootstrap=args.bootstrap)
+            fn = scenarios.get(name)
+            if fn is None:
+                _emit(out, name, "unsupported", f"unknown scenario {name!r} for {client}", {}, 0.0)
+                continue
+            if inspect.iscoroutinefunction(fn):
+                exc, timed_out = _run_async(fn, ctx)  # type: ignore[arg-type]
+            else:
+                exc, timed_out = _run_sync(fn, ctx)  # type: ignore[arg-type]
+            seconds = time.monotonic() - ctx.started
+            if timed_out:
+                abandoned = True
+                _emit(out, name, "fail", f"timeout: {ctx.awaiting}", ctx.facts, seconds)
+            elif exc is None:
+                _emit(out, name, "pass", "", ctx.facts, seconds)
+            elif isinstance(exc, Unsupported):
+                _emit(out, name, "unsupported", str(exc), ctx.facts, seconds)
+            elif isinstance(exc, CheckFailed):
+                _emit(out, name, "fail", str(exc), ctx.facts, seconds)
+            else:
+                _emit(out, name, "fail", f"{ctx.awaiting}: {describe_error(exc)}", ctx.facts, seconds)
+    if abandoned:  # a scenario thread still blocks in the client: do not wait for it
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
