@@ -13,7 +13,13 @@ import time
 from pathlib import Path
 from typing import IO, Protocol
 
-from chronik_conformance.kafka_reference import KafkaReference, free_port, kafka_version, probe_api_versions
+from chronik_conformance.kafka_reference import (
+    SINGLE_NODE_PROPS,
+    KafkaReference,
+    free_port,
+    kafka_version,
+    probe_api_versions,
+)
 
 __all__ = ["Broker", "ChronikBroker", "KafkaBroker"]
 
@@ -39,15 +45,21 @@ class Broker(Protocol):
 
 
 class ChronikBroker:
-    """``python -m chronik.cli start`` on a free port with a fresh data dir (removed by ``stop``)."""
+    """``python -m chronik.cli start`` on a free port with a fresh data dir (removed by ``stop``).
+
+    It gets the settings the reference Kafka node gets from Kafka's shipped ``server.properties``
+    where Chronik knows them (``group.initial.rebalance.delay.ms=0``, ``num.partitions=1``), so both
+    brokers run the scenarios under the same configuration."""
 
     name = "chronik"
+    SHARED_PROPS = ("group.initial.rebalance.delay.ms", "num.partitions")
 
     def __init__(self, *overrides: str, work_dir: Path | None = None) -> None:
         self._own_dir = work_dir is None
         self.work_dir = Path(tempfile.mkdtemp(prefix="chronik-conf-")) if work_dir is None else work_dir
         self.port = free_port()
-        self.overrides = list(overrides)
+        shared = [f"{k}={SINGLE_NODE_PROPS[k]}" for k in self.SHARED_PROPS if k in SINGLE_NODE_PROPS]
+        self.overrides = [*shared, *overrides]
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ALL_SCENARIOS",
     "FAST_SCENARIOS",
+    "GROUP_SCENARIOS",
     "RESTART_CONSUME",
     "RESTART_PRODUCE",
     "SCENARIO_TOPICS",
@@ -34,7 +35,15 @@ ALL_SCENARIOS: tuple[str, ...] = (
     "admin-partitions",
     "admin-records",
     "restart",
+    "group-offsets",
+    "group-rebalance",
+    "group-cooperative",
+    "group-static",
+    "group-consumer-protocol",
 )
+
+#: Scenarios that use consumer groups (the broker side is issue 5).
+GROUP_SCENARIOS = tuple(s for s in ALL_SCENARIOS if s.startswith("group-"))
 
 #: What CI runs on every push (with the required clients): the core of each area, one compressed codec.
 FAST_SCENARIOS: tuple[str, ...] = (
@@ -79,6 +88,10 @@ SCENARIO_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("idempotent", 3),
     TopicSpec("admin-records"),
     TopicSpec("restart"),
+    TopicSpec("group-rebalance", 12),
+    TopicSpec("group-cooperative", 12),
+    TopicSpec("group-consumer-protocol", 12),
+    TopicSpec("group-static", 4),
 )
 
 
