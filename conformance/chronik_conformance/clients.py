@@ -83,6 +83,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec("aiokafka", "aiokafka", "Python", False, ("{python}", "python/aiokafka_driver.py")),
     ClientSpec("kafkajs", "kafkajs", "Node.js", False, ("kafkajs/run",), ("kafkajs/build",)),
     ClientSpec("kcat", "kcat", "C (CLI)", False, ("{python}", "kcat/driver.py"), ("kcat/build",)),
+    ClientSpec("kafka-tools", "Kafka's CLI tools (kafka-tools jar)", "Java (CLI)", False,
+               ("{python}", "kafka_tools/driver.py")),
 )
 
 
