@@ -66,13 +66,21 @@ RESTART_PRODUCE = "restart-produce"
 RESTART_CONSUME = "restart-consume"
 
 
+#: Standard records carry 2023 timestamps: without this, time retention (7 days) deletes them mid-run.
+KEEP_FOREVER = {"retention.ms": "-1"}
+
+
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic the runner creates before a driver runs (replication factor 1)."""
+    """A topic the runner creates before a driver runs (replication factor 1, no time retention)."""
 
     scenario: str
     partitions: int = 1
-    configs: dict[str, str] = field(default_factory=dict)
+    extra_configs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def configs(self) -> dict[str, str]:
+        return {**KEEP_FOREVER, **self.extra_configs}
 
 
 SCENARIO_TOPICS: tuple[TopicSpec, ...] = (
