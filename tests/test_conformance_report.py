@@ -149,3 +149,11 @@ def test_restart_pair_folds_into_one_result() -> None:
     assert by[("kafka", "restart")].status == "pass"
     assert by[("chronik", "restart")].status == "fail"
     assert "3 records missing" in by[("chronik", "restart")].detail
+
+
+def test_sweep_gaps_can_name_several_apis_and_one_status() -> None:
+    gaps = KnownGaps({"sweep": [{"api": ["EndTxn", "Add*Txn"], "status": "kafka-only", "reason": "no txns"}]})
+    assert gaps.sweep_gap("AddOffsetsToTxn", 3, "kafka-only") is not None
+    assert gaps.sweep_gap("EndTxn", 0, "kafka-only") is not None
+    assert gaps.sweep_gap("EndTxn", 0, "differs") is None
+    assert gaps.sweep_gap("Produce", 9, "kafka-only") is None

@@ -1,7 +1,9 @@
 """``conformance/known-gaps.yaml``: the differences from Kafka we know of, each with its reason.
 
 A red cell (Kafka passes, Chronik fails) or a sweep difference that matches an entry is reported as
-a known gap with that reason instead of failing the run. Patterns are shell-style (``fnmatch``).
+a known gap with that reason instead of failing the run. Patterns are shell-style (``fnmatch``); a
+sweep entry's ``api`` may be a list of patterns, and its optional ``status`` limits it to results
+of that status (``differs``, ``kafka-only``, ``chronik-only``, ``error``).
 """
 
 from __future__ import annotations
@@ -56,9 +58,14 @@ class KnownGaps:
                 return Gap(str(e["reason"]).strip(), str(e.get("issue", "")))
         return None
 
-    def sweep_gap(self, api: str, version: int) -> Gap | None:
+    def sweep_gap(self, api: str, version: int, status: str = "differs") -> Gap | None:
         for e in self.sweep:
             versions = _versions(e.get("versions", "*"))
-            if fnmatchcase(api, str(e["api"])) and (versions is None or version in versions):
+            patterns = e["api"] if isinstance(e["api"], list) else [e["api"]]
+            if (
+                any(fnmatchcase(api, str(p)) for p in patterns)
+                and (versions is None or version in versions)
+                and e.get("status", status) == status
+            ):
                 return Gap(str(e["reason"]).strip(), str(e.get("issue", "")))
         return None

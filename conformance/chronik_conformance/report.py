@@ -97,7 +97,7 @@ def judge(run: dict[str, Any], gaps: KnownGaps) -> Verdict:
         if r["status"] == "same":
             rows.append(SweepRow(r, "ok"))
             continue
-        gap = gaps.sweep_gap(r["api"], int(r["version"]))
+        gap = gaps.sweep_gap(r["api"], int(r["version"]), r["status"])
         if gap:
             rows.append(SweepRow(r, "known-gap", gap.reason + (f" (issue {gap.issue})" if gap.issue else "")))
         else:
