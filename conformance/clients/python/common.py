@@ -154,7 +154,7 @@ def compare_records(
     headers_of: Callable[[Record], tuple[tuple[str, bytes], ...]] | None = None,
 ) -> None:
     """Check "read back identical": same count, in order, key/value/headers/timestamp/offset equal."""
-    ctx.facts[f"{label}_count"] = len(got)
+    ctx.facts["consumed" if label == "read-back" else f"consumed_{label.replace(' ', '_')}"] = len(got)
     for n, ((off, rec), g) in enumerate(zip(expected, got, strict=False)):
         where = f"{label} record #{n} (expected offset {off})"
         ctx.check(g.offset == off, f"{where} offset", off, g.offset)
