@@ -133,6 +133,7 @@ func (s *Scenario) Step(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.step = fmt.Sprintf(format, args...)
+	fmt.Fprintf(os.Stderr, "%s [%s] %s\n", time.Now().UTC().Format("15:04:05.000"), s.Name, s.step)
 }
 
 // TopicFor returns PREFIX.name.
@@ -210,9 +211,7 @@ func run(name, bootstrap, prefix string, fn Func) result {
 	s.Topic = prefix + "." + topic
 	r := result{Scenario: name, Status: "pass"}
 	if fn == nil {
-		known := make([]string, 0)
-		r.Status, r.Detail = "fail", "unknown scenario "+name
-		_ = known
+		r.Status, r.Detail = "fail", "unknown scenario "+name+" (known: "+strings.Join(Names, ",")+")"
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), ScenarioTimeout)
 		done := make(chan error, 1)
@@ -234,6 +233,7 @@ func run(name, bootstrap, prefix string, fn Func) result {
 				err = context.DeadlineExceeded
 			}
 		}
+		timedOut := ctx.Err() != nil
 		cancel()
 		s.mu.Lock()
 		step := s.step
@@ -243,7 +243,7 @@ func run(name, bootstrap, prefix string, fn Func) result {
 		case err == nil:
 		case errors.As(err, &unsup):
 			r.Status, r.Detail = "unsupported", oneLine(unsup.Reason)
-		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		case timedOut || errors.Is(err, context.DeadlineExceeded):
 			r.Status, r.Detail = "fail", oneLine("timeout: "+step+" ("+err.Error()+")")
 		default:
 			r.Status, r.Detail = "fail", oneLine(err.Error())
@@ -277,4 +277,5 @@ var Names = []string{
 	"consume-earliest", "consume-latest", "consume-timestamp", "idempotent",
 	"admin-topics", "admin-configs", "admin-partitions", "admin-records",
 	"restart-produce", "restart-consume",
+	"group-offsets", "group-rebalance", "group-cooperative", "group-static", "group-consumer-protocol",
 }
