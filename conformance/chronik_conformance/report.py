@@ -201,22 +201,24 @@ def render_markdown(run: dict[str, Any], verdict: Verdict) -> str:
         out.append(f"Not run{': ' + run['sweep_error'] if run.get('sweep_error') else ''}.")
     else:
         out += [
-            "Every (API, version) either broker advertises, sent as a raw request built with Chronik's codecs to both "
-            "brokers, responses compared field by field (ignoring ids, throttle times, timestamps and messages).",
+            "Every (API, version) either broker advertises, sent as raw requests built with Chronik's codecs to both "
+            "brokers (valid requests and error paths), responses compared field by field (ignoring ids, throttle "
+            "times, timestamps and messages).",
             "",
-            "| API | version | result | differences | explanation |",
-            "|---|---|---|---|---|",
         ]
-        for row in verdict.sweep:
-            if row.outcome == "ok":
-                continue
-            r = row.result
-            out.append(
-                f"| {r['api']} | {r['version']} | {r['status']}{' ⚠️' if row.outcome == 'known-gap' else ' ❌'} | "
-                f"{_md_escape(_diffs_text(r))} | {_md_escape(row.explanation)} |"
-            )
-        same = sorted({f"{r.result['api']}" for r in verdict.sweep if r.outcome == "ok"})
-        out += ["", f"Identical on every compared version or some: {', '.join(same)}."]
+        red = [row for row in verdict.sweep if row.red]
+        if red:
+            out += ["### Unexplained differences", "", "| API | version | result | differences |", "|---|---|---|---|"]
+            for row in red:
+                r = row.result
+                out.append(f"| {r['api']} | {r['version']} | {r['status']} | {_md_escape(_diffs_text(r))} |")
+            out.append("")
+        out += ["### Known gaps", ""]
+        for reason, items in _grouped_gaps(verdict.sweep).items():
+            out.append(f"- {_md_escape(reason)}")
+            out.append(f"  - {', '.join(items)}")
+        same = _ranges_by_api([row.result for row in verdict.sweep if row.outcome == "ok"])
+        out += ["", "### Identical on both brokers", "", ", ".join(same) + "."]
     out += ["", "## Versions", "", "| component | version |", "|---|---|"]
     out.append(f"| Chronik | {b['chronik']['version']} ({run['environment'].get('chronik_commit', '?')}) |")
     out.append(f"| Apache Kafka | {b['kafka']['version']} |")
@@ -227,6 +229,39 @@ def render_markdown(run: dict[str, Any], verdict: Verdict) -> str:
         if k != "chronik_commit":
             out.append(f"| {k} | {v} |")
     return "\n".join(out) + "\n"
+
+
+def _ranges(versions: list[int]) -> str:
+    """[0, 1, 2, 5] → "0-2, 5"."""
+    out, start, prev = [], None, None
+    for v in sorted(versions):
+        if start is None:
+            start = prev = v
+        elif v == prev + 1:
+            prev = v
+        else:
+            out.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = v
+    if start is not None:
+        out.append(f"{start}-{prev}" if start != prev else str(start))
+    return ", ".join(out)
+
+
+def _ranges_by_api(results: list[dict[str, Any]], with_status: bool = False) -> list[str]:
+    """"Fetch v0-3 (chronik-only)" per API (and status), in first-seen order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for r in results:
+        groups.setdefault((r["api"], r["status"] if with_status else ""), []).append(int(r["version"]))
+    return [f"{api} v{_ranges(vs)}" + (f" ({st})" if st else "") for (api, st), vs in groups.items()]
+
+
+def _grouped_gaps(rows: list[SweepRow]) -> dict[str, list[str]]:
+    """Known-gap sweep rows grouped by their explanation."""
+    by_reason: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.outcome == "known-gap":
+            by_reason.setdefault(row.explanation, []).append(row.result)
+    return {reason: _ranges_by_api(results, with_status=True) for reason, results in by_reason.items()}
 
 
 # ---- HTML -----------------------------------------------------------------------------------
@@ -285,14 +320,21 @@ def render_html(run: dict[str, Any], verdict: Verdict) -> str:
         parts.append(f"<li>{head}<ul>{items}</ul>")
     parts.append("</ul><h2>Protocol sweep</h2>")
     if verdict.sweep:
-        parts.append("<table><tr><th>API<th>version<th>result<th>differences<th>explanation")
-        for row in verdict.sweep:
-            r = row.result
-            parts.append(
-                f"<tr><td>{_e(r['api'])}<td>{_e(r['version'])}<td class='{row.outcome}'>{_e(r['status'])}"
-                f"<td>{_e(_diffs_text(r, 10))}<td>{_e(row.explanation)}"
-            )
-        parts.append("</table>")
+        red = [row for row in verdict.sweep if row.red]
+        if red:
+            parts.append("<h3>Unexplained differences</h3><table><tr><th>API<th>version<th>result<th>differences")
+            for row in red:
+                r = row.result
+                parts.append(
+                    f"<tr><td>{_e(r['api'])}<td>{_e(r['version'])}<td class='difference'>{_e(r['status'])}"
+                    f"<td>{_e(_diffs_text(r, 10))}"
+                )
+            parts.append("</table>")
+        parts.append("<h3>Known gaps</h3><table><tr><th>reason<th>(API, versions)")
+        for reason, items in _grouped_gaps(verdict.sweep).items():
+            parts.append(f"<tr><td class='known-gap'>{_e(reason)}<td>{_e(', '.join(items))}")
+        same = _ranges_by_api([row.result for row in verdict.sweep if row.outcome == "ok"])
+        parts.append(f"</table><h3>Identical on both brokers</h3><p>{_e(', '.join(same))}</p>")
     else:
         parts.append(f"<p>Not run {_e(run.get('sweep_error', ''))}</p>")
     parts.append("<h2>Figures</h2><table><tr><th>client<th>scenario<th>Kafka facts<th>Chronik facts")
