@@ -1036,6 +1036,121 @@ def _consumer_group_describe(p: Plan, s: Side, v: int) -> Cases:
     return [("unknown-group", _m("ConsumerGroupDescribeRequest", group_ids=[p.t("g-none")]))]
 
 
+def _acl_filter(cls: str, **kw: Any) -> Any:
+    """A filter matching any topic ACL unless narrowed (resource type 2 TOPIC, pattern ANY 1, op/permission ANY 1)."""
+    base = {
+        "resource_type_filter": 2,
+        "resource_name_filter": None,
+        "pattern_type_filter": 1,
+        "principal_filter": None,
+        "host_filter": None,
+        "operation": 1,
+        "permission_type": 1,
+    }
+    return _m(cls, **{**base, **kw})
+
+
+def _describe_acls(p: Plan, s: Side, v: int) -> Cases:
+    return [
+        ("any-topic", _acl_filter("DescribeAclsRequest")),
+        ("match-name", _acl_filter("DescribeAclsRequest", resource_name_filter=p.data, pattern_type_filter=2)),
+        ("unknown-resource-type", _acl_filter("DescribeAclsRequest", resource_type_filter=0)),
+    ]
+
+
+def _create_acls(p: Plan, s: Side, v: int) -> Cases:
+    def creation(**kw: Any) -> Any:
+        base = {
+            "resource_type": 2,
+            "resource_name": p.data,
+            "resource_pattern_type": 3,
+            "principal": "User:s",
+            "host": "*",
+            "operation": 3,
+            "permission_type": 3,
+        }
+        return _m("AclCreation", **{**base, **kw})
+
+    return [
+        ("read-topic", _m("CreateAclsRequest", creations=[creation()])),
+        ("bad-principal", _m("CreateAclsRequest", creations=[creation(principal="sweep")])),
+        ("match-pattern", _m("CreateAclsRequest", creations=[creation(resource_pattern_type=2)])),
+    ]
+
+
+def _delete_acls(p: Plan, s: Side, v: int) -> Cases:
+    return [
+        ("principal", _m("DeleteAclsRequest", filters=[_acl_filter("DeleteAclsFilter", principal_filter="User:s")])),
+        ("none", _m("DeleteAclsRequest", filters=[])),
+    ]
+
+
+def _scram_user(p: Plan, v: int) -> str:
+    return p.t(f"scram-v{v}")
+
+
+def _alter_user_scram_credentials(p: Plan, s: Side, v: int) -> Cases:
+    def upsert(name: str, mechanism: int = 1, iterations: int = 8192) -> Any:
+        return _m(
+            "ScramCredentialUpsertion",
+            name=name,
+            mechanism=mechanism,
+            iterations=iterations,
+            salt=b"sweep-salt-0123456789",
+            salted_password=bytes(range(32)),
+        )
+
+    user = _scram_user(p, v)
+    return [
+        ("upsert", _m("AlterUserScramCredentialsRequest", deletions=[], upsertions=[upsert(user)])),
+        ("few-iterations", _m("AlterUserScramCredentialsRequest", deletions=[], upsertions=[upsert(user, 1, 100)])),
+        ("bad-mechanism", _m("AlterUserScramCredentialsRequest", deletions=[], upsertions=[upsert(user, 0)])),
+        (
+            "delete-missing",
+            _m(
+                "AlterUserScramCredentialsRequest",
+                deletions=[_m("ScramCredentialDeletion", name=p.t("nobody"), mechanism=1)],
+                upsertions=[],
+            ),
+        ),
+    ]
+
+
+def _describe_user_scram_credentials(p: Plan, s: Side, v: int) -> Cases:
+    users = [_m("UserName", name=_scram_user(p, 0))]
+    return [
+        ("known", _m("DescribeUserScramCredentialsRequest", users=users)),
+        ("unknown", _m("DescribeUserScramCredentialsRequest", users=[_m("UserName", name=p.t("nobody"))])),
+        ("duplicate", _m("DescribeUserScramCredentialsRequest", users=users + users)),
+    ]
+
+
+def _quota_entity(p: Plan, v: int) -> list[Any]:
+    return [_m("EntityData", entity_type="client-id", entity_name=p.t(f"quota-v{v}"))]
+
+
+def _alter_client_quotas(p: Plan, s: Side, v: int) -> Cases:
+    def entry(key: str, value: float, remove: bool = False) -> Any:
+        op = _m("OpData", key=key, value=value, remove=remove)
+        return _m("EntryData", entity=_quota_entity(p, v), ops=[op])
+
+    return [
+        ("set", _m("AlterClientQuotasRequest", entries=[entry("producer_byte_rate", 1048576.0)], validate_only=False)),
+        ("validate", _m("AlterClientQuotasRequest", entries=[entry("consumer_byte_rate", 1.0)], validate_only=True)),
+        ("unknown-key", _m("AlterClientQuotasRequest", entries=[entry("sweep_rate", 1.0)], validate_only=False)),
+    ]
+
+
+def _describe_client_quotas(p: Plan, s: Side, v: int) -> Cases:
+    def comp(match_type: int, match: str | None) -> Any:
+        return _m("ComponentData", entity_type="client-id", match_type=match_type, match=match)
+
+    return [
+        ("exact", _m("DescribeClientQuotasRequest", components=[comp(0, p.t("quota-v0"))], strict=False)),
+        ("missing", _m("DescribeClientQuotasRequest", components=[comp(0, p.t("nobody"))], strict=True)),
+    ]
+
+
 #: API key → request builder. APIs without one get the default request of their class.
 BUILDERS: dict[int, Builder] = {
     0: _produce,
@@ -1071,11 +1186,18 @@ BUILDERS: dict[int, Builder] = {
     47: _offset_delete,
     68: _consumer_group_heartbeat,
     69: _consumer_group_describe,
+    29: _describe_acls,
+    30: _create_acls,
+    31: _delete_acls,
+    50: _describe_user_scram_credentials,
+    51: _alter_user_scram_credentials,
+    48: _describe_client_quotas,
+    49: _alter_client_quotas,
 }
 
 #: Run order: readers first, then writers, destructive ones last (both brokers see the same history).
 _ORDER = [18, 3, 60, 75, 2, 1, 23, 35, 32, 46, 22, 0, 21, 19, 37, 33, 44, 45, 43]
-_ORDER += [10, 8, 9, 15, 16, 11, 12, 14, 13, 47, 42, 68, 69, 20]
+_ORDER += [10, 8, 9, 15, 16, 11, 12, 14, 13, 47, 42, 68, 69, 29, 30, 31, 51, 50, 49, 48, 20]
 
 
 # ---------------------------------------------------------------------------------------------
