@@ -498,6 +498,17 @@ class StorageContract:
         new_topic(store, "cluster.id", 1)
         assert store.get_meta("cluster.id") == b"def"
 
+    def test_meta_batch_and_prefix_scan(self, store: Storage) -> None:
+        store.put_meta("g.b", b"old")
+        store.put_meta_batch({"g.a": b"1", "g.b": None, "g.\u00e9": bytearray(b"3"), "h": b"4", "g.c": b"2"})
+        assert store.get_meta("g.b") is None
+        assert store.meta_items("g.") == [("g.a", b"1"), ("g.c", b"2"), ("g.\u00e9", b"3")]
+        assert store.meta_items("") == [("g.a", b"1"), ("g.c", b"2"), ("g.\u00e9", b"3"), ("h", b"4")]
+        assert store.meta_items("x") == []
+        store.put_meta_batch({})
+        with pytest.raises(TypeError):
+            store.put_meta_batch({b"k": b"v"})  # type: ignore[dict-item]
+
     # ---- isolation ---------------------------------------------------------------------------------
 
     def test_many_topics_and_partitions_are_isolated(self, store: Storage) -> None:
@@ -613,12 +624,14 @@ class PersistentStorageContract(StorageContract):
         store.put_meta("cluster.id", b"cid")
         store.put_meta("deleted", b"x")
         store.put_meta("deleted", None)
+        store.put_meta_batch({"group.x": b"1", "group.y": b"2", "deleted": None})
         store.delete_topic(gone.topic_id)
         keys = dict(state_keys=("producers", "tmp", "k"), meta_keys=("cluster.id", "deleted"))
         before = snapshot(store, **keys)
 
         store = engine.reopen(store)
         assert snapshot(store, **keys) == before
+        assert store.meta_items("group.") == [("group.x", b"1"), ("group.y", b"2")]
         assert [m.name for m in store.topics()] == ["a", "b"]
         # the reopened logs continue where they were
         p0 = store.partition(a.topic_id, 0)

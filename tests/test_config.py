@@ -162,6 +162,11 @@ KAFKA_TOPIC_DEFAULTS = {
     "segment.jitter.ms": 0,
     "segment.ms": 604800000,
     "unclean.leader.election.enable": False,
+    # new in Kafka 4.4
+    "errors.deadletterqueue.group.enable": False,
+    "max.decompressed.message.bytes": 2147483639,
+    "remote.copy.lag.bytes": -1,
+    "remote.copy.lag.ms": 0,
 }
 
 
@@ -173,7 +178,7 @@ def test_broker_defaults_equal_kafkas() -> None:
         assert config.get(name) == expected, name
 
 
-def test_topic_config_set_and_defaults_equal_kafka_4_3() -> None:
+def test_topic_config_set_and_defaults_equal_kafka_4_4() -> None:
     assert set(TOPIC_CONFIGS) == set(KAFKA_TOPIC_DEFAULTS)
     for name, expected in KAFKA_TOPIC_DEFAULTS.items():
         assert TOPIC_CONFIGS[name].default == expected, name
@@ -231,7 +236,7 @@ def test_topic_synonyms_in_kafka_order() -> None:
 def test_defaults_validate_and_table_sizes() -> None:
     broker = [k for k in BROKER_CONFIGS.values() if not k.internal]
     topic = [k for k in TOPIC_CONFIGS.values() if not k.internal]
-    assert len(broker) >= 100 and len(topic) == 33
+    assert len(broker) >= 100 and len(topic) == 37
     for key in (*BROKER_CONFIGS.values(), *TOPIC_CONFIGS.values()):
         assert key.documentation, key.name
         if key.default is not None:
@@ -554,9 +559,10 @@ def test_all_errors_are_reported_together(tmp_path: Path) -> None:
 
 
 def test_ignored_kafka_configs_are_accepted_and_recorded(tmp_path: Path) -> None:
-    text = "zookeeper.connect=localhost:2181\nssl.keystore.location=/x\nsuper.users=User:admin\n"
+    text = "zookeeper.connect=localhost:2181\nssl.engine.factory.class=x.Y\nsecurity.providers=x.Y\n"
     config = load(tmp_path, text)
-    assert [name for name, _, _ in config.ignored] == ["zookeeper.connect", "ssl.keystore.location", "super.users"]
+    ignored = ["zookeeper.connect", "ssl.engine.factory.class", "security.providers"]
+    assert [name for name, _, _ in config.ignored] == ignored
     assert "zookeeper.connect" in IGNORED_KAFKA_CONFIGS
 
 
@@ -703,8 +709,8 @@ def test_advertised_listeners() -> None:
                 "listener.security.protocol.map=OTHER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             ]
         )
-    with pytest.raises(ConfigError, match=r"Chronik serves only PLAINTEXT listeners"):
-        load(overrides=["listeners=SSL://:9093"])
+    config = load(overrides=["listeners=SSL://:9093,SASL_SSL://:9094"])
+    assert [e.security_protocol for e in config.listeners] == ["SSL", "SASL_SSL"]
     with pytest.raises(ConfigError, match=r"no broker listener"):
         load(overrides=["listeners=CONTROLLER://:9093", "controller.listener.names=CONTROLLER"])
 

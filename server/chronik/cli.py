@@ -267,6 +267,10 @@ def _cmd_config(args: argparse.Namespace, out: TextIO) -> int:
     for n in names:
         line = f"{n}={_display_value(config, n)}"
         out.write(f"{line.ljust(width)}  ({config.origin(n)})\n")
+    for name, value in sorted(config.listener_overrides().items()):
+        shown = Password.HIDDEN if isinstance(value, Password) else value
+        line = f"{name}={','.join(shown) if isinstance(shown, list) else shown}"
+        out.write(f"{line.ljust(width)}  ({config.origin(name)})\n")
     for name, value, origin in config.ignored:
         out.write(f"# ignored Kafka config: {name}={value}  ({origin})\n")
     out.write(f"# data directory: {config.data_dir}\n")

@@ -11,7 +11,8 @@ with surrounding whitespace). Error messages use Kafka's ``ConfigException`` wor
 same as a Kafka broker's.
 
 Two tables: :data:`BROKER_CONFIGS` (server.properties keys) and :data:`TOPIC_CONFIGS` (per-topic
-keys, Kafka 4.3's ``LogConfig`` set). A topic key may have broker synonyms
+keys, Kafka 4.3's ``LogConfig`` set plus 4.4's ``remote.copy.lag.*``, ``max.decompressed.message.bytes``
+and ``errors.deadletterqueue.group.enable``). A topic key may have broker synonyms
 (:attr:`ConfigKey.synonyms`, in ``ServerTopicConfigSynonyms`` order): the broker key supplies the
 topic's default, e.g. topic ``retention.ms`` <- ``log.retention.ms``, ``log.retention.minutes``,
 ``log.retention.hours`` (the first one with a value wins; minutes and hours are converted).
@@ -38,16 +39,20 @@ Every value that does not come from the defaults is a *static broker config*
 Where Chronik differs from Kafka (deliberately):
 
 * Unknown keys are an error (with a "did you mean" suggestion); Kafka only logs a warning. A
-  fixed set of Kafka keys that make no sense for a single-node Python broker (ZooKeeper, SSL/SASL,
-  quotas, replica fetchers, metrics reporters, ...) is accepted and ignored
+  fixed set of Kafka keys that make no sense for a single-node Python broker (ZooKeeper, quotas,
+  replica fetchers, metrics reporters, unsupported ``ssl.*``/``sasl.*`` keys, ...) is accepted and ignored
   (:data:`IGNORED_KAFKA_CONFIGS`, :data:`IGNORED_KAFKA_PREFIXES`); :attr:`BrokerConfig.ignored`
   lists them so the CLI can log them.
+* Security keys (``ssl.*``, ``sasl.*``, ``connections.max.reauth.ms``) may be given per listener as
+  ``listener.name.<listener>.<key>``, and SASL keys per mechanism as
+  ``listener.name.<listener>.<mechanism>.<key>`` (the JAAS config only so), with fallback to the
+  broker-wide key as in Kafka (:meth:`BrokerConfig.listener_value`).
 * ``node.id`` is optional (default 1, as in Kafka's sample ``server.properties``);
   ``process.roles`` defaults to ``broker,controller`` and may not be anything else: Chronik is one
   combined node. ``broker.id`` and ``node.id`` are synonyms (Kafka's ``populateSynonyms``).
 * The data directory is ``log.dirs`` (falling back to ``log.dir``, whose default is
   ``./chronik-data`` instead of ``/tmp/kafka-logs``), and it must be exactly one directory.
-* Only PLAINTEXT listeners are served (no TLS/SASL yet). Listeners named in
+* Listeners: PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL (``chronik.security``). Listeners named in
   ``controller.listener.names`` are accepted (so a stock KRaft ``server.properties`` loads) but
   neither bound nor advertised.
 * Advertised addresses: when an advertised host is empty, ``0.0.0.0`` or ``::`` (for example
@@ -667,15 +672,19 @@ _DEFAULT_PROTOCOL_MAP = "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAI
 _INFORMATIONAL = "Accepted for compatibility; it has no effect in Chronik."
 _SINGLE_NODE = "Accepted for compatibility; Chronik is a single node and does not replicate."
 
-# --- topic documentation (TopicConfig.*_DOC, Kafka 4.x) -------------------------------------
+# --- topic documentation (TopicConfig.*_DOC, Kafka 4.4) -------------------------------------
 
 _DOC_SEGMENT_BYTES = (
     "This configuration controls the segment file size for the log. Retention and cleaning is always done a file "
-    "at a time so a larger segment size means fewer files but less granular control over retention."
+    "at a time so a larger segment size means fewer files but less granular control over retention. The active "
+    "segment is rolled once it reaches this size."
 )
 _DOC_SEGMENT_MS = (
     "This configuration controls the period of time after which Kafka will force the log to roll even if the "
-    "segment file isn't full to ensure that retention can delete or compact old data."
+    "segment file isn't full to ensure that retention can delete or compact old data. This forces active segment "
+    "rolling by time, even if the active segment has not reached <code>segment.bytes</code>. For compacted "
+    "topics, <code>max.compaction.lag.ms</code> can trigger active segment rolling sooner: the effective "
+    "time-based roll threshold is the smaller of <code>segment.ms</code> and <code>max.compaction.lag.ms</code>."
 )
 _DOC_SEGMENT_JITTER_MS = (
     "The maximum random jitter subtracted from the scheduled segment roll time to avoid thundering herds of segment "
@@ -687,10 +696,11 @@ _DOC_SEGMENT_INDEX_BYTES = (
 )
 _DOC_FLUSH_MESSAGES = (
     "This setting allows specifying an interval at which we will force an fsync of data written to the log. For "
-    "example if this was set to 1 we would fsync after every message; if it were 5 we would fsync after every five "
-    "messages. In general we recommend you not set this and use replication for durability and allow the operating "
-    "system's background flush capabilities as it is more efficient. This setting can be overridden on a per-topic "
-    'basis (see <a href="#topicconfigs">the per-topic configuration section</a>).'
+    "example if this was set to 1 we would fsync after every message; if it were 5 we would fsync after every "
+    "five messages. In general we recommend you not set this and use replication for durability and allow the "
+    "operating system's background flush capabilities as it is more efficient. This setting can be overridden on "
+    'a per-topic basis (see <a href="https://kafka.apache.org/documentation/#topicconfigs">the per-topic '
+    "configuration section</a>)."
 )
 _DOC_FLUSH_MS = (
     "This setting allows specifying a time interval at which we will force an fsync of data written to the log. For "
@@ -724,48 +734,73 @@ _DOC_INDEX_INTERVAL_BYTES = (
 )
 _DOC_FILE_DELETE_DELAY_MS = "The time to wait before deleting a file from the filesystem"
 _DOC_DELETE_RETENTION_MS = (
-    'The amount of time to retain delete tombstone markers for <a href="#compaction">log compacted</a> topics. This '
-    "setting also gives a bound on the time in which a consumer must complete a read if they begin from offset 0 to "
-    "ensure that they get a valid snapshot of the final stage (otherwise delete tombstones may be collected before "
-    "they complete their scan)."
+    "The amount of time to retain delete tombstone markers for <a "
+    'href="https://kafka.apache.org/documentation/#compaction">log compacted</a> topics. This setting also gives '
+    "a bound on the time in which a consumer must complete a read if they begin from offset 0 to ensure that "
+    "they get a valid snapshot of the final stage (otherwise delete tombstones may be collected before they "
+    "complete their scan)."
 )
 _DOC_MIN_COMPACTION_LAG_MS = (
     "The minimum time a message will remain uncompacted in the log. Only applicable for logs that are being compacted."
 )
 _DOC_MAX_COMPACTION_LAG_MS = (
-    "The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs that are "
-    "being compacted."
+    "The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs that "
+    "are being compacted. Because the active segment is never compacted, for compacted topics this value also "
+    "drives active segment rolling: the effective time-based roll threshold is the smaller of "
+    "<code>segment.ms</code> and <code>max.compaction.lag.ms</code>. Active segment rolling moves records out of "
+    "the active segment, after which <code>max.compaction.lag.ms</code> makes them eligible for compaction even "
+    "if <code>min.cleanable.dirty.ratio</code> is not met. See <a "
+    'href="https://kafka.apache.org/documentation/#compaction">log compaction</a>.'
 )
 _DOC_MIN_CLEANABLE_DIRTY_RATIO = (
     "This configuration controls how frequently the log compactor will attempt to clean the log (assuming <a "
-    'href="#compaction">log compaction</a> is enabled). By default we will avoid cleaning a log where more than 50% '
-    "of the log has been compacted. This ratio bounds the maximum space wasted in the log by duplicates (at 50% at "
-    "most 50% of the log could be duplicates). A higher ratio will mean fewer, more efficient cleanings but will "
-    "mean more wasted space in the log. If the max.compaction.lag.ms or the min.compaction.lag.ms configurations are "
-    "also specified, then the log compactor considers the log to be eligible for compaction as soon as either: (i) "
-    "the dirty ratio threshold has been met and the log has had dirty (uncompacted) records for at least the "
-    "min.compaction.lag.ms duration, or (ii) if the log has had dirty (uncompacted) records for at most the "
-    "max.compaction.lag.ms period."
+    'href="https://kafka.apache.org/documentation/#compaction">log compaction</a> is enabled). By default we '
+    "will avoid cleaning a log where more than 50% of the log has been compacted. This ratio bounds the maximum "
+    "space wasted in the log by duplicates (at 50% at most 50% of the log could be duplicates). A higher ratio "
+    "will mean fewer, more efficient cleanings but will mean more wasted space in the log. If the "
+    "max.compaction.lag.ms or the min.compaction.lag.ms configurations are also specified, then the log "
+    "compactor considers the log to be eligible for compaction as soon as either: (i) the dirty ratio threshold "
+    "has been met and the log has had dirty (uncompacted) records for at least the min.compaction.lag.ms "
+    "duration, or (ii) if the log has had dirty (uncompacted) records for at most the max.compaction.lag.ms "
+    "period."
 )
 _DOC_CLEANUP_POLICY = (
     'This config designates the retention policy to use on log segments. The "delete" policy (which is the '
     'default) will discard old segments when their retention time or size limit has been reached. The "compact" '
-    'policy will enable <a href="#compaction">log compaction</a>, which retains the latest value for each key. It '
-    'is also possible to specify both policies in a comma-separated list (e.g. "delete,compact"). In this case, old '
-    "segments will be discarded per the retention time and size configuration, while retained segments will be "
-    "compacted. An empty list means infinite retention - no cleanup policies will be applied and log segments will "
-    "be retained indefinitely."
+    'policy will enable <a href="https://kafka.apache.org/documentation/#compaction">log compaction</a>, which '
+    "retains the latest value for each key. It is also possible to specify both policies in a comma-separated "
+    'list (e.g. "delete,compact"). In this case, old segments will be discarded per the retention time and size '
+    "configuration, while retained segments will be compacted. An empty list means infinite retention - no "
+    "cleanup policies will be applied and log segments will be retained indefinitely. Note that with remote "
+    "storage enabled, local retention limits (log.local.retention.ms and log.local.retention.bytes) are still "
+    "applied to local segments."
 )
 _DOC_UNCLEAN_LEADER_ELECTION = (
-    "Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort, even though "
-    "doing so may result in data loss."
+    "Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort, even "
+    "though doing so may result in data loss.<p>Note: In KRaft mode, when enabling this config dynamically, it "
+    "needs to wait for the unclean leader electionthread to trigger election periodically (default is 5 "
+    "minutes). Please run <code>kafka-leader-election.sh</code> with <code>unclean</code> option to trigger the "
+    "unclean leader election immediately if needed.</p>"
 )
 _DOC_MIN_INSYNC_REPLICAS = (
-    "Specifies the <i>minimum</i> number of in-sync replicas (including the leader) required for a write to succeed "
-    'when a producer sets <code>acks</code> to "all" (or "-1"). In the <code>acks=all</code> case, every in-sync '
-    "replica must acknowledge a write for it to be considered successful. If <code>acks=all</code> and the current "
-    "ISR set contains fewer than <code>min.insync.replicas</code> members, then the producer will raise an exception "
-    "(either <code>NotEnoughReplicas</code> or <code>NotEnoughReplicasAfterAppend</code>)."
+    "Specifies the <i>minimum</i> number of in-sync replicas (including the leader) required for a write to "
+    'succeed when a producer sets <code>acks</code> to "all" (or "-1"). In the <code>acks=all</code> case, every '
+    "in-sync replica must acknowledge a write for it to be considered successful. E.g., if a topic has "
+    "<code>replication.factor</code> of 3 and the ISR set includes all three replicas, then all three replicas "
+    "must acknowledge an <code>acks=all</code> write for it to succeed, even if <code>min.insync.replicas</code> "
+    "happens to be less than 3. If <code>acks=all</code> and the current ISR set contains fewer than "
+    "<code>min.insync.replicas</code> members, then the producer will raise an exception (either "
+    "<code>NotEnoughReplicas</code> or <code>NotEnoughReplicasAfterAppend</code>).<br> Regardless of the "
+    "<code>acks</code> setting, the messages will not be visible to the consumers until they are replicated to "
+    "all in-sync replicas and the <code>min.insync.replicas</code> condition is met.<br> When used together, "
+    "<code>min.insync.replicas</code> and <code>acks</code> allow you to enforce greater durability guarantees. "
+    "A typical scenario would be to create a topic with a replication factor of 3, set "
+    '<code>min.insync.replicas</code> to 2, and produce with <code>acks</code> of "all". This ensures that a '
+    "majority of replicas must persist a write before it's considered successful by the producer and it's "
+    "visible to consumers.<p>Note that when the Eligible Leader Replicas feature is enabled, the semantics of "
+    "this config changes. Please refer to <a "
+    'href="https://kafka.apache.org/documentation/#eligible_leader_replicas">the ELR section</a> for more '
+    "info.</p>"
 )
 _DOC_COMPRESSION_TYPE = (
     "Specify the final compression type for a given topic. This configuration accepts the standard compression "
@@ -801,6 +836,39 @@ def _compression_level_doc(codec: str) -> str:
 
 _ENTRIES_B: list[ConfigKey] = []
 _ENTRIES_T: list[ConfigKey] = []
+
+
+_DOC_MAX_DECOMPRESSED = (
+    "The maximum decompressed size, in bytes, of a single record the broker will accept; larger records are rejected "
+    "with an <code>InvalidRecordException</code>. It is enforced where the broker decompresses records: produce "
+    "validation of compressed batches, log compaction, and offset lookups by timestamp or max timestamp against the "
+    "local log or remote storage. Unlike <code>max.message.bytes</code>, which bounds the compressed batch on the "
+    "wire, this bounds the decompressed size of an individual record. Lowering it below the size of already-stored "
+    "records makes compaction and timestamp offset lookups of affected partitions fail until it is raised again. The "
+    "default imposes no limit beyond the largest record the broker could allocate anyway; set a smaller value to "
+    "enforce a per-record cap."
+)
+
+
+def _copy_lag_doc(unit: str, prefix: str) -> str:
+    """Kafka 4.4's doc of ``[log.]remote.copy.lag.{ms,bytes}`` (KIP-1241)."""
+    time_based = unit == "ms"
+    return (
+        "Controls one of the two upload eligibility checks (time and size) for copying segments to remote storage. "
+        f"A non-active segment is upload-eligible when either this {'time' if time_based else 'size'}-based check or "
+        f"<code>{prefix}remote.copy.lag.{'bytes' if time_based else 'ms'}</code> is satisfied. When set to 0, uploads "
+        f"are immediately eligible regardless of lag checks. When set to a positive value ({unit}), the segment is "
+        + (
+            "time-eligible once elapsed time since its latest record reaches this value. "
+            if time_based
+            else "size-eligible once bytes of newer local log data after that segment reaches this value. "
+        )
+        + f"When set to -1, this value is derived from effective local retention {'time' if time_based else 'size'} "
+        f"(<code>{prefix}local.retention.{unit}</code>). If that effective local retention "
+        f"{'time' if time_based else 'size'} is unlimited (-1), this {'time' if time_based else 'size'}-based check is "
+        f"not applied. A positive value should not exceed effective local retention {'time' if time_based else 'size'} "
+        "unless local retention is unlimited (-1)."
+    )
 
 
 def _b(
@@ -889,7 +957,7 @@ _b("listeners", LS, ["PLAINTEXT://:9092"], ValidList.any_non_duplicate(empty_all
    "default interface.\n Examples of legal listener lists:\n <code>PLAINTEXT://myhost:9092,SSL://:9091</code>\n "
    "<code>CLIENT://0.0.0.0:9092,REPLICATION://localhost:9093</code>\n "
    "<code>PLAINTEXT://127.0.0.1:9092,SSL://[::1]:9092</code>\n",
-   note="Only PLAINTEXT listeners are served. An empty host binds all IPv4 interfaces.")
+   note="An empty host binds all IPv4 interfaces.")
 _b("advertised.listeners", LS, None, ValidList.any_non_duplicate(empty_allowed=False, null_allowed=True), HIGH,
    "Specifies the listener addresses that the Kafka brokers will advertise to clients and other brokers. The config "
    "is useful where the actual listener configuration <code>listeners</code> does not represent the addresses that "
@@ -1030,6 +1098,14 @@ _b("log.local.retention.bytes", L, -2, Range.at_least(-2), MEDIUM,
    "The maximum size of local log segments that can grow for a partition before it gets eligible for deletion. "
    "Default value is -2, it represents `log.retention.bytes` value to be used. The effective value should always be "
    "less than or equal to `log.retention.bytes` value.", note="Chronik has no tiered storage.")
+_b("log.remote.copy.lag.ms", L, 0, Range.at_least(-1), MEDIUM,
+   _copy_lag_doc("ms", "log."), note="Chronik has no tiered storage.")
+_b("log.remote.copy.lag.bytes", L, -1, Range.at_least(-1), MEDIUM,
+   _copy_lag_doc("bytes", "log."), note="Chronik has no tiered storage.")
+_b("max.decompressed.message.bytes", I, 2147483639, Range.between(1, 2147483639), MEDIUM,
+   _DOC_MAX_DECOMPRESSED + " This can be set per topic with the topic level "
+   "<code>max.decompressed.message.bytes</code> config.",
+   note="Not enforced: Chronik bounds decompression by its own limits.")
 
 # --- broker: log cleaner (CleanerConfig) -----------------------------------------------------
 _b("log.cleaner.threads", I, 1, Range.at_least(0), MEDIUM,
@@ -1171,6 +1247,144 @@ _b("producer.id.expiration.ms", I, 86400000, Range.at_least(1), LOW,
    "or higher than <code>delivery.timeout.ms</code> can help prevent expiration during retries and protect against "
    "message duplication, but the default should be reasonable for most use cases.")
 
+# --- broker: security (BrokerSecurityConfigs, SslConfigs, SaslConfigs) -----------------------
+# Every key below may also be given per listener as ``listener.name.<listener>.<key>`` (see
+# BrokerConfig.listener_value); SASL JAAS configs only that way:
+# ``listener.name.<listener>.<mechanism>.sasl.jaas.config``.
+_b("ssl.keystore.type", S, "JKS", None, MEDIUM,
+   "The file format of the key store file. This is optional for client. The values currently supported by the "
+   "default `ssl.engine.factory.class` are [JKS, PKCS12, PEM].",
+   note="PEM and PKCS12 are supported; JKS is not (convert it with keytool -importkeystore).")
+_b("ssl.keystore.location", S, None, None, HIGH,
+   "The location of the key store file. This is optional for client and can be used for two-way authentication "
+   "for client.",
+   note="Reloaded without restart when the file changes (checked at most once a second, on new connections).")
+_b("ssl.keystore.password", P, None, None, HIGH,
+   "The store password for the key store file. This is optional for client and only needed if "
+   "'ssl.keystore.location' is configured. Key store password is not supported for PEM format.")
+_b("ssl.key.password", P, None, None, HIGH,
+   "The password of the private key in the key store file or the PEM key specified in 'ssl.keystore.key'.")
+_b("ssl.keystore.key", P, None, None, HIGH,
+   "Private key in the format specified by 'ssl.keystore.type'. Default SSL engine factory supports only PEM format "
+   "with PKCS#8 keys. If the key is encrypted, key password must be specified using 'ssl.key.password'")
+_b("ssl.keystore.certificate.chain", P, None, None, HIGH,
+   "Certificate chain in the format specified by 'ssl.keystore.type'. Default SSL engine factory supports only PEM "
+   "format with a list of X.509 certificates")
+_b("ssl.truststore.type", S, "JKS", None, MEDIUM,
+   "The file format of the trust store file. The values currently supported by the default "
+   "`ssl.engine.factory.class` are [JKS, PKCS12, PEM].",
+   note="PEM and PKCS12 are supported; JKS is not.")
+_b("ssl.truststore.location", S, None, None, HIGH, "The location of the trust store file.",
+   note="Reloaded without restart when the file changes, as ssl.keystore.location.")
+_b("ssl.truststore.password", P, None, None, HIGH,
+   "The password for the trust store file. If a password is not set, trust store file configured will still be "
+   "used, but integrity checking is disabled. Trust store password is not supported for PEM format.")
+_b("ssl.truststore.certificates", P, None, None, HIGH,
+   "Trusted certificates in the format specified by 'ssl.truststore.type'. Default SSL engine factory supports only "
+   "PEM format with X.509 certificates.")
+_b("ssl.client.auth", S, "none", ValidString("required", "requested", "none"), MEDIUM,
+   "Configures kafka broker to request client authentication. The following settings are common: <ul> "
+   "<li><code>ssl.client.auth=required</code> If set to required client authentication is required. "
+   "<li><code>ssl.client.auth=requested</code> This means client authentication is optional. unlike required, if "
+   "this option is set client can choose not to provide authentication information about itself <li><code>"
+   "ssl.client.auth=none</code> This means client authentication is not needed.</ul>",
+   note="On SASL_SSL listeners only the listener-prefixed value applies (KIP-684).")
+_b("ssl.principal.mapping.rules", S, "DEFAULT", None, LOW,
+   "A list of rules for mapping from distinguished name from the client certificate to short name. The rules are "
+   "evaluated in order and the first rule that matches a principal name is used to map it to a short name. Any "
+   "later rules in the list are ignored. By default, distinguished name of the X.500 certificate will be the "
+   "principal. For more details on the format please see <a href=\"#security_authz\"> security authorization and "
+   "acls</a>. Note that this configuration is ignored if an extension of KafkaPrincipalBuilder is provided by the "
+   "<code>principal.builder.class</code> configuration.")
+_b("ssl.enabled.protocols", LS, ["TLSv1.2", "TLSv1.3"], None, MEDIUM,
+   "The list of protocols enabled for SSL connections. The default is 'TLSv1.2,TLSv1.3'. This means that clients "
+   "and servers will prefer TLSv1.3 if both support it and fallback to TLSv1.2 otherwise (assuming both support at "
+   "least TLSv1.2). This default should be fine for most use cases. Also see the config documentation for "
+   "`ssl.protocol` to understand how it can impact the TLS version negotiation behavior.",
+   note="Only TLSv1.2 and TLSv1.3 can be enabled.")
+_b("ssl.protocol", S, "TLSv1.3", None, MEDIUM,
+   "The SSL protocol used to generate the SSLContext. The default is 'TLSv1.3', which should be fine for most use "
+   "cases. A typical alternative to the default is 'TLSv1.2'. Allowed values for this config are dependent on the "
+   "JVM. Clients using the defaults for this config and 'ssl.enabled.protocols' will downgrade to 'TLSv1.2' if the "
+   "server does not support 'TLSv1.3'. If this config is set to 'TLSv1.2', however, clients will not use 'TLSv1.3' "
+   "even if it is one of the values in `ssl.enabled.protocols` and the server only supports 'TLSv1.3'.",
+   note=_INFORMATIONAL)
+_b("ssl.cipher.suites", LS, [], None, LOW,
+   "A list of cipher suites. This is a named combination of authentication, encryption, MAC and key exchange "
+   "algorithm used to negotiate the security settings for a network connection using TLS or SSL network protocol. "
+   "By default all the available cipher suites are supported.",
+   note="OpenSSL cipher names (TLS 1.2 suites); TLS 1.3 suites are OpenSSL's defaults.")
+_b("ssl.endpoint.identification.algorithm", S, "https", None, LOW,
+   "The endpoint identification algorithm to validate server hostname using server certificate. ",
+   note=_INFORMATIONAL)
+_b("sasl.enabled.mechanisms", LS, ["GSSAPI"], None, MEDIUM,
+   "The list of SASL mechanisms enabled in the Kafka server. The list may contain any mechanism for which a "
+   "security provider is available. Only GSSAPI is enabled by default.",
+   note="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER are supported; GSSAPI is not.")
+_b("sasl.server.max.receive.size", I, 524288, None, MEDIUM,
+   "The maximum receive size allowed before and during initial SASL authentication. Default receive size is 512KB. "
+   "GSSAPI limits requests to 64K, but we allow upto 512KB by default for custom SASL mechanisms. In practice, "
+   "PLAIN, SCRAM and OAUTH mechanisms can use much smaller limits.")
+_b("sasl.server.callback.handler.class", C, None, None, MEDIUM,
+   "The fully qualified name of a SASL server callback handler class that implements the AuthenticateCallbackHandler "
+   "interface. Server callback handlers must be prefixed with listener prefix and SASL mechanism name in lower-case. "
+   "For example, "
+   "listener.name.sasl_ssl.plain.sasl.server.callback.handler.class=com.example.CustomPlainCallbackHandler.",
+   note="Only org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler (JWKS validation "
+   "for OAUTHBEARER) is understood; without it OAUTHBEARER uses the unsecured-JWT validator, as in Kafka.")
+_b("sasl.oauthbearer.jwks.endpoint.url", S, None, None, MEDIUM,
+   "The OAuth/OIDC provider URL from which the provider's JWKS (JSON Web Key Set) can be retrieved. The URL can be "
+   "HTTP(S)-based or file-based.",
+   note="Only file:// URLs (read on the first authentication, re-read when the file changes).")
+_b("sasl.oauthbearer.expected.audience", LS, None, None, LOW,
+   "The (optional) comma-delimited setting for the broker to use to verify that the JWT was issued for one of the "
+   "expected audiences. The JWT will be inspected for the standard OAuth \"aud\" claim and if this value is set, "
+   "the broker will match the value from JWT's \"aud\" claim to see if there is an exact match. If there is no "
+   "match, the broker will reject the JWT and authentication will fail.")
+_b("sasl.oauthbearer.expected.issuer", S, None, None, LOW,
+   "The (optional) setting for the broker to use to verify that the JWT was created by the expected issuer. The JWT "
+   "will be inspected for the standard OAuth \"iss\" claim and if this value is set, the broker will match it "
+   "exactly against what is in the JWT's \"iss\" claim. If there is no match, the broker will reject the JWT and "
+   "authentication will fail.")
+_b("sasl.oauthbearer.sub.claim.name", S, "sub", None, LOW,
+   "The OAuth claim for the subject is often named \"sub\", but this (optional) setting can provide a different name "
+   "to use for the subject included in the JWT payload's claims if the OAuth/OIDC provider uses a different name "
+   "for that claim.")
+_b("sasl.oauthbearer.scope.claim.name", S, "scope", None, LOW,
+   "The OAuth claim for the scope is often named \"scope\", but this (optional) setting can provide a different "
+   "name to use for the scope included in the JWT payload's claims if the OAuth/OIDC provider uses a different name "
+   "for that claim.")
+_b("sasl.oauthbearer.clock.skew.seconds", I, 30, None, LOW,
+   "The (optional) value in seconds to allow for differences between the time of the OAuth/OIDC identity provider "
+   "and the broker.")
+_b("connections.max.reauth.ms", L, 0, None, MEDIUM,
+   "When explicitly set to a positive number (the default is 0, not a positive number), a session lifetime that "
+   "will not exceed the configured value will be communicated to v2.2.0 or later clients when they authenticate. "
+   "The broker will disconnect any such connection that is not re-authenticated within the session lifetime and "
+   "that is then subsequently used for any purpose other than re-authentication. Configuration names can "
+   "optionally be prefixed with listener prefix and SASL mechanism name in lower-case. For example, "
+   "listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms=3600000")
+_b("connection.failed.authentication.delay.ms", I, 100, Range.at_least(0), LOW,
+   "Connection close delay on failed authentication: this is the time (in milliseconds) by which connection close "
+   "will be delayed on authentication failure. This must be configured to be less than connections.max.idle.ms to "
+   "prevent connection timeout.")
+
+# --- broker: authorization (ServerConfigs, StandardAuthorizer) --------------------------------
+_b("authorizer.class.name", S, "", None, LOW,
+   "The fully qualified name of a class that implements <code>org.apache.kafka.server.authorizer.Authorizer</code> "
+   "interface, which is used by the broker for authorization.",
+   note="org.apache.kafka.metadata.authorizer.StandardAuthorizer and kafka.security.authorizer.AclAuthorizer both "
+   "enable Chronik's ACL authorizer (StandardAuthorizer semantics, ACLs stored with the broker's data); empty "
+   "disables authorization (everything allowed, the ACL APIs answer SECURITY_DISABLED); other classes are refused.")
+_b("super.users", S, None, None, LOW,
+   "A semicolon-separated list of principals (<code>User:Bob;User:Alice</code>) that are allowed to perform any "
+   "operation on any resource, whatever the ACLs say.", internal=True,
+   note="StandardAuthorizer's own setting, not a KafkaConfig key (so not listed by DescribeConfigs, as in Kafka).")
+_b("allow.everyone.if.no.acl.found", B, False, None, LOW,
+   "Whether a resource with no ACLs at all is accessible to everyone (true) or to super users only (false).",
+   internal=True,
+   note="StandardAuthorizer's own setting, not a KafkaConfig key (so not listed by DescribeConfigs, as in Kafka).")
+
 # --- broker: Chronik extras ------------------------------------------------------------------
 _b("chronik.log.level", S, "INFO", CaseInsensitiveValidString(*_LOG_LEVELS), MEDIUM,
    "Chronik: the level of the broker's log (stderr, one line per event). Also set by CHRONIK_LOG_LEVEL.")
@@ -1250,6 +1464,16 @@ _t("remote.log.delete.on.disable", B, False, None,
    "Determines whether tiered data for a topic should be deleted after tiered storage is disabled on a topic. This "
    "configuration should be enabled when trying to set <code>remote.storage.enable</code> from true to false",
    note="Chronik has no tiered storage.")
+_t("remote.copy.lag.ms", L, 0, Range.at_least(-1), _copy_lag_doc("ms", ""), "log.remote.copy.lag.ms",
+   note="Chronik has no tiered storage.")
+_t("remote.copy.lag.bytes", L, -1, Range.at_least(-1), _copy_lag_doc("bytes", ""), "log.remote.copy.lag.bytes",
+   note="Chronik has no tiered storage.")
+_t("max.decompressed.message.bytes", I, 2147483639, Range.between(1, 2147483639), _DOC_MAX_DECOMPRESSED,
+   "max.decompressed.message.bytes", note="Not enforced: Chronik bounds decompression by its own limits.")
+_t("errors.deadletterqueue.group.enable", B, False, None,
+   "Enable this topic to be used as a dead-letter queue for share groups. When set to <code>true</code>, share "
+   "groups can write undeliverable records to this topic. When set to <code>false</code> (the default), attempts to "
+   "use this topic as a DLQ will be rejected.", note="Chronik has no share groups.")
 _t("internal.segment.bytes", I, None, None,
    "The maximum size of a single log file. This should be used for testing only.", internal=True, note=_INFORMATIONAL)
 
@@ -1296,10 +1520,9 @@ IGNORED_KAFKA_CONFIGS: Final = frozenset(
         "controlled.shutdown.enable", "fetch.purgatory.purge.interval.requests",
         "producer.purgatory.purge.interval.requests", "delete.records.purgatory.purge.interval.requests",
         "socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms",
-        "max.connection.creation.rate", "connection.failed.authentication.delay.ms",
+        "max.connection.creation.rate",
         # security
-        "authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found", "principal.builder.class",
-        "connections.max.reauth.ms", "security.providers",
+        "principal.builder.class", "security.providers",
         # quotas
         "client.quota.callback.class", "quota.window.num", "quota.window.size.seconds",
         "replication.quota.window.num", "replication.quota.window.size.seconds",
@@ -1520,7 +1743,7 @@ def load_config_file(path: str | os.PathLike[str]) -> list[tuple[str, str, Origi
 # --------------------------------------------------------------------------------------------
 
 SECURITY_PROTOCOLS: Final = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SUPPORTED_SECURITY_PROTOCOLS: Final = ("PLAINTEXT",)
+SUPPORTED_SECURITY_PROTOCOLS: Final = SECURITY_PROTOCOLS
 _LISTENER_RE = re.compile(r"(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)")
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "0:0:0:0:0:0:0:0"})
 ADVERTISED_FALLBACK_HOST: Final = "127.0.0.1"
@@ -1700,6 +1923,38 @@ class MetaProperties:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+#: Lower-cased SASL mechanism names that may prefix a per-listener key (``<mechanism>.sasl.jaas.config``).
+SASL_MECHANISM_PREFIXES: Final = ("plain", "scram-sha-256", "scram-sha-512", "oauthbearer", "gssapi")
+_LISTENER_KEY_RE = re.compile(r"listener\.name\.([^.]+)\.(.+)")
+_SASL_JAAS_KEY: Final = ConfigKey(
+    "sasl.jaas.config", ConfigType.PASSWORD, None, None, MEDIUM, "JAAS login context parameters.", "broker"
+)
+
+
+def _listener_override_base(key: str) -> str | None:
+    """The broker key a ``listener.name.<listener>.[<mechanism>.]<key>`` override sets, if it is one we read."""
+    m = _LISTENER_KEY_RE.fullmatch(key)
+    if m is None:
+        return None
+    rest = m.group(2)
+    mech, _, after = rest.partition(".")
+    if mech.lower() in SASL_MECHANISM_PREFIXES and after:
+        rest = after
+        if rest == "sasl.jaas.config":
+            return rest
+    return rest if rest in BROKER_CONFIGS and rest.startswith(("ssl.", "sasl.", "connections.max.reauth.ms")) else None
+
+
+def _normalise_listener_key(key: str) -> str:
+    m = _LISTENER_KEY_RE.fullmatch(key)
+    assert m is not None
+    rest = m.group(2)
+    mech, _, after = rest.partition(".")
+    if mech.lower() in SASL_MECHANISM_PREFIXES and after:
+        rest = f"{mech.lower()}.{after}"
+    return f"listener.name.{m.group(1).lower()}.{rest}"
+
+
 def _env_name_to_config(env_name: str) -> str:
     return env_name[len(ENV_PREFIX) :].lower().replace("_", ".")
 
@@ -1730,6 +1985,8 @@ class BrokerConfig:
         self._listeners: list[Endpoint] = []
         self._controller_listeners: list[Endpoint] = []
         self._advertised: list[Endpoint] = []
+        #: ``listener.name.<listener>.[<mechanism>.]<key>`` values (listener lower-cased), typed as ``<key>``.
+        self._listener_values: dict[str, Any] = {}
 
     # -- construction ------------------------------------------------------------------------
 
@@ -1818,10 +2075,13 @@ class BrokerConfig:
         raw: dict[str, str] = {}
         origins: dict[str, Origin] = {}
         ignored: dict[str, tuple[str, Origin]] = {}
+        listener_raw: dict[str, tuple[str, Origin]] = {}
         for key, value, origin in entries:
             if key in BROKER_CONFIGS:
                 raw[key] = value
                 origins[key] = origin
+            elif _listener_override_base(key) is not None:
+                listener_raw[_normalise_listener_key(key)] = (value, origin)
             elif _is_ignored_kafka_config(key):
                 ignored[key] = (value, origin)
             else:
@@ -1848,6 +2108,16 @@ class BrokerConfig:
             values["broker.id"] = values["node.id"]
 
         config = cls(raw, origins, values, [(k, v, o) for k, (v, o) in ignored.items()])
+        for key, (value, origin) in listener_raw.items():
+            base = _listener_override_base(key)
+            assert base is not None
+            try:
+                typed = _SASL_JAAS_KEY.parse(value) if base == "sasl.jaas.config" else BROKER_CONFIGS[base].parse(value)
+            except ConfigException as e:
+                errors.append(f"{str(e).replace(base, key, 1)} ({origin})")
+                continue
+            config._listener_values[key] = typed
+            config._origins[key] = origin
         if not errors:
             errors.extend(config._validate())
         if errors:
@@ -1907,14 +2177,6 @@ class BrokerConfig:
                 ",".join(self._values["listeners"]),
                 "no broker listener (every listener is a controller listener named in controller.listener.names)",
             )
-        for e in broker:
-            if e.security_protocol not in SUPPORTED_SECURITY_PROTOCOLS:
-                raise ConfigException(
-                    "listeners",
-                    str(e),
-                    f"listener {e.listener_name} uses {e.security_protocol}; Chronik serves only PLAINTEXT listeners "
-                    "for now",
-                )
         advertised_entries = self._values["advertised.listeners"]
         if advertised_entries is None:
             advertised = [replace(e, host=_advertisable(e.host)) for e in broker]
@@ -1998,6 +2260,26 @@ class BrokerConfig:
         if name in values:
             return values[name]
         raise AttributeError(f"{type(self).__name__} has no attribute or config {attr!r} ({name})")
+
+    def listener_value(self, listener_name: str, name: str, mechanism: str | None = None) -> Any:
+        """``name`` for one listener (and SASL mechanism), as Kafka's ``valuesWithPrefixOverride``.
+
+        ``listener.name.<listener>.<mechanism>.<name>`` (with ``mechanism``), then
+        ``listener.name.<listener>.<name>``, then the broker-wide ``name`` (``None`` for
+        ``sasl.jaas.config``, which Kafka only reads with both prefixes).
+        """
+        prefix = f"listener.name.{listener_name.lower()}."
+        if mechanism is not None:
+            key = f"{prefix}{mechanism.lower()}.{name}"
+            if key in self._listener_values:
+                return self._listener_values[key]
+        if prefix + name in self._listener_values:
+            return self._listener_values[prefix + name]
+        return self._values.get(name)
+
+    def listener_overrides(self) -> dict[str, Any]:
+        """Every ``listener.name.*`` value given (typed)."""
+        return dict(self._listener_values)
 
     def is_set(self, name: str) -> bool:
         """Whether ``name`` was set explicitly (file, environment, override), not defaulted."""
@@ -2087,6 +2369,7 @@ class BrokerConfig:
     def with_meta(self, meta: MetaProperties) -> BrokerConfig:
         """A copy carrying the data directory's ``meta.properties`` (see :attr:`cluster_id`)."""
         other = BrokerConfig(self._raw, self._origins, self._values, self._ignored, meta)
+        other._listener_values = self._listener_values
         other._listeners, other._controller_listeners, other._advertised = (
             self._listeners,
             self._controller_listeners,

@@ -1,7 +1,8 @@
 // The Java client against a broker: AdminClient creates a topic, the producer with its
 // defaults (idempotent, acks=all) sends records, a consumer reads them back by assignment,
 // AdminClient lists and deletes the topic. Prints "OK produced=N consumed=N" or fails.
-//   java -cp 'tests/javacheck/lib/<v>/*' tests/javacheck/ClientScenario.java host:port count
+//   java -cp 'tests/javacheck/lib/<v>/*' tests/javacheck/ClientScenario.java host:port count [client.properties]
+// The optional properties file adds client settings (security.protocol, sasl.*, ssl.*) to every client.
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.*;
@@ -18,6 +19,11 @@ public class ClientScenario {
         String topic = "java-scenario";
         Properties common = new Properties();
         common.put("bootstrap.servers", bootstrap);
+        if (args.length > 2) {
+            try (var in = new java.io.FileInputStream(args[2])) {
+                common.load(in);
+            }
+        }
         try (Admin admin = Admin.create(common)) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
             Set<String> names = admin.listTopics().names().get();

@@ -16,12 +16,13 @@ from typing import Any
 
 import aiokafka
 import aiokafka.errors as Errors
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic, RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import T0, Ctx, Got, Record, compare_records, fail, main, standard_records
+from common import T0, Ctx, Got, Record, Unsupported, compare_records, fail, main, standard_record, standard_records
+from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
 
 CLIENT_ID = "conformance-aiokafka"
 
@@ -99,10 +100,16 @@ async def produce(
     records: list[tuple[int, Record]],
     partition_of: Callable[[int], int] = lambda i: 0,
     topic: str | None = None,
+    pace: Callable[[int], Awaitable[None]] | None = None,
 ) -> dict[int, Any]:
-    """Send records ``(i, record)`` and wait for every RecordMetadata (raises the first send error as a fail)."""
+    """Send records ``(i, record)`` and wait for every RecordMetadata (raises the first send error as a fail).
+
+    ``pace(i)``, if given, is awaited before record ``i`` is sent (to produce at a given rate).
+    """
     futures = {}
     for i, r in records:
+        if pace is not None:
+            await pace(i)
         futures[i] = await p.send(
             topic or ctx.topic,
             key=r.key,
@@ -482,7 +489,161 @@ async def restart_consume(ctx: Ctx) -> None:
     compare_records(ctx, "read-back", await read(ctx, 0, topic=f"{ctx.prefix}.restart"), list(enumerate(recs)))
 
 
-SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
+# --- consumer-group scenarios ------------------------------------------------------------------------------------
+# Each group member (and the paced producer) runs its own event loop in its own thread, so that the shared
+# scenario code in groups.py drives the three Python clients alike.
+
+
+def error_name_of(exc: BaseException) -> str:
+    """The Kafka error name (``ILLEGAL_GENERATION``) of a broker error, else the exception's class name."""
+    if isinstance(exc, Errors.KafkaError) and getattr(exc, "errno", None) is not None and exc.message:
+        return str(exc.message)
+    return type(exc).__name__
+
+
+def _group_consumer(ctx: Ctx, **conf: Any) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        bootstrap_servers=ctx.bootstrap,
+        client_id=CLIENT_ID,
+        group_id=ctx.topic,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **conf,
+    )
+
+
+async def group_offsets(ctx: Ctx) -> None:
+    topic = f"{ctx.prefix}.consume-earliest"
+    tp = TopicPartition(topic, 0)
+    c1 = _group_consumer(ctx)
+    ctx.step("consumer start")
+    await c1.start()
+    try:
+        c1.assign([tp])
+        ctx.step(f"end offset of {topic}")
+        end = (await c1.end_offsets([tp]))[tp]
+        if end < 8:
+            async with producer(ctx, acks="all") as p:
+                await produce(ctx, p, list(enumerate(standard_records("consume-earliest", 20))), topic=topic)
+            end += 20
+        ctx.facts["end_offset"] = end
+        ctx.step(f"commit offset 7 metadata m7 (group {ctx.topic})")
+        await c1.commit({tp: (7, "m7")})
+    finally:
+        ctx.step("close first consumer")
+        await c1.stop()
+    c2 = _group_consumer(ctx)
+    ctx.step("consumer start")
+    await c2.start()
+    try:
+        ctx.step("committed() by a new consumer")
+        got = await c2.committed(tp)
+        ctx.facts["committed"] = got
+        ctx.skip("committed metadata (AIOKafkaConsumer.committed returns the offset only)")
+        ctx.check(got == 7, "committed offset", 7, got)
+        c2.assign([tp])  # no position: resume at the committed offset
+        ctx.step("a record after the committed offset")
+        while not (recs := (await c2.getmany(tp, timeout_ms=500)).get(tp)):
+            pass
+        ctx.facts["resumed_at"] = recs[0].offset
+        ctx.check(recs[0].offset == 7, "first offset read after resume", 7, recs[0].offset)
+        ctx.check(recs[0].key == b"k7", "key at offset 7", b"k7", recs[0].key)
+    finally:
+        await c2.stop()
+
+
+class _Listener(ConsumerRebalanceListener):
+    """Reports the rebalance callbacks to the member's log."""
+
+    def __init__(self, m: Member) -> None:
+        self.m = m
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.m.assigned(tp.partition for tp in assigned)
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.m.released("revoked", (tp.partition for tp in revoked))
+
+
+def _member(ctx: Ctx, instance_id: str | None = None) -> Callable[[Member], None]:
+    """A group member (eager protocol, the default assignor) running its own event loop."""
+    conf: dict[str, Any] = {"session_timeout_ms": 10000, "heartbeat_interval_ms": 500}
+    if instance_id is not None:
+        conf.update(group_instance_id=instance_id, session_timeout_ms=30000, heartbeat_interval_ms=1000)
+
+    async def run(m: Member) -> None:
+        c = _group_consumer(ctx, **conf)
+        await c.start()
+        try:
+            c.subscribe([ctx.topic], listener=_Listener(m))
+            while not m.stop.is_set():
+                batch = await c.getmany(timeout_ms=100, max_records=500)
+                offsets = {}
+                for tp, recs in batch.items():
+                    m.consumed((r.partition, r.offset) for r in recs)
+                    offsets[tp] = recs[-1].offset + 1
+                if not offsets:
+                    continue
+                try:
+                    await c.commit(offsets)
+                except Errors.KafkaError as exc:
+                    m.commit_failed(error_name_of(exc))
+                else:
+                    m.commit_ok({tp.partition: off for tp, off in offsets.items()})
+        finally:
+            await c.stop()
+
+    return lambda m: asyncio.run(run(m))
+
+
+def _paced_producer(ctx: Ctx) -> Callable[[Group], list[Key]]:
+    async def produce_all(g: Group) -> list[Key]:
+        async def pace(i: int) -> None:
+            if (ahead := g.due_in(i)) > 0.002:
+                await asyncio.sleep(ahead)
+
+        async with producer(ctx, acks="all", linger_ms=5) as p:
+            recs = [(i, standard_record(ctx.scenario, i)) for i in range(RECORDS)]
+            meta = await produce(ctx, p, recs, partition_of=lambda i: i % PARTITIONS, pace=pace)
+        return [(meta[i].partition, meta[i].offset) for i in range(RECORDS)]
+
+    return lambda g: asyncio.run(produce_all(g))
+
+
+def group_rebalance(ctx: Ctx) -> None:
+    run_rebalance(ctx, _member(ctx), _paced_producer(ctx))
+
+
+def group_cooperative(ctx: Ctx) -> None:
+    raise Unsupported(
+        f"{version()} has only the eager rebalance protocol (no cooperative-sticky assignor, no incremental "
+        "KIP-429 rebalancing)"
+    )
+
+
+def group_consumer_protocol(ctx: Ctx) -> None:
+    raise Unsupported(
+        f"{version()} has no KIP-848 consumer protocol (no group_protocol option; it never sends "
+        "ConsumerGroupHeartbeat)"
+    )
+
+
+def group_static(ctx: Ctx) -> None:
+    async def produce_batch(start: int, stop: int) -> list[Key]:
+        async with producer(ctx, acks="all") as p:
+            recs = [(i, standard_record(ctx.scenario, i)) for i in range(start, stop)]
+            meta = await produce(ctx, p, recs, partition_of=lambda i: i % 4)
+        return [(meta[i].partition, meta[i].offset) for i in range(start, stop)]
+
+    # aiokafka sends no LeaveGroup on stop() for a static member (KIP-345), so A is stopped normally.
+    run_static(
+        ctx,
+        lambda instance_id: _member(ctx, instance_id),
+        lambda start, stop: asyncio.run(produce_batch(start, stop)),
+    )
+
+
+SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]] | Callable[[Ctx], None]] = {
     "connect": connect,
     "metadata": metadata,
     **{f"roundtrip-{c}": roundtrip(c) for c in ("none", "gzip", "snappy", "lz4", "zstd")},
@@ -498,6 +659,11 @@ SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
     "admin-records": admin_records,
     "restart-produce": restart_produce,
     "restart-consume": restart_consume,
+    "group-offsets": group_offsets,
+    "group-rebalance": group_rebalance,
+    "group-cooperative": group_cooperative,
+    "group-consumer-protocol": group_consumer_protocol,
+    "group-static": group_static,
 }
 
 if __name__ == "__main__":

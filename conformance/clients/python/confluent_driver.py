@@ -29,7 +29,8 @@ from confluent_kafka.admin import (
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import T0, CheckFailed, Ctx, Got, Record, compare_records, fail, main, standard_records
+from common import T0, CheckFailed, Ctx, Got, Record, compare_records, fail, main, standard_record, standard_records
+from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
 
 _LOG = logging.getLogger("librdkafka")
 
@@ -83,10 +84,16 @@ def produce(
     records: list[tuple[int, Record]],
     partition_of: Callable[[int], int] = lambda i: 0,
     topic: str | None = None,
+    pace: Callable[[int], None] | None = None,
 ) -> Deliveries:
-    """Produce records ``(i, record)`` to ``topic`` (default ``T(s)``) and wait for every delivery report."""
+    """Produce records ``(i, record)`` to ``topic`` (default ``T(s)``) and wait for every delivery report.
+
+    ``pace(i)``, if given, is called before record ``i`` is sent (to produce at a given rate).
+    """
     d = Deliveries()
     for i, r in records:
+        if pace is not None:
+            pace(i)
         producer.produce(
             topic or ctx.topic,
             value=r.value,
@@ -494,6 +501,168 @@ def restart_consume(ctx: Ctx) -> None:
     compare_records(ctx, "read-back", read(ctx, 0, topic=f"{ctx.prefix}.restart"), list(enumerate(recs)))
 
 
+# --- consumer-group scenarios ------------------------------------------------------------------------------------
+
+
+def group_offsets(ctx: Ctx) -> None:
+    topic = f"{ctx.prefix}.consume-earliest"
+    conf = _base(
+        ctx,
+        **{
+            "group.id": ctx.topic,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+        },
+    )
+    c1 = Consumer(conf)
+    try:
+        c1.assign([TopicPartition(topic, 0)])
+        ctx.step(f"watermarks of {topic}")
+        end = c1.get_watermark_offsets(TopicPartition(topic, 0), timeout=ctx.remaining(20))[1]
+        if end < 8:
+            recs = standard_records("consume-earliest", 20)
+            produce(ctx, new_producer(ctx, acks="all"), list(enumerate(recs)), topic=topic)
+            end += 20
+        ctx.facts["end_offset"] = end
+        ctx.step(f"commit offset 7 metadata m7 (group {ctx.topic})")
+        res = c1.commit(offsets=[TopicPartition(topic, 0, 7, "m7")], asynchronous=False)
+        if res and res[0].error is not None:
+            fail("commit offset 7", "success", res[0].error.name(), kerr(res[0].error))
+    finally:
+        ctx.step("close first consumer")
+        c1.close()
+    c2 = Consumer(conf)
+    try:
+        ctx.step("committed() by a new consumer")
+        got = c2.committed([TopicPartition(topic, 0)], timeout=ctx.remaining(20))[0]
+        ctx.facts["committed"] = f"{got.offset} {got.metadata}"
+        if got.error is not None:
+            fail("committed offset", "7 m7", got.error.name(), kerr(got.error))
+        ctx.check(got.offset == 7, "committed offset", 7, got.offset)
+        ctx.check(got.metadata == "m7", "committed metadata", "m7", got.metadata)
+        c2.assign([TopicPartition(topic, 0)])  # no offset: resume at the committed one
+        ctx.step("a record after the committed offset")
+        while (m := c2.poll(ctx.remaining(1.0))) is None:
+            pass
+        if m.error():
+            raise KafkaException(m.error())
+        ctx.facts["resumed_at"] = m.offset()
+        ctx.check(m.offset() == 7, "first offset read after resume", 7, m.offset())
+        ctx.check(m.key() == b"k7", "key at offset 7", b"k7", m.key())
+    finally:
+        c2.close()
+
+
+#: Consumer errors that end a member (the others are counted in ``facts.consumer_errors``).
+_FATAL_CONSUMER_ERRORS = frozenset({KafkaError._UNSUPPORTED_FEATURE, KafkaError.UNSUPPORTED_VERSION})
+
+
+def _member(ctx: Ctx, mode: str, instance_id: str | None = None) -> Callable[[Member], None]:
+    """A group member's consumer loop; ``mode`` is ``eager``, ``cooperative`` or ``consumer`` (KIP-848)."""
+    conf: dict[str, Any] = {
+        "group.id": ctx.topic,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+    }
+    if mode == "consumer":
+        conf["group.protocol"] = "consumer"  # session, heartbeat and assignor are the broker's
+    else:
+        conf.update({"session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
+        if mode == "cooperative":
+            conf["partition.assignment.strategy"] = "cooperative-sticky"
+    if instance_id is not None:
+        conf.update({"group.instance.id": instance_id, "session.timeout.ms": 30000, "heartbeat.interval.ms": 1000})
+    incremental = mode != "eager"
+
+    def run(m: Member) -> None:
+        c = Consumer(_base(ctx, **conf, **{"client.id": f"conformance-confluent-{m.name}"}))
+
+        def on_assign(c: Consumer, parts: list[TopicPartition]) -> None:
+            m.assigned(tp.partition for tp in parts)
+            if incremental:
+                c.incremental_assign(parts)
+            else:
+                c.assign(parts)
+
+        def release(kind: str) -> Callable[[Consumer, list[TopicPartition]], None]:
+            def cb(c: Consumer, parts: list[TopicPartition]) -> None:
+                if incremental:
+                    c.incremental_unassign(parts)
+                else:
+                    c.unassign()
+                m.released(kind, (tp.partition for tp in parts))
+
+            return cb
+
+        try:
+            c.subscribe([ctx.topic], on_assign=on_assign, on_revoke=release("revoked"), on_lost=release("lost"))
+            while not m.stop.is_set():
+                offsets: dict[int, int] = {}
+                for msg in c.consume(500, 0.1):
+                    err = msg.error()
+                    if err is None:
+                        offsets[msg.partition()] = msg.offset() + 1
+                        m.consumed([(msg.partition(), msg.offset())])
+                    elif err.fatal() or err.code() in _FATAL_CONSUMER_ERRORS:
+                        raise KafkaException(err)
+                    else:
+                        m.error(err.name())
+                if offsets:
+                    _commit(c, m, ctx.topic, offsets)
+        finally:
+            c.close()
+
+    return run
+
+
+def _commit(c: Consumer, m: Member, topic: str, offsets: dict[int, int]) -> None:
+    """Commit ``{partition: offset}`` synchronously; record what succeeded and what failed."""
+    try:
+        res = c.commit(offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False)
+    except KafkaException as exc:
+        err = exc.args[0]
+        m.commit_failed(err.name() if isinstance(err, KafkaError) else type(exc).__name__)
+        return
+    done = {tp.partition: tp.offset for tp in res or () if tp.error is None}
+    for tp in res or ():
+        if tp.error is not None:
+            m.commit_failed(tp.error.name())
+    if done:
+        m.commit_ok(done)
+
+
+def _paced_producer(ctx: Ctx) -> Callable[[Group], list[Key]]:
+    def run(g: Group) -> list[Key]:
+        p = new_producer(ctx, acks="all", **{"linger.ms": 5})
+        recs = [(i, standard_record(ctx.scenario, i)) for i in range(RECORDS)]
+        d = produce(ctx, p, recs, partition_of=lambda i: i % PARTITIONS, pace=g.wait_due)
+        return [d.reports[i][1:] for i in range(RECORDS)]
+
+    return run
+
+
+def group_rebalance(mode: str) -> Callable[[Ctx], None]:
+    def run(ctx: Ctx) -> None:
+        run_rebalance(ctx, _member(ctx, mode), _paced_producer(ctx), cooperative=mode == "cooperative")
+
+    run.__name__ = f"group_{mode}"
+    return run
+
+
+def group_static(ctx: Ctx) -> None:
+    p = new_producer(ctx, acks="all")
+
+    def batch(start: int, stop: int) -> list[Key]:
+        recs = [(i, standard_record(ctx.scenario, i)) for i in range(start, stop)]
+        d = produce(ctx, p, recs, partition_of=lambda i: i % 4)
+        return [d.reports[i][1:] for i in range(start, stop)]
+
+    # librdkafka sends no LeaveGroup on close for a static member (KIP-345), so A is closed normally.
+    run_static(ctx, lambda instance_id: _member(ctx, "eager", instance_id), batch)
+
+
 SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "connect": connect,
     "metadata": metadata,
@@ -510,6 +679,11 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "admin-records": admin_records,
     "restart-produce": restart_produce,
     "restart-consume": restart_consume,
+    "group-offsets": group_offsets,
+    "group-rebalance": group_rebalance("eager"),
+    "group-cooperative": group_rebalance("cooperative"),
+    "group-consumer-protocol": group_rebalance("consumer"),
+    "group-static": group_static,
 }
 
 if __name__ == "__main__":

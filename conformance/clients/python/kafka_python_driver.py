@@ -14,9 +14,18 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafka
 import kafka.errors as Errors
-from common import T0, Ctx, Got, Record, compare_records, fail, main, standard_records
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from common import T0, Ctx, Got, Record, Unsupported, compare_records, fail, main, standard_record, standard_records
+from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
+from kafka import (
+    ConsumerRebalanceListener,
+    KafkaAdminClient,
+    KafkaConsumer,
+    KafkaProducer,
+    OffsetAndMetadata,
+    TopicPartition,
+)
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 
 
 def version() -> str:
@@ -56,10 +65,17 @@ def produce(
     records: list[tuple[int, Record]],
     partition_of: Callable[[int], int] = lambda i: 0,
     topic: str | None = None,
+    pace: Callable[[int], None] | None = None,
 ) -> dict[int, Any]:
-    """Send records ``(i, record)``, flush, return each record's RecordMetadata (raises the first send error)."""
-    futures = {
-        i: producer.send(
+    """Send records ``(i, record)``, flush, return each record's RecordMetadata (raises the first send error).
+
+    ``pace(i)``, if given, is called before record ``i`` is sent (to produce at a given rate).
+    """
+    futures = {}
+    for i, r in records:
+        if pace is not None:
+            pace(i)
+        futures[i] = producer.send(
             topic or ctx.topic,
             key=r.key,
             value=r.value,
@@ -67,8 +83,6 @@ def produce(
             partition=partition_of(i),
             timestamp_ms=r.timestamp,
         )
-        for i, r in records
-    }
     ctx.step(f"delivery of {len(records)} records")
     producer.flush(ctx.remaining())
     out = {}
@@ -466,6 +480,160 @@ def restart_consume(ctx: Ctx) -> None:
     compare_records(ctx, "read-back", read(ctx, 0, topic=f"{ctx.prefix}.restart"), list(enumerate(recs)))
 
 
+# --- consumer-group scenarios ------------------------------------------------------------------------------------
+
+
+def error_name(exc: BaseException) -> str:
+    """The Kafka error name (``ILLEGAL_GENERATION``) of a broker error, else the exception's class name."""
+    if isinstance(exc, Errors.BrokerResponseError) and getattr(exc, "message", None):
+        return str(exc.message)
+    return type(exc).__name__
+
+
+def group_consumer(ctx: Ctx, **conf: Any) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=ctx.bootstrap,
+        client_id="conformance-kafka-python",
+        group_id=ctx.topic,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **conf,
+    )
+
+
+def group_offsets(ctx: Ctx) -> None:
+    topic = f"{ctx.prefix}.consume-earliest"
+    tp = TopicPartition(topic, 0)
+    c1 = group_consumer(ctx)
+    try:
+        c1.assign([tp])
+        ctx.step(f"end offset of {topic}")
+        end = c1.end_offsets([tp])[tp]
+        if end < 8:
+            recs = standard_records("consume-earliest", 20)
+            produce(ctx, new_producer(ctx, acks="all"), list(enumerate(recs)), topic=topic)
+            end += 20
+        ctx.facts["end_offset"] = end
+        ctx.step(f"commit offset 7 metadata m7 (group {ctx.topic})")
+        c1.commit({tp: OffsetAndMetadata(7, "m7", -1)}, timeout_ms=int(ctx.remaining(20) * 1000))
+    finally:
+        ctx.step("close first consumer")
+        c1.close(autocommit=False)
+    c2 = group_consumer(ctx)
+    try:
+        ctx.step("committed() by a new consumer")
+        got = c2.committed(tp, metadata=True, timeout_ms=int(ctx.remaining(20) * 1000))
+        ctx.facts["committed"] = None if got is None else f"{got.offset} {got.metadata}"
+        ctx.check(got is not None, "committed offset", "7 m7", None)
+        ctx.check(got.offset == 7, "committed offset", 7, got.offset)
+        ctx.check(got.metadata == "m7", "committed metadata", "m7", got.metadata)
+        c2.assign([tp])  # no position: resume at the committed offset
+        ctx.step("a record after the committed offset")
+        while not (recs := c2.poll(timeout_ms=int(ctx.remaining(1.0) * 1000)).get(tp)):
+            pass
+        ctx.facts["resumed_at"] = recs[0].offset
+        ctx.check(recs[0].offset == 7, "first offset read after resume", 7, recs[0].offset)
+        ctx.check(recs[0].key == b"k7", "key at offset 7", b"k7", recs[0].key)
+    finally:
+        c2.close(autocommit=False)
+
+
+class _Listener(ConsumerRebalanceListener):
+    """Reports the rebalance callbacks to the member's log."""
+
+    def __init__(self, m: Member) -> None:
+        self.m = m
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.m.assigned(tp.partition for tp in assigned)
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.m.released("revoked", (tp.partition for tp in revoked))
+
+    def on_partitions_lost(self, lost: list[TopicPartition]) -> None:
+        self.m.released("lost", (tp.partition for tp in lost))
+
+
+def _member(ctx: Ctx, mode: str, instance_id: str | None = None) -> Callable[[Member], None]:
+    """A group member's consumer loop; ``mode`` is ``eager`` or ``cooperative``."""
+    conf: dict[str, Any] = {"session_timeout_ms": 10000, "heartbeat_interval_ms": 500}
+    if mode == "cooperative":
+        conf["partition_assignment_strategy"] = (CooperativeStickyAssignor,)
+    if instance_id is not None:
+        conf.update(group_instance_id=instance_id, session_timeout_ms=30000, heartbeat_interval_ms=1000)
+
+    def run(m: Member) -> None:
+        c = group_consumer(ctx, **conf)
+        try:
+            # Know the topic's partitions before the first JoinGroup: kafka-python 3.0.12 otherwise joins with no
+            # metadata, assigns nothing, and rejoins when the metadata arrives; if the poll that started that rejoin
+            # times out before the SyncGroup response, the completed join is never applied (need_rejoin() is False
+            # again) and the leader stays unassigned without heartbeats until it closes.
+            c.partitions_for_topic(ctx.topic)
+            c.subscribe([ctx.topic], listener=_Listener(m))
+            while not m.stop.is_set():
+                batch = c.poll(timeout_ms=100, max_records=500)
+                offsets = {}
+                for tp, recs in batch.items():
+                    m.consumed((r.partition, r.offset) for r in recs)
+                    offsets[tp] = OffsetAndMetadata(recs[-1].offset + 1, "", -1)
+                if not offsets:
+                    continue
+                try:
+                    c.commit(offsets)
+                except Errors.KafkaError as exc:
+                    m.commit_failed(error_name(exc))
+                else:
+                    m.commit_ok({tp.partition: om.offset for tp, om in offsets.items()})
+        finally:
+            c.close(autocommit=False)
+
+    return run
+
+
+def _paced_producer(ctx: Ctx) -> Callable[[Group], list[Key]]:
+    def run(g: Group) -> list[Key]:
+        p = new_producer(ctx, acks="all", linger_ms=5)
+        try:
+            recs = [(i, standard_record(ctx.scenario, i)) for i in range(RECORDS)]
+            meta = produce(ctx, p, recs, partition_of=lambda i: i % PARTITIONS, pace=g.wait_due)
+            return [(meta[i].partition, meta[i].offset) for i in range(RECORDS)]
+        finally:
+            p.close()
+
+    return run
+
+
+def group_rebalance(mode: str) -> Callable[[Ctx], None]:
+    def run(ctx: Ctx) -> None:
+        run_rebalance(ctx, _member(ctx, mode), _paced_producer(ctx), cooperative=mode == "cooperative")
+
+    run.__name__ = f"group_{mode}"
+    return run
+
+
+def group_consumer_protocol(ctx: Ctx) -> None:
+    raise Unsupported(
+        f"{version()} has no KIP-848 consumer protocol (no group_protocol option; its coordinator speaks only "
+        "JoinGroup/SyncGroup/Heartbeat, never ConsumerGroupHeartbeat)"
+    )
+
+
+def group_static(ctx: Ctx) -> None:
+    p = new_producer(ctx, acks="all")
+
+    def batch(start: int, stop: int) -> list[Key]:
+        recs = [(i, standard_record(ctx.scenario, i)) for i in range(start, stop)]
+        meta = produce(ctx, p, recs, partition_of=lambda i: i % 4)
+        return [(meta[i].partition, meta[i].offset) for i in range(start, stop)]
+
+    try:
+        # kafka-python sends no LeaveGroup on close for a static member (KIP-345), so A is closed normally.
+        run_static(ctx, lambda instance_id: _member(ctx, "eager", instance_id), batch)
+    finally:
+        p.close()
+
+
 SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "connect": connect,
     "metadata": metadata,
@@ -482,6 +650,11 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "admin-records": admin_records,
     "restart-produce": restart_produce,
     "restart-consume": restart_consume,
+    "group-offsets": group_offsets,
+    "group-rebalance": group_rebalance("eager"),
+    "group-cooperative": group_rebalance("cooperative"),
+    "group-consumer-protocol": group_consumer_protocol,
+    "group-static": group_static,
 }
 
 if __name__ == "__main__":

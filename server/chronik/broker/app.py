@@ -1,8 +1,10 @@
 """``serve(config)``: run a single-node broker on the Twisted reactor until SIGTERM/SIGINT.
 
 Wires the pieces: RocksDB storage under ``<log.dirs>/rocksdb``, the broker state, the handler
-table (one module per API), one listener per configured PLAINTEXT endpoint, and — when the
-flush policy asks for it — the group committer. Shutdown is graceful: stop accepting, let
+table (one module per API), one listener (factory + port) per configured endpoint — PLAINTEXT,
+SSL, SASL_PLAINTEXT or SASL_SSL, each with its own security (``chronik.security.listeners``) and
+advertising its own address (``Broker.advertised``) — and, when the flush policy asks for it, the
+group committer. Shutdown is graceful: stop accepting, let
 in-flight requests finish (up to ``SHUTDOWN_GRACE_S``), close connections, sync and close the
 store.
 """
@@ -21,8 +23,10 @@ from chronik.broker.dispatch import Dispatcher
 from chronik.broker.group_commit import GroupCommit
 from chronik.broker.handlers import HandlerEnv, register_all
 from chronik.broker.retention import start_janitor, stop_janitor
-from chronik.config import BrokerConfig, effective_topic_configs, ensure_meta_properties
+from chronik.config import BrokerConfig, Endpoint, effective_topic_configs, ensure_meta_properties
 from chronik.net.server import KafkaServerFactory, listen
+from chronik.security.acl import Authorizer
+from chronik.security.credentials import CredentialStore, store_for
 from chronik.storage.rocks import RocksStorage
 
 log = logging.getLogger("chronik")
@@ -41,13 +45,58 @@ def sync_mode(config: BrokerConfig) -> bool:
     return int(config.get("log.flush.interval.messages")) <= 1
 
 
-def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker, list[Any], KafkaServerFactory]:
-    """Open storage, build the broker and start listening; return (broker, ports, factory)."""
+class Listeners:
+    """The factories of all listeners, for shutdown (outstanding requests, closing connections)."""
+
+    def __init__(self, factories: list[KafkaServerFactory]) -> None:
+        self.factories = factories
+
+    def outstanding_requests(self) -> int:
+        return sum(f.outstanding_requests() for f in self.factories)
+
+    def close_all(self, reason: str) -> None:
+        for f in self.factories:
+            f.close_all(reason)
+
+
+def listener_factory(
+    config: BrokerConfig, endpoint: Endpoint, dispatcher: Dispatcher, reactor: Any, credentials: CredentialStore
+) -> tuple[KafkaServerFactory, Any]:
+    """The factory of one listener and its TLS context (None unless SSL/SASL_SSL); SystemExit if misconfigured."""
+    from chronik.security.listeners import SecurityConfigError, sasl_listener, tls_context
+    from chronik.security.principal import SslPrincipalMapper
+
+    name, protocol = endpoint.listener_name, endpoint.security_protocol
+    tls = sasl = mapper = None
+    try:
+        if protocol in ("SSL", "SASL_SSL"):
+            tls = tls_context(config, name, sasl=protocol == "SASL_SSL")
+        if protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+            sasl = sasl_listener(config, name, credentials)
+        if protocol == "SSL":
+            rules = config.listener_value(name, "ssl.principal.mapping.rules")
+            mapper = SslPrincipalMapper(rules)
+    except (SecurityConfigError, ValueError) as e:
+        raise SystemExit(f"cannot start listener {endpoint}: {e}") from e
+    factory = KafkaServerFactory(
+        dispatcher,
+        reactor=reactor,
+        listener_name=name,
+        max_request_size=int(config.get("socket.request.max.bytes")),
+        connections_max_idle_ms=int(config.get("connections.max.idle.ms")),
+        tls=tls is not None,
+        sasl=sasl,
+        principal_mapper=mapper,
+        failed_auth_delay_ms=int(config.get("connection.failed.authentication.delay.ms")),
+    )
+    return factory, tls
+
+
+def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker, list[Any], Listeners]:
+    """Open storage, build the broker and start listening; return (broker, ports, listeners)."""
     meta = ensure_meta_properties(config)
     storage = RocksStorage(config.data_dir / "rocksdb")
-    endpoints = [e for e in config.listeners if e.security_protocol == "PLAINTEXT"]
-    if not endpoints:
-        raise SystemExit("no PLAINTEXT listener configured (SSL and SASL listeners are not supported yet)")
+    endpoints = config.listeners
     first = config.advertised_for(endpoints[0].listener_name) or endpoints[0]
     broker = Broker(
         storage,
@@ -58,28 +107,35 @@ def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker,
         cluster_id=meta.cluster_id,
         call_later=reactor.callLater,
     )
+    try:
+        broker.authorizer = Authorizer.from_config(config, storage)
+    except ValueError as e:
+        raise SystemExit(f"cannot start the authorizer: {e}") from e
     group = GroupCommit(storage.sync, lambda fn: threads.deferToThreadPool(reactor, reactor.getThreadPool(), fn))
     broker.group_commit = group if sync_mode(config) else None
     dispatcher = build_dispatcher(broker, config, broker.group_commit)
-    factory = KafkaServerFactory(
-        dispatcher,
-        reactor=reactor,
-        listener_name=endpoints[0].listener_name,
-        max_request_size=int(config.get("socket.request.max.bytes")),
-        connections_max_idle_ms=int(config.get("connections.max.idle.ms")),
-    )
+    credentials = store_for(storage)
+    built = [(e, *listener_factory(config, e, dispatcher, reactor, credentials)) for e in endpoints]
     janitor, janitor_loop = start_janitor(broker, int(config.get("log.retention.check.interval.ms")), reactor)
     reactor.addSystemEventTrigger("before", "shutdown", lambda: stop_janitor(janitor, janitor_loop))
     ports = []
-    for endpoint in endpoints:
-        port = listen(reactor, factory, endpoint.bind_host, endpoint.port)
+    for endpoint, factory, tls in built:
+        port = listen(reactor, factory, endpoint.bind_host, endpoint.port, tls)
         ports.append(port)
-        log.info("listening on %s (advertised %s:%d)", endpoint, broker.host, broker.port)
-    return broker, ports, factory
+        advertised = config.advertised_for(endpoint.listener_name)
+        if advertised is not None:
+            address = (advertised.host or "127.0.0.1", advertised.port or port.getHost().port)
+            broker.advertised[endpoint.listener_name] = address
+            log.info("listening on %s (%s, advertised %s:%d)", endpoint, endpoint.security_protocol, *address)
+        else:
+            log.info("listening on %s (%s, not advertised)", endpoint, endpoint.security_protocol)
+    if first.listener_name in broker.advertised:
+        broker.host, broker.port = broker.advertised[first.listener_name]
+    return broker, ports, Listeners([f for _e, f, _t in built])
 
 
 @inlineCallbacks
-def _shutdown(broker: Broker, ports: list[Any], factory: KafkaServerFactory, reactor: Any) -> Any:
+def _shutdown(broker: Broker, ports: list[Any], factory: Listeners, reactor: Any) -> Any:
     log.info("shutting down: no new connections")
     for port in ports:
         yield port.stopListening()

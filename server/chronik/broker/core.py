@@ -15,6 +15,7 @@ from typing import Any
 
 from chronik.broker.fetch_sessions import FetchSessionCache
 from chronik.broker.topics import Partition, Topic, kafka_uuid_string, new_topic_id
+from chronik.security.acl import Authorizer
 from chronik.storage.api import Storage, TopicMeta
 
 log = logging.getLogger("chronik.broker")
@@ -44,12 +45,20 @@ class Broker:
         self.node_id = node_id
         self.host = host
         self.port = port
+        #: advertised (host, port) per listener name; a client sees the one of the listener it connected to
+        self.advertised: dict[str, tuple[str, int]] = {}
         self.now_ms = now_ms
         #: schedules a delayed call, returning an object with ``cancel()``/``active()`` (reactor.callLater)
         self.call_later = call_later
         #: set in sync mode (chronik.broker.group_commit.GroupCommit): acks wait for durability
         self.group_commit: Any = None
         self.fetch_sessions = FetchSessionCache()
+        #: the group coordinator (chronik.broker.groups), attached by the group handlers on first use
+        self.groups: Any = None
+        #: called with each deleted Topic (the group coordinator drops its committed offsets)
+        self.topic_deleted_hooks: list[Callable[[Topic], None]] = []
+        #: ACL authorization (chronik.security.acl); the app enables it when authorizer.class.name is set
+        self.authorizer = Authorizer.disabled()
         self.cluster_id = cluster_id or self._load_cluster_id()
         self.topics: dict[str, Topic] = {}
         self.topics_by_id: dict[uuid.UUID, Topic] = {}
@@ -59,6 +68,14 @@ class Broker:
         log.info("loaded %d topics, cluster id %s", len(self.topics), self.cluster_id)
 
     # ---- identity --------------------------------------------------------------------------
+
+    def address_for(self, listener_name: str | None) -> tuple[str, int]:
+        """The advertised (host, port) for a client on ``listener_name`` (Kafka: the same listener's endpoint)."""
+        if listener_name is not None:
+            found = self.advertised.get(listener_name.upper())
+            if found is not None:
+                return found
+        return self.host, self.port
 
     def _load_cluster_id(self) -> str:
         raw = self.storage.get_meta(CLUSTER_ID_KEY)
@@ -104,6 +121,8 @@ class Broker:
         del self.topics_by_id[topic.topic_id]
         for partition in topic.partitions:
             self.notify(partition)  # waiting fetches see the topic gone
+        for hook in self.topic_deleted_hooks:
+            hook(topic)
         log.info("deleted topic %s", topic.name)
 
     def add_partitions(self, topic: Topic, total: int) -> None:

@@ -15,6 +15,21 @@ Per connection (``KafkaServerProtocol``):
 - Idle connections are closed after ``connections.max.idle.ms`` without a read or a write
   (Kafka's ``Selector`` idle expiry); a connection waiting on one of our responses is not idle.
 - Every connection we close is logged on ``chronik.net`` with the peer address and the reason.
+
+Security (``chronik.security``), per listener:
+
+- SSL / SASL_SSL: :func:`listen` wraps the factory in Twisted's ``TLSMemoryBIOFactory`` with the
+  listener's :class:`~chronik.security.tls.TlsServerContext`. On an SSL listener the principal is
+  ``User:<mapped DN>`` of a client certificate (``ssl.principal.mapping.rules``), else
+  ``User:ANONYMOUS``. A failed handshake (a plaintext client on a TLS port, an untrusted client
+  certificate) closes the connection with a log line.
+- SASL_PLAINTEXT / SASL_SSL: every request first goes through the connection's
+  :class:`~chronik.security.sasl.SaslAuthenticator` (the SASL handshake, raw v0 tokens, the
+  gate before authentication, KIP-368 session expiry and re-authentication); the principal is
+  the authenticated ``User:<name>``. A failed authentication is logged with the client address;
+  reading stops, and after ``connection.failed.authentication.delay.ms`` the failure response
+  (if any) is sent and the connection closed (Kafka's ``DelayedResponseAuthenticationException``:
+  failing clients cannot retry in a tight loop).
 """
 
 from __future__ import annotations
@@ -23,19 +38,22 @@ import logging
 from typing import Any, Final
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTCP, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IHandshakeListener, IListeningPort, IReactorTCP, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
-from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, RequestContext
+from chronik.broker.dispatch import ANONYMOUS, NO_RESPONSE, Dispatcher, RequestContext
 from chronik.protocol.connection import (
     DEFAULT_MAX_REQUEST_SIZE,
     Close,
     Connection,
     DataToSend,
+    RawFrame,
     Request,
     RequestReceived,
     error_response,
+    frame_raw,
 )
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import EncodeError
@@ -52,6 +70,7 @@ DEFAULT_MAX_OUTSTANDING_REQUESTS: Final = 100
 DEFAULT_MAX_OUTSTANDING_BYTES: Final = 256 * 1024 * 1024
 
 
+@implementer(IHandshakeListener)
 class KafkaServerProtocol(Protocol):
     """One client connection: a ``Connection`` plus Twisted plumbing (see the module docstring)."""
 
@@ -74,6 +93,10 @@ class KafkaServerProtocol(Protocol):
         self._batch: list[bytes] | None = None
         self._idle_call: IDelayedCall | None = None
         self._last_activity = 0.0
+        self.principal = ANONYMOUS
+        self.sasl: Any = None  # chronik.security.sasl.SaslAuthenticator on SASL listeners
+        self._tls_done = False
+        self._auth_failed = False
 
     # -- Protocol ---------------------------------------------------------------------------
 
@@ -88,19 +111,34 @@ class KafkaServerProtocol(Protocol):
             f"{getattr(host, 'host', host)}:{getattr(host, 'port', 0)}-{self.peer[0]}:{self.peer[1]}-{self.index}"
         )
         transport.registerProducer(self, True)
+        if self.factory.sasl is not None:
+            from chronik.security.sasl import SaslAuthenticator
+
+            now_ms = self.factory.reactor.seconds
+            self.sasl = SaslAuthenticator(
+                self.factory.sasl, f"{self.peer[0]}:{self.peer[1]}", lambda: int(now_ms() * 1000)
+            )
+            self.conn.max_request_size = min(self.factory.max_request_size, self.factory.sasl.max_receive_size)
         self.factory.connections.add(self)
         self._last_activity = self.factory.reactor.seconds()
         self._schedule_idle_check(self.factory.idle_timeout)
 
     def dataReceived(self, data: bytes) -> None:
-        if self.closing:
+        if self.closing or self._auth_failed:
             return
         self._last_activity = self.factory.reactor.seconds()
         self._batch = batch = []
+        sasl = self.sasl
         try:
             for event in self.conn.receive_data(data):
                 if type(event) is RequestReceived:
-                    self._dispatch(event.request)
+                    if sasl is None:
+                        self._dispatch(event.request)
+                    elif not self._sasl_request(event.request, batch):
+                        return
+                elif type(event) is RawFrame:
+                    if not self._sasl_outcome(sasl.on_raw_token(event.data), None, batch):
+                        return
                 elif type(event) is DataToSend:
                     batch.append(event.data)
                 elif type(event) is Close:
@@ -112,7 +150,46 @@ class KafkaServerProtocol(Protocol):
         self._flush(batch)
         self._update_reading()
 
+    def handshakeCompleted(self) -> None:
+        """TLS handshake done (``IHandshakeListener``): on an SSL listener, the client certificate's principal."""
+        self._tls_done = True
+        if self.factory.sasl is not None or self.factory.principal_mapper is None:
+            return
+        cert = self.transport.getPeerCertificate()  # type: ignore[union-attr]
+        if cert is None:
+            return
+        from chronik.security.principal import NoMatchingRule, certificate_dn, user_principal
+
+        dn = certificate_dn(cert.to_cryptography())
+        try:
+            self.principal = user_principal(self.factory.principal_mapper.name(dn))
+        except NoMatchingRule as e:
+            self._fail_authentication(f"TLS client certificate: {e}")
+            return
+        log.info(
+            "TLS connection %s from %s: client certificate %s, principal %s",
+            self.connection_id,
+            self._peer_text(),
+            dn,
+            self.principal,
+        )
+
     def connectionLost(self, reason: Failure | None = None) -> None:
+        if (
+            self.factory.tls
+            and not self._tls_done
+            and reason is not None
+            and type(reason.value).__module__.startswith("OpenSSL")
+        ):
+            log.warning(
+                "closing connection %s from %s: TLS handshake failed (%s): %s",
+                self.connection_id,
+                self._peer_text(),
+                "a plaintext client on a TLS listener?"
+                if "wrong version number" in str(reason.value) or "http request" in str(reason.value)
+                else "TLS error",
+                reason.value,
+            )
         self.closing = True
         self.conn.closed = True
         self.factory.connections.discard(self)
@@ -120,10 +197,76 @@ class KafkaServerProtocol(Protocol):
             self._idle_call.cancel()
         self._idle_call = None
 
+    # -- SASL -------------------------------------------------------------------------------
+
+    def _sasl_request(self, request: Request, batch: list[bytes]) -> bool:
+        """Let the SASL state decide about ``request``; False once the connection is failing."""
+        outcome = self.sasl.on_request(request.api_key, request.api_version, request.body)
+        if outcome.passthrough:
+            self._dispatch(request)
+            return True
+        return self._sasl_outcome(outcome, request, batch)
+
+    def _sasl_outcome(self, outcome: Any, request: Request | None, batch: list[bytes]) -> bool:
+        conn = self.conn
+        if request is not None and (outcome.response is not None or outcome.error_code is not None):
+            response = outcome.response
+            if response is None:
+                response = error_response(request, outcome.error_code)
+            data = conn.respond(request, response)
+            if data:
+                batch.append(data)
+        if outcome.token is not None:
+            batch.append(frame_raw(outcome.token))
+        if outcome.raw_mode is not None:
+            conn.raw_frames = outcome.raw_mode
+        if outcome.authenticated:
+            self.principal = self.sasl.principal
+            conn.max_request_size = self.factory.max_request_size
+        if outcome.failure is not None:
+            # Kafka's DelayedResponseAuthenticationException: the failure response goes out after the delay
+            pending = list(batch)
+            batch.clear()
+            self._fail_authentication(outcome.failure, pending)
+            return False
+        return True
+
+    def _fail_authentication(self, reason: str, pending: list[bytes] | None = None) -> None:
+        """Kafka (``Selector.maybeDelayCloseOnAuthenticationFailure``): log, stop reading, and after
+        ``connection.failed.authentication.delay.ms`` send the failure response (``pending``) and close."""
+        if self._auth_failed or self.closing:
+            return
+        self._auth_failed = True
+        self.conn.closed = True
+        log.warning(
+            "authentication failed for connection %s from %s on listener %s: %s",
+            self.connection_id,
+            self._peer_text(),
+            self.factory.listener_name,
+            reason,
+        )
+        if not self._read_paused:
+            self._read_paused = True
+            self.transport.pauseProducing()  # type: ignore[union-attr]
+        delay = self.factory.failed_auth_delay_s
+        if delay > 0:
+            self.factory.reactor.callLater(delay, self._close_after_failure, pending or [])
+        else:
+            self._close_after_failure(pending or [])
+
+    def _close_after_failure(self, pending: list[bytes]) -> None:
+        if self.closing:
+            return
+        self._flush(pending)
+        self.close("failed authentication")
+
+    def _peer_text(self) -> str:
+        return f"{self.peer[0]}:{self.peer[1]}" if self.peer else "?"
+
     # -- requests and responses -------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> None:
-        ctx = RequestContext(request, self.peer, self.factory.listener_name, self.connection_id)
+        ctx = RequestContext(request, self.peer, self.factory.listener_name, self.connection_id, self.principal)
         result = self.factory.dispatcher.dispatch(ctx)
         if isinstance(result, Deferred):
             result.addCallback(self._complete, request).addErrback(self._internal_error, request)
@@ -183,7 +326,7 @@ class KafkaServerProtocol(Protocol):
 
     def _update_reading(self) -> None:
         """Pause reading while too much is unanswered or the client is not reading; else resume."""
-        if self.closing:
+        if self.closing or self._auth_failed:
             return
         conn, factory = self.conn, self.factory
         busy = self._write_paused or (
@@ -258,6 +401,10 @@ class KafkaServerFactory(Factory):
         max_outstanding_requests: int = DEFAULT_MAX_OUTSTANDING_REQUESTS,
         max_outstanding_bytes: int = DEFAULT_MAX_OUTSTANDING_BYTES,
         close_on_unsupported_version: bool = False,
+        tls: bool = False,
+        sasl: Any = None,
+        principal_mapper: Any = None,
+        failed_auth_delay_ms: int = 100,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as default_reactor
@@ -271,6 +418,13 @@ class KafkaServerFactory(Factory):
         self.max_outstanding_requests = max_outstanding_requests
         self.max_outstanding_bytes = max_outstanding_bytes
         self.close_on_unsupported_version = close_on_unsupported_version
+        #: whether connections are TLS (SSL, SASL_SSL listeners)
+        self.tls = tls
+        #: chronik.security.sasl.SaslListener on SASL_PLAINTEXT / SASL_SSL listeners
+        self.sasl = sasl
+        #: chronik.security.principal.SslPrincipalMapper on SSL listeners
+        self.principal_mapper = principal_mapper
+        self.failed_auth_delay_s = failed_auth_delay_ms / 1000.0
         self.connections: set[KafkaServerProtocol] = set()
         self._next_index = 0
 
@@ -289,6 +443,14 @@ class KafkaServerFactory(Factory):
         return KafkaServerProtocol(self, index)
 
 
-def listen(reactor: IReactorTCP, factory: KafkaServerFactory, host: str, port: int) -> IListeningPort:
-    """Listen on ``host:port`` (port 0: any free port; read it from ``getHost().port``)."""
-    return reactor.listenTCP(port, factory, interface=host)
+def listen(reactor: IReactorTCP, factory: KafkaServerFactory, host: str, port: int, tls: Any = None) -> IListeningPort:
+    """Listen on ``host:port`` (port 0: any free port; read it from ``getHost().port``).
+
+    ``tls`` (an ``IOpenSSLServerConnectionCreator``, e.g. ``chronik.security.tls.TlsServerContext``)
+    makes it a TLS listener.
+    """
+    if tls is None:
+        return reactor.listenTCP(port, factory, interface=host)
+    from twisted.protocols.tls import TLSMemoryBIOFactory
+
+    return reactor.listenTCP(port, TLSMemoryBIOFactory(tls, False, factory), interface=host)

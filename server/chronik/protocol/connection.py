@@ -41,6 +41,11 @@ Responses (``RequestChannel``, ``Processor``)
   (acks=0 Produce). The response header is v1 if the API version is flexible, else v0, and always
   v0 for ApiVersions.
 
+SASL (``SaslServerAuthenticator``, KIP-43)
+  After SaslHandshake v0 the client sends raw SASL tokens: size-prefixed frames without a Kafka
+  header. With ``raw_frames`` set, every frame is a :class:`RawFrame` event instead of a request;
+  :func:`frame_raw` frames a token for the reply. The adapter sets and clears it.
+
 Buffering: a frame that arrives whole inside one ``receive_data`` chunk is parsed in place from
 that (immutable) chunk; a frame that spans chunks is assembled in a buffer allocated once at its
 announced size, so each byte is copied at most once, never once per read. Decoded ``records``
@@ -63,9 +68,11 @@ __all__ = [
     "Connection",
     "DataToSend",
     "Event",
+    "RawFrame",
     "Request",
     "RequestReceived",
     "error_response",
+    "frame_raw",
 ]
 
 #: Kafka's ``socket.request.max.bytes`` default (100 MiB).
@@ -116,7 +123,20 @@ class Close:
     reason: str
 
 
-Event = RequestReceived | DataToSend | Close
+@dataclass(slots=True)
+class RawFrame:
+    """A frame read while ``raw_frames`` is set: a raw SASL token (SaslHandshake v0)."""
+
+    data: bytes
+
+
+Event = RequestReceived | DataToSend | Close | RawFrame
+
+
+def frame_raw(data: bytes) -> bytes:
+    """``data`` with its int32 size prefix (a raw SASL token reply)."""
+    return _SIZE.pack(len(data)) + data
+
 
 _CLASSES: dict[int, tuple[Any, Any]] = {}
 
@@ -160,6 +180,8 @@ class Connection:
         self._api_versions_table = api_versions_table
         self._close_on_unsupported = close_on_unsupported_version
         self.closed = False
+        #: frames are raw SASL tokens (:class:`RawFrame`), not requests (after SaslHandshake v0)
+        self.raw_frames = False
         # Framing state: the int32 size split across reads, or a frame being assembled.
         self._size_bytes = bytearray()
         self._frame: bytearray | None = None
@@ -239,6 +261,9 @@ class Connection:
 
     def _handle_frame(self, frame: memoryview, events: list[Event]) -> None:
         size = len(frame)
+        if self.raw_frames:
+            events.append(RawFrame(bytes(frame)))
+            return
         if size < _PREFIX.size:
             self._close(events, f"request of {size} bytes is too short for a request header")
             return

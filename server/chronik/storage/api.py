@@ -12,7 +12,7 @@ reading. ``sync`` makes durable everything appended before it was called.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -113,6 +113,14 @@ class Storage(Protocol):
         """Cluster-level metadata (cluster id, coordinator state, ...)."""
 
     def put_meta(self, key: str, value: bytes | None) -> None: ...
+
+    def put_meta_batch(self, items: Mapping[str, bytes | None]) -> None:
+        """Set (None: delete) several metadata keys atomically: after a crash all or none of them
+        are applied (committed offsets of one OffsetCommit, a group and its offsets)."""
+
+    def meta_items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every metadata ``(key, value)`` whose key starts with ``prefix``, in key order (by the
+        keys' UTF-8 bytes): how the group coordinator reloads its groups and offsets."""
 
     def sync(self) -> None:
         """Make everything written so far durable (fsync). Thread-safe; releases the GIL."""

@@ -9,7 +9,7 @@ beyond the interface's rule (one thread, plus ``sync`` from anywhere).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from chronik.storage._base import BatchInput, IndexedLog, TopicRegistry
 from chronik.storage.api import TopicMeta
@@ -121,6 +121,20 @@ class MemoryStorage(TopicRegistry[MemoryPartitionLog]):
             self._meta.pop(key, None)
         else:
             self._meta[key] = bytes(value)
+
+    def put_meta_batch(self, items: Mapping[str, bytes | None]) -> None:
+        """Set (None: delete) several metadata keys at once."""
+        self._check_open()
+        if not all(isinstance(k, str) for k in items):
+            raise TypeError("meta keys are str")
+        for key, value in items.items():
+            self.put_meta(key, value)
+
+    def meta_items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Metadata entries under ``prefix``, ordered by the keys' UTF-8 bytes."""
+        self._check_open()
+        found = [(k, v) for k, v in self._meta.items() if k.startswith(prefix)]
+        return sorted(found, key=lambda kv: kv[0].encode())
 
     def sync(self) -> None:
         """Nothing to make durable."""

@@ -43,7 +43,7 @@ import json
 import struct
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import rocksdict
@@ -358,6 +358,25 @@ class RocksStorage(TopicRegistry[RocksPartitionLog]):
             db.delete(_META + key.encode())
         else:
             db.put(_META + key.encode(), value if type(value) is bytes else bytes(value))
+
+    def put_meta_batch(self, items: Mapping[str, bytes | None]) -> None:
+        """Set (None: delete) several metadata keys in one WriteBatch (atomic); durable at the next sync()."""
+        db = self._live_db()
+        if not all(isinstance(k, str) for k in items):
+            raise TypeError("meta keys are str")
+        wb = rocksdict.WriteBatch(raw_mode=True)
+        for key, value in items.items():
+            if value is None:
+                wb.delete(_META + key.encode())
+            else:
+                wb.put(_META + key.encode(), value if type(value) is bytes else bytes(value))
+        db.write(wb)
+
+    def meta_items(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Metadata entries under ``prefix`` in key order: one bounded scan of the ``M`` range."""
+        db = self._live_db()
+        start = _META + prefix.encode()
+        return [(k[1:].decode(), v) for k, v in self._scan(db, start)]
 
     def sync(self) -> None:
         """fsync the WAL: everything written before the call is durable when it returns. Releases

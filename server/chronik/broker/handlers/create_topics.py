@@ -1,7 +1,8 @@
 """CreateTopics (API key 19), versions 0-7.
 
-Per topic, as Kafka's controller decides: an illegal name → INVALID_TOPIC_EXCEPTION; a name
-given twice in one request → INVALID_REQUEST for each; an existing topic →
+Per topic, as Kafka's controller decides: an illegal name, or one that equals an existing
+topic's once '.' and '_' are unified (``Topic.hasCollision``) → INVALID_TOPIC_EXCEPTION; a name
+given twice in one request → one INVALID_REQUEST result for it; an existing topic →
 TOPIC_ALREADY_EXISTS; ``num_partitions`` -1 means ``num.partitions`` (v4+), 0 or below -1 →
 INVALID_PARTITIONS; ``replication_factor`` -1 means ``default.replication.factor``, 0 or
 below -1 → INVALID_REPLICATION_FACTOR, more than the one broker → INVALID_REPLICATION_FACTOR;
@@ -9,8 +10,8 @@ manual ``assignments`` exclude both counts (else INVALID_REQUEST) and must name 
 broker, partitions 0..n-1 (else INVALID_REPLICA_ASSIGNMENT); invalid configs → INVALID_CONFIG.
 A request creating more than 10,000 partitions in all (Kafka's ``MAX_RECORDS_PER_USER_OP``) →
 POLICY_VIOLATION for the topics past the limit. ``validate_only`` checks without creating.
-v5+ answers with the partition count, replication factor and every topic config; v7+ with
-the topic id.
+v5+ answers with the partition count, replication factor and every topic config (an empty list
+for a topic in error, like Kafka); v7+ with the topic id.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ ValidateConfigs = Callable[[dict[str, str]], dict[str, str]]
 DescribeConfigs = Callable[[dict[str, str]], list[tuple[str, str | None, int, bool, bool]]]
 
 
+def _colliding_topic(broker: Broker, name: str) -> str | None:
+    """An existing topic whose name equals ``name`` once '.' and '_' are unified (metric names collide)."""
+    if "." not in name and "_" not in name:
+        return None
+    unified = name.replace(".", "_")
+    return next((n for n in broker.topics if n != name and n.replace(".", "_") == unified), None)
+
+
 def _check(
     broker: Broker, t: CreatableTopic, version: int, default_partitions: int, default_rf: int, validate: ValidateConfigs
 ) -> tuple[ErrorCode, str | None, int, int, dict[str, str]]:
@@ -49,6 +58,15 @@ def _check(
         return ErrorCode.INVALID_TOPIC_EXCEPTION, problem, 0, 0, {}
     if t.name in broker.topics:
         return ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{t.name}' already exists.", 0, 0, {}
+    colliding = _colliding_topic(broker, t.name)
+    if colliding is not None:
+        return (
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            f"Topic '{t.name}' collides with existing topic: {colliding}",
+            0,
+            0,
+            {},
+        )
     configs = {c.name: c.value for c in t.configs}
     if t.assignments:
         if t.num_partitions != -1 or t.replication_factor != -1:
@@ -127,13 +145,13 @@ def handle(
     counts = Counter(t.name for t in req.topics)
     budget = MAX_RECORDS_PER_USER_OP
     results = []
+    answered: set[str] = set()
     for t in req.topics:
+        if t.name in answered:  # a duplicate name gets one result, as in Kafka's ControllerApis
+            continue
+        answered.add(t.name)
         res = CreatableTopicResult(
-            name=t.name,
-            topic_id=ZERO_UUID,
-            num_partitions=-1,
-            replication_factor=-1,
-            configs=None if version >= 5 else [],
+            name=t.name, topic_id=ZERO_UUID, num_partitions=-1, replication_factor=-1, configs=[]
         )
         results.append(res)
         if counts[t.name] > 1:

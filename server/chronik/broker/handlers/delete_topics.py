@@ -2,10 +2,14 @@
 
 By name (v0-5 ``topic_names``; v6 ``topics`` with a name) or by id (v6 with a null name):
 unknown → UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID; ``delete.topic.enable=false`` →
-TOPIC_DELETION_DISABLED. Deleting removes the topic's data at once.
+TOPIC_DELETION_DISABLED. Deleting removes the topic's data at once. As in Kafka's
+``ControllerApis.deleteTopics``: a topic given by both name and id (v6) → INVALID_REQUEST; a name
+or id given twice → one INVALID_REQUEST result for it, and it is not deleted.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
@@ -19,10 +23,27 @@ API_KEY = 20
 MIN_VERSION, MAX_VERSION = 0, 6
 
 
+def _error(w: DeleteTopicState, message: str) -> DeletableTopicResult:
+    return DeletableTopicResult(
+        name=w.name, topic_id=w.topic_id, error_code=ErrorCode.INVALID_REQUEST, error_message=message
+    )
+
+
 def handle(broker: Broker, version: int, req: DeleteTopicsRequest, *, enabled: bool) -> DeleteTopicsResponse:
     wanted = req.topics if version >= 6 else [DeleteTopicState(name=n) for n in req.topic_names]
+    counts = Counter(w.name if w.name is not None else w.topic_id for w in wanted)
+    answered: set[object] = set()
     results = []
     for w in wanted:
+        if w.name is not None and w.topic_id != ZERO_UUID:
+            results.append(_error(w, "You may not specify both topic name and topic id."))
+            continue
+        key = w.name if w.name is not None else w.topic_id
+        if counts[key] > 1:
+            if key not in answered:
+                answered.add(key)
+                results.append(_error(w, f"Duplicate topic {'name' if w.name is not None else 'id'}."))
+            continue
         by_id = w.name is None
         topic = broker.topics_by_id.get(w.topic_id) if by_id else broker.topics.get(w.name)
         res = DeletableTopicResult(

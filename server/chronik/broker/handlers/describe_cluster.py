@@ -28,7 +28,9 @@ BROKER_ENDPOINT, CONTROLLER_ENDPOINT = 1, 2
 _ENDPOINT_NAMES = {BROKER_ENDPOINT: "BROKER", CONTROLLER_ENDPOINT: "CONTROLLER"}
 
 
-def handle(broker: Broker, version: int, req: DescribeClusterRequest) -> DescribeClusterResponse:
+def handle(
+    broker: Broker, version: int, req: DescribeClusterRequest, address: tuple[str, int] | None = None
+) -> DescribeClusterResponse:
     wanted = req.endpoint_type if version >= 1 else BROKER_ENDPOINT
     if wanted not in _ENDPOINT_NAMES:
         return DescribeClusterResponse(
@@ -43,15 +45,12 @@ def handle(broker: Broker, version: int, req: DescribeClusterRequest) -> Describ
                 f"{_ENDPOINT_NAMES[wanted]}"
             ),
         )
+    host, port = address or (broker.host, broker.port)  # the advertised address of the client's listener
     return DescribeClusterResponse(
         endpoint_type=BROKER_ENDPOINT,
         cluster_id=broker.cluster_id,
         controller_id=broker.node_id,
-        brokers=[
-            DescribeClusterBroker(
-                broker_id=broker.node_id, host=broker.host, port=broker.port, rack=None, is_fenced=False
-            )
-        ],
+        brokers=[DescribeClusterBroker(broker_id=broker.node_id, host=host, port=port, rack=None, is_fenced=False)],
         cluster_authorized_operations=(
             CLUSTER_OPERATIONS if req.include_cluster_authorized_operations else NO_OPERATIONS
         ),
@@ -62,6 +61,6 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
 
     def on_describe_cluster(ctx: RequestContext, body: DescribeClusterRequest) -> DescribeClusterResponse:
-        return handle(broker, ctx.api_version, body)
+        return handle(broker, ctx.api_version, body, broker.address_for(ctx.listener_name))
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe_cluster))

@@ -17,7 +17,8 @@ Per resource, as Kafka's ``ConfigHelper.describeConfigs`` answers (KRaft):
 * BROKER_LOGGER (8): the name must be this node's id (empty → INVALID_REQUEST ``Broker id must not
   be empty``); the answer is the Python loggers (``root`` plus every named logger) with their
   effective levels in log4j spelling (``WARNING`` → ``WARN``, ``CRITICAL`` → ``FATAL``), source
-  DYNAMIC_BROKER_LOGGER_CONFIG, not read-only (IncrementalAlterConfigs changes them).
+  DYNAMIC_BROKER_LOGGER_CONFIG, not read-only (IncrementalAlterConfigs changes them), config type
+  0 (UNKNOWN) and documentation "" (v3+), as Kafka's ``ConfigHelper`` leaves them.
 * any other type (GROUP, CLIENT_METRICS, unknown ids) → INVALID_REQUEST ``Unsupported resource
   type``: Chronik has no group or client-metrics configs.
 
@@ -37,7 +38,7 @@ from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import topic_name_error
-from chronik.config import BrokerConfig, ConfigEntry, ConfigSource, ConfigType
+from chronik.config import BrokerConfig, ConfigEntry, ConfigSource
 from chronik.protocol.errors import ErrorCode
 from chronik_protocol.messages.describe_configs_request import DescribeConfigsRequest, DescribeConfigsResource
 from chronik_protocol.messages.describe_configs_response import (
@@ -124,8 +125,8 @@ def _logger_entries(names: Iterable[str] | None) -> list[ConfigEntry]:
             is_sensitive=False,
             read_only=False,
             synonyms=(),
-            config_type=ConfigType.STRING.describe_id,
-            documentation=None,
+            config_type=0,  # Kafka leaves UNKNOWN and an empty documentation for loggers
+            documentation="",
         )
         for n, v in current_loggers().items()
         if wanted is None or n in wanted

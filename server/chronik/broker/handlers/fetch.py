@@ -3,13 +3,15 @@
 - Whole stored batches from the one containing ``fetch_offset``; a partition returns at most
   ``partition_max_bytes`` and the response at most ``max_bytes``, except that the first batch
   of the first partition with data is always returned whole so consumers progress (KIP-74).
-- ``fetch_offset`` below the log start or past the log end → OFFSET_OUT_OF_RANGE, with the
-  high watermark and log start offset so the client can reset.
+- ``fetch_offset`` below the log start or past the log end → OFFSET_OUT_OF_RANGE. A partition in
+  error answers high watermark, last stable offset and log start offset -1, as Kafka's
+  ``ReplicaManager.createLogReadResult(e)`` does (clients reset with ListOffsets).
 - Long polling: with fewer than ``min_bytes`` available the request waits up to
   ``max_wait_ms``, woken by appends to any of its partitions (never by a polling loop).
 - Fetch sessions (KIP-227, :mod:`chronik.broker.fetch_sessions`): a full fetch with epoch 0
   creates a session; incremental fetches name it and get only partitions with news.
-- v13+ names topics by id (UNKNOWN_TOPIC_ID). There are no transactions yet, so the last
+- v13+ names topics by id (UNKNOWN_TOPIC_ID; a known id with an unknown partition is
+  UNKNOWN_TOPIC_OR_PARTITION). There are no transactions yet, so the last
   stable offset is the high watermark and read_committed sees no aborted transactions.
 - ``current_leader_epoch`` newer than ours → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH.
 """
@@ -103,9 +105,10 @@ def _read(
         partition = broker.partition(topic, w.partition)
         # Kafka sends empty (not null) records for a partition in error: librdkafka reads null as a
         # bad message format and retries the same offset forever.
-        pd = out[key] = PartitionData(partition_index=w.partition, records=b"")
+        pd = out[key] = PartitionData(partition_index=w.partition, records=b"", high_watermark=-1)
         if partition is None:
-            pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if version >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            unknown_id = topic is None and version >= 13
+            pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             errors = True
             continue
         partitions.append(partition)
@@ -120,7 +123,8 @@ def _read(
             pd.error_code = ErrorCode.FENCED_LEADER_EPOCH
         elif not start <= w.fetch_offset <= hw:
             pd.error_code = ErrorCode.OFFSET_OUT_OF_RANGE
-        if pd.error_code:
+        if pd.error_code:  # Kafka's LogReadResult for an error: no offsets at all
+            pd.high_watermark = pd.last_stable_offset = pd.log_start_offset = -1
             errors = True
             continue
         limit = min(w.max_bytes, remaining) if version >= 3 else w.max_bytes

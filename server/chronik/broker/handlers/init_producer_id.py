@@ -1,4 +1,6 @@
-"""InitProducerId (API key 22), versions 0-6.
+"""InitProducerId (API key 22), versions 0-5.
+
+v6 (KIP-939 two-phase commit) is unstable in Kafka 4.4, which does not advertise it; neither do we.
 
 Idempotent producers (no transactional id) get a producer id never handed out before and
 epoch 0. Transactions are not implemented yet: a transactional id →
@@ -15,7 +17,7 @@ from chronik_protocol.messages.init_producer_id_request import InitProducerIdReq
 from chronik_protocol.messages.init_producer_id_response import InitProducerIdResponse
 
 API_KEY = 22
-MIN_VERSION, MAX_VERSION = 0, 6
+MIN_VERSION, MAX_VERSION = 0, 5
 
 
 def handle(broker: Broker, version: int, req: InitProducerIdRequest) -> InitProducerIdResponse:

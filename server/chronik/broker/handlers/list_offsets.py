@@ -3,12 +3,17 @@
 Timestamps: -1 latest (the high watermark; with read_committed the last stable offset, equal
 here as there are no transactions), -2 earliest (log start offset), -3 the record with the
 largest timestamp (KIP-734), -4 earliest local (= earliest: no tiered storage), -5 latest
-tiered (none: offset -1); a timestamp ≥ 0 → the first record whose timestamp is at least it
-(the first batch whose max timestamp reaches it is decoded), or offset -1 / timestamp -1 when
-there is none. v0 answers ``old_style_offsets``. Leader epoch (v4+) is the partition's.
+tiered and -6 earliest pending upload (KIP-1023; none without tiered storage: offset -1); a
+timestamp ≥ 0 → the first record whose timestamp is at least it (the first batch whose max
+timestamp reaches it is decoded), or offset -1 / timestamp -1 when there is none. v0 answers
+``old_style_offsets``. Leader epoch (v4+) is the partition's, or -1 when no offset is found.
+A partition named twice in one request gets one INVALID_REQUEST answer (Kafka's
+``ListOffsetsRequest.duplicatePartitions``).
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler
@@ -25,7 +30,7 @@ from chronik_protocol.messages.list_offsets_response import (
 
 API_KEY = 2
 MIN_VERSION, MAX_VERSION = 0, 11
-LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5, -6
 
 
 def _first_record_at(partition: Partition, base_offset: int, timestamp: int, exact: bool) -> tuple[int, int] | None:
@@ -50,7 +55,7 @@ def lookup(partition: Partition, timestamp: int) -> tuple[int, int]:
         return log.log_end_offset, -1
     if timestamp in (EARLIEST, EARLIEST_LOCAL):
         return log.log_start_offset, -1
-    if timestamp == LATEST_TIERED:
+    if timestamp in (LATEST_TIERED, EARLIEST_PENDING_UPLOAD):
         return -1, -1
     entries = [e for e in log.entries() if e.last_offset >= log.log_start_offset]
     if timestamp == MAX_TIMESTAMP:
@@ -71,14 +76,23 @@ def lookup(partition: Partition, timestamp: int) -> tuple[int, int]:
 
 
 def handle(broker: Broker, version: int, req: ListOffsetsRequest) -> ListOffsetsResponse:
+    counts = Counter((lt.name, lp.partition_index) for lt in req.topics for lp in lt.partitions)
+    answered: set[tuple[str, int]] = set()
     topics = []
     for lt in req.topics:
         topic = broker.topics.get(lt.name)
         results = []
         for lp in lt.partitions:
+            key = (lt.name, lp.partition_index)
+            if key in answered:
+                continue
+            answered.add(key)
             partition = broker.partition(topic, lp.partition_index)
             res = ListOffsetsPartitionResponse(partition_index=lp.partition_index)
             results.append(res)
+            if counts[key] > 1:
+                res.error_code = ErrorCode.INVALID_REQUEST
+                continue
             if partition is None:
                 res.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
                 continue
@@ -91,7 +105,8 @@ def handle(broker: Broker, version: int, req: ListOffsetsRequest) -> ListOffsets
             offset, ts = lookup(partition, lp.timestamp)
             if version == 0:
                 res.old_style_offsets = [offset] if offset >= 0 and lp.max_num_offsets > 0 else []
-            res.offset, res.timestamp, res.leader_epoch = offset, ts, partition.leader_epoch
+            res.offset, res.timestamp = offset, ts
+            res.leader_epoch = partition.leader_epoch if offset >= 0 else -1
         topics.append(ListOffsetsTopicResponse(name=lt.name, partitions=results))
     return ListOffsetsResponse(topics=topics)
 

@@ -10,6 +10,7 @@
 - One broker (the advertised address of this node), which is also the controller; every
   partition led by it at epoch 0 with itself as the only replica and ISR.
 - Authorized operations (v8+) on request: every topic / cluster operation (no ACLs yet).
+- A topic named (or, by id, identified) twice is answered once, as Kafka collects them in a set.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ NO_OPERATIONS = -2147483648  # Integer.MIN_VALUE: "not requested"
 # AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
 # DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12, CREATE_TOKENS 13, DESCRIBE_TOKENS 14.
 TOPIC_OPERATIONS = sum(1 << op for op in (3, 4, 5, 6, 7, 8, 10, 11))
-CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12, 13, 14))
+# Kafka's ``AclEntry.supportedOperations(CLUSTER)``: no token operations (those are on USER resources).
+CLUSTER_OPERATIONS = sum(1 << op for op in (5, 7, 8, 9, 10, 11, 12))
 
 
 def _topic(broker: Broker, topic: Topic, authorized_ops: int) -> MetadataResponseTopic:
@@ -60,7 +62,13 @@ def _topic(broker: Broker, topic: Topic, authorized_ops: int) -> MetadataRespons
 
 
 def handle(
-    broker: Broker, version: int, req: MetadataRequest, *, auto_create: bool, num_partitions: int
+    broker: Broker,
+    version: int,
+    req: MetadataRequest,
+    *,
+    auto_create: bool,
+    num_partitions: int,
+    address: tuple[str, int] | None = None,
 ) -> MetadataResponse:
     if 10 <= version < 12 and req.topics and any(t.name is None or t.topic_id != ZERO_UUID for t in req.topics):
         # Kafka's handleTopicMetadataRequest: InvalidRequestException ("Topic name can not be null" /
@@ -77,7 +85,12 @@ def handle(
         topics = [_topic(broker, t, ops) for t in sorted(broker.topics.values(), key=lambda t: t.name)]
     else:
         topics = []
+        seen: set[object] = set()
         for wanted in req.topics:
+            key = wanted.name if wanted.name is not None or version < 10 else wanted.topic_id
+            if key in seen:  # Kafka answers each requested topic once (it collects them in a set)
+                continue
+            seen.add(key)
             if wanted.name is None and version >= 10:
                 found = broker.topics_by_id.get(wanted.topic_id)
                 if found is None:
@@ -118,8 +131,9 @@ def handle(
                     continue
                 topic = broker.create_topic(name, num_partitions, {})
             topics.append(_topic(broker, topic, ops))
+    host, port = address or (broker.host, broker.port)  # the advertised address of the client's listener
     return MetadataResponse(
-        brokers=[MetadataResponseBroker(node_id=broker.node_id, host=broker.host, port=broker.port, rack=None)],
+        brokers=[MetadataResponseBroker(node_id=broker.node_id, host=host, port=port, rack=None)],
         cluster_id=broker.cluster_id,
         controller_id=broker.node_id,
         topics=topics,
@@ -139,6 +153,7 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
             body,
             auto_create=bool(config.get("auto.create.topics.enable")),
             num_partitions=int(config.get("num.partitions")),
+            address=broker.address_for(ctx.listener_name),
         )
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_metadata))
