@@ -196,6 +196,18 @@ def render_markdown(run: dict[str, Any], verdict: Verdict) -> str:
         for c in unsupported:
             detail = (c.kafka or {}).get("detail", "")
             out.append(f"- {c.client} · {c.scenario}: {_md_escape(detail)}")
+    group_rows = _group_figures(verdict)
+    if group_rows:
+        out += [
+            "",
+            "## Consumer-group figures",
+            "",
+            "Records produced / consumed (duplicates) and assignment callbacks seen, as each driver counted them.",
+            "",
+            "| client | scenario | Kafka | Chronik |",
+            "|---|---|---|---|",
+            *group_rows,
+        ]
     out += ["", "## Protocol sweep", ""]
     if not verdict.sweep:
         out.append(f"Not run{': ' + run['sweep_error'] if run.get('sweep_error') else ''}.")
@@ -229,6 +241,32 @@ def render_markdown(run: dict[str, Any], verdict: Verdict) -> str:
         if k != "chronik_commit":
             out.append(f"| {k} | {v} |")
     return "\n".join(out) + "\n"
+
+
+GROUP_FACTS = ("produced", "consumed", "duplicates", "rebalances", "commit_errors")
+
+
+def _group_facts(r: dict[str, Any] | None) -> str:
+    if r is None or r["status"] != "pass":
+        return "—" if r is None else r["status"]
+    f = r.get("facts") or {}
+    if "produced" not in f and "consumed" not in f:
+        return "pass"
+    text = f"{f.get('produced', '?')} / {f.get('consumed', '?')} ({f.get('duplicates', 0)} dup)"
+    if "rebalances" in f:
+        text += f", {f['rebalances']} assignments"
+    if f.get("commit_errors"):
+        text += f", commit errors {json.dumps(f['commit_errors'], sort_keys=True)}"
+    return text
+
+
+def _group_figures(verdict: Verdict) -> list[str]:
+    """Markdown rows for the group scenarios that ran on at least one broker."""
+    rows = []
+    for c in verdict.cells:
+        if c.scenario.startswith("group-") and c.scenario != "group-offsets" and c.outcome not in ("n/a", "not-run"):
+            rows.append(f"| {c.client} | {c.scenario} | {_group_facts(c.kafka)} | {_group_facts(c.chronik)} |")
+    return rows
 
 
 def _ranges(versions: list[int]) -> str:
