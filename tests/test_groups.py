@@ -377,3 +377,25 @@ def test_delete_group(state: str) -> None:
         assert h.coordinator.delete_group("g") == 0
         assert h.storage.meta_items("group.") == []
     assert h.coordinator.delete_group("nope") == ErrorCode.GROUP_ID_NOT_FOUND
+
+
+def test_static_leader_rejoining_below_v9_is_told_the_old_leader_and_no_members() -> None:
+    """Before JoinGroup v9 there is no skip_assignment: Kafka names the old leader id and lists no
+    members, so the returning leader acts as a follower and the stored assignment stays (no rebalance)."""
+    h = Harness()
+    a = h.join(instance="i-a")
+    h.advance(0)
+    b = h.join(instance="i-b")
+    gen = a[0].generation_id
+    h.sync(a[0].member_id, gen, {a[0].member_id: b"A"})
+    ra = h.join(a[0].member_id, instance="i-a")
+    gen = ra[0].generation_id
+    h.sync(b[0].member_id, gen)
+    h.sync(ra[0].leader, gen, {a[0].member_id: b"A", b[0].member_id: b"B"})
+    assert h.group().state == GroupState.STABLE and h.group().leader_id == a[0].member_id
+    na = h.join(instance="i-a", version=7)
+    assert na[0].error_code == 0 and na[0].generation_id == gen
+    assert na[0].leader == a[0].member_id != na[0].member_id
+    assert na[0].members == [] and not na[0].skip_assignment
+    assert h.group().state == GroupState.STABLE
+    assert h.sync(na[0].member_id, gen, instance="i-a")[0].assignment == b"A"

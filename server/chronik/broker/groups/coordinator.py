@@ -245,7 +245,9 @@ class GroupCoordinator:
         if instance is not None:
             old_id = group.static_member_id(instance)
             if old_id is not None:
-                self._replace_static_member(group, req, instance, old_id, new_id, protocols, rebalance_ms, respond)
+                self._replace_static_member(
+                    group, req, version, instance, old_id, new_id, protocols, rebalance_ms, respond
+                )
                 return
         elif version >= 4:  # KIP-394: hand out the id, expect the member back with it
             group.pending_members.add(new_id)
@@ -289,6 +291,7 @@ class GroupCoordinator:
         self,
         group: ClassicGroup,
         req: JoinGroupRequest,
+        version: int,
         instance: str,
         old_id: str,
         new_id: str,
@@ -296,7 +299,12 @@ class GroupCoordinator:
         rebalance_ms: int,
         respond: Respond,
     ) -> None:
+        """KIP-345: the rejoining static member takes the old member's place. In a Stable group with an
+        unchanged protocol there is no rebalance: from JoinGroup v9 a returning leader gets the member
+        list with ``skip_assignment`` (KIP-814); before v9 the answer names the *old* leader id and no
+        members, so the client acts as a follower and keeps the stored assignment, as Kafka does."""
         log.info("group %s: static member %s replaces member %s with %s", group.group_id, instance, old_id, new_id)
+        leader_before = group.leader_id
         old = group.members[old_id]
         self._complete_join(old, self._join_error(old_id, ErrorCode.FENCED_INSTANCE_ID))
         self._complete_sync(old, SyncGroupResponse(error_code=ErrorCode.FENCED_INSTANCE_ID))
@@ -308,7 +316,12 @@ class GroupCoordinator:
             if (group.protocol_name or "") == group.select_protocol():
                 self._persist(group)
                 leader = group.is_leader(new_id)
-                self._complete_join(member, self._join_response(group, new_id, members=leader, skip=leader))
+                if version >= 9:
+                    response = self._join_response(group, new_id, members=leader, skip=leader)
+                else:
+                    response = self._join_response(group, new_id, members=False)
+                    response.leader = leader_before or ""
+                self._complete_join(member, response)
             else:
                 self._maybe_prepare_rebalance(group, f"static member {instance} changed the selected protocol")
         elif group.is_state(COMPLETING):
