@@ -157,3 +157,16 @@ def test_sweep_gaps_can_name_several_apis_and_one_status() -> None:
     assert gaps.sweep_gap("EndTxn", 0, "kafka-only") is not None
     assert gaps.sweep_gap("EndTxn", 0, "differs") is None
     assert gaps.sweep_gap("Produce", 9, "kafka-only") is None
+
+
+def test_acl_matrix_rows_are_judged_like_the_sweep() -> None:
+    run = _run([("kafka", "x", "ok", "pass"), ("chronik", "x", "ok", "pass")])
+    run["acl_matrix"] = [
+        {"api": "Produce", "version": 9, "status": "same", "differences": [], "principal": "alice"},
+        {"api": "Fetch", "version": 12, "status": "differs", "principal": "bob",
+         "differences": [{"path": "x.error_code", "chronik": 0, "kafka": 29}]},
+    ]
+    verdict = judge(run, KnownGaps())
+    assert [r.outcome for r in verdict.acl] == ["ok", "difference"] and not verdict.passed
+    md = render_markdown(run, verdict)
+    assert "## ACL matrix" in md and "| Fetch | 12 | bob | differs |" in md

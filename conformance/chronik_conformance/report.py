@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chronik_conformance.knowngaps import KnownGaps
@@ -49,10 +49,11 @@ class SweepRow:
 class Verdict:
     cells: list[Cell]
     sweep: list[SweepRow]
+    acl: list[SweepRow] = field(default_factory=list)
 
     @property
     def red(self) -> list[Cell | SweepRow]:
-        return [c for c in self.cells if c.red] + [r for r in self.sweep if r.red]
+        return [c for c in self.cells if c.red] + [r for r in self.sweep if r.red] + [r for r in self.acl if r.red]
 
     @property
     def passed(self) -> bool:
@@ -92,8 +93,13 @@ def judge(run: dict[str, Any], gaps: KnownGaps) -> Verdict:
                 outcome = "inconsistent"
                 explanation = "the driver reported different capabilities on the two brokers"
             cells.append(Cell(client, scenario, k, c, outcome, explanation))
+    return Verdict(cells, _judge_rows(run.get("sweep"), gaps), _judge_rows(run.get("acl_matrix"), gaps))
+
+
+def _judge_rows(results: list[dict[str, Any]] | None, gaps: KnownGaps) -> list[SweepRow]:
+    """Sweep-shaped results (the sweep, the ACL matrix): same, a known gap, or a difference."""
     rows = []
-    for r in run.get("sweep") or []:
+    for r in results or []:
         if r["status"] == "same":
             rows.append(SweepRow(r, "ok"))
             continue
@@ -102,7 +108,7 @@ def judge(run: dict[str, Any], gaps: KnownGaps) -> Verdict:
             rows.append(SweepRow(r, "known-gap", gap.reason + (f" (issue {gap.issue})" if gap.issue else "")))
         else:
             rows.append(SweepRow(r, "difference"))
-    return Verdict(cells, rows)
+    return rows
 
 
 # ---- Markdown -------------------------------------------------------------------------------
@@ -151,6 +157,14 @@ def _summary(run: dict[str, Any], verdict: Verdict) -> list[str]:
         )
     elif run.get("sweep_error"):
         lines.append(f"- Protocol sweep: did not run ({run['sweep_error']}).")
+    if verdict.acl:
+        acl_counts = Counter(r.outcome for r in verdict.acl)
+        lines.append(
+            f"- ACL matrix: {len(verdict.acl)} (API, version, principal) comparisons — {acl_counts['ok']} identical, "
+            f"{acl_counts['known-gap']} known gaps, **{acl_counts['difference']} unexplained differences**."
+        )
+    elif run.get("acl_matrix_error"):
+        lines.append(f"- ACL matrix: did not run ({run['acl_matrix_error']}).")
     lines.append(f"- Verdict: **{'PASS' if verdict.passed else 'FAIL'}** ({len(verdict.red)} red items).")
     return lines
 
@@ -231,6 +245,28 @@ def render_markdown(run: dict[str, Any], verdict: Verdict) -> str:
             out.append(f"  - {', '.join(items)}")
         same = _ranges_by_api([row.result for row in verdict.sweep if row.outcome == "ok"])
         out += ["", "### Identical on both brokers", "", ", ".join(same) + "."]
+    if verdict.acl:
+        out += [
+            "",
+            "## ACL matrix",
+            "",
+            "Both brokers with SASL/PLAIN users and the StandardAuthorizer (`super.users=User:admin`): every "
+            "implemented API sent as alice (no ACLs), carol (partial ACLs) and bob (the ACLs the request needs); "
+            "error codes and authorized-operations fields compared.",
+            "",
+        ]
+        red = [row for row in verdict.acl if row.outcome != "ok"]
+        if red:
+            out += ["| API | version | principal | result | differences | explanation |", "|---|---|---|---|---|---|"]
+            for row in red:
+                r = row.result
+                out.append(
+                    f"| {r['api']} | {r['version']} | {r.get('principal', '')} | {r['status']} | "
+                    f"{_md_escape(_diffs_text(r))} | {_md_escape(row.explanation)} |"
+                )
+        else:
+            same = _ranges_by_api([r.result for r in verdict.acl])
+            out.append("Every comparison identical: " + ", ".join(same) + ".")
     out += ["", "## Versions", "", "| component | version |", "|---|---|"]
     out.append(f"| Chronik | {b['chronik']['version']} ({run['environment'].get('chronik_commit', '?')}) |")
     out.append(f"| Apache Kafka | {b['kafka']['version']} |")
