@@ -16,6 +16,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from chronik_conformance.clients import CLIENTS, client_by_name
 from chronik_conformance.kafka_reference import CONFORMANCE_DIR, java_version
 from chronik_conformance.knowngaps import KnownGaps
 from chronik_conformance.report import judge, render_html, render_markdown
-from chronik_conformance.runner import build_clients, run_clients, start_all
-from chronik_conformance.scenarios import ALL_SCENARIOS, FAST_SCENARIOS
+from chronik_conformance.runner import build_clients, prepare_security, run_clients, start_all
+from chronik_conformance.scenarios import ALL_SCENARIOS, FAST_SCENARIOS, SECURITY_SCENARIOS
+from chronik_conformance.security import SecuritySetup
 from chronik_conformance.topics import create_scenario_topics
 
 DEFAULT_OUT = CONFORMANCE_DIR / ".out"
@@ -56,6 +58,25 @@ def _environment() -> dict[str, str]:
         "node": _first_line(["node", "--version"]),
         "platform": platform.platform(),
     }
+
+
+def _run_acl_matrix(run: dict) -> None:
+    """Both brokers again, with SASL/PLAIN users and the StandardAuthorizer; the results go into ``run``."""
+    _progress("ACL matrix: starting both brokers with SASL users and an authorizer")
+    try:
+        from chronik_conformance.acl_matrix import run_acl_matrix, start_brokers
+
+        started = start_brokers()
+        try:
+            run["acl_matrix"] = run_acl_matrix(started.chronik_sasl, started.kafka_sasl)
+        finally:
+            started.chronik.stop()
+            started.kafka.stop()
+        same = sum(1 for r in run["acl_matrix"] if r["status"] == "same")
+        _progress(f"ACL matrix: {same} of {len(run['acl_matrix'])} comparisons identical")
+    except Exception as exc:  # the report says the matrix did not run, and why
+        run["acl_matrix_error"] = f"{type(exc).__name__}: {exc}"
+        _progress(f"ACL matrix failed: {run['acl_matrix_error']}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -98,12 +119,24 @@ def _run(args: argparse.Namespace) -> int:
         "results": [],
         "sweep": None,
     }
-    chronik_broker: ChronikBroker = ChronikBroker()
-    kafka_broker: KafkaBroker = KafkaBroker()
+    # The SSL / SASL listeners only when a security scenario runs: same CA, certificate and users on both brokers.
+    security_dir = Path(tempfile.mkdtemp(prefix="chronik-conf-security-"))
+    security = SecuritySetup(security_dir) if any(s in SECURITY_SCENARIOS for s in scenarios) else None
+    security_files: dict[str, Path] = {}
+    chronik_broker: ChronikBroker = ChronikBroker(security=security)
+    kafka_broker: KafkaBroker = KafkaBroker(security=security)
     brokers: list[Broker] = [kafka_broker, chronik_broker]
-    start_all(brokers, _progress)
+    try:
+        start_all(brokers, _progress)
+    except BaseException:
+        shutil.rmtree(security_dir, ignore_errors=True)
+        raise
     try:
         run["brokers"] = {b.name: {"version": b.version, "bootstrap": b.bootstrap} for b in brokers}
+        if security is not None:
+            for b in brokers:
+                security_files[b.name] = prepare_security(b, security, security_dir)
+                run["brokers"][b.name]["secured_listeners"] = b.secure_addresses
         if not args.no_sweep:
             _progress("protocol sweep")
             try:
@@ -114,13 +147,18 @@ def _run(args: argparse.Namespace) -> int:
                 run["sweep_error"] = f"{type(exc).__name__}: {exc}"
                 _progress(f"sweep failed: {run['sweep_error']}")
         for broker in brokers:
-            results = run_clients(broker, runnable, scenarios, log_dir, args.jobs, _progress)
+            results = run_clients(
+                broker, runnable, scenarios, log_dir, args.jobs, _progress, security_files.get(broker.name)
+            )
             run["results"].extend(r.to_dict() for r in results)
     finally:
         for b in brokers:
             if args.keep_logs:
                 shutil.copy(b.log_path, log_dir / f"{b.name}-broker.log") if hasattr(b, "log_path") else None
             b.stop()
+        shutil.rmtree(security_dir, ignore_errors=True)
+    if not args.no_acl_matrix:
+        _run_acl_matrix(run)
     run["seconds"] = time.monotonic() - started
     verdict = judge(run, gaps)
     (out_dir / "results.json").write_text(json.dumps(run, indent=1, sort_keys=True))
@@ -136,19 +174,24 @@ def _run(args: argparse.Namespace) -> int:
             _progress(f"RED {item.client} {item.scenario}: {item.outcome} {item.explanation}")
         else:
             r = item.result
-            _progress(f"RED sweep {r['api']} v{r['version']}: {r['status']}")
+            who = f" as {r['principal']}" if "principal" in r else ""
+            _progress(f"RED {'ACL matrix' if who else 'sweep'} {r['api']} v{r['version']}{who}: {r['status']}")
     _progress("PASS" if verdict.passed else f"FAIL: {len(verdict.red)} red items")
     return 0 if verdict.passed else 1
 
 
 def _brokers(args: argparse.Namespace) -> int:
     """Start both brokers with the scenario topics under ``--prefix``; print the addresses; wait for Ctrl-C."""
-    brokers: list[Broker] = [ChronikBroker(), KafkaBroker()]
+    security_dir = Path(tempfile.mkdtemp(prefix="chronik-conf-security-"))
+    security = SecuritySetup(security_dir)
+    brokers: list[Broker] = [ChronikBroker(security=security), KafkaBroker(security=security)]
     try:
         for b in brokers:
             b.start()
             create_scenario_topics(b.bootstrap, args.prefix)
-            print(f"{b.name} {b.version} on {b.bootstrap} (topics under prefix {args.prefix!r})", flush=True)
+            sec_file = prepare_security(b, security, security_dir)
+            print(f"{b.name} {b.version} on {b.bootstrap} (topics under prefix {args.prefix!r};"
+                  f" --security {sec_file})", flush=True)
         print("Ctrl-C stops both", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True:
@@ -156,6 +199,7 @@ def _brokers(args: argparse.Namespace) -> int:
     finally:
         for b in brokers:
             b.stop()
+        shutil.rmtree(security_dir, ignore_errors=True)
     return 0
 
 
@@ -174,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", help="comma-separated client names (default: all, or the required ones with --fast)")
     p.add_argument("--scenarios", help="comma-separated scenario names")
     p.add_argument("--no-sweep", action="store_true", help="skip the protocol sweep")
+    p.add_argument("--no-acl-matrix", action="store_true", help="skip the ACL matrix (two more broker starts)")
     p.add_argument("--jobs", type=int, default=2, help="drivers running at once per broker (default 2)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output directory (default {DEFAULT_OUT})")
     p.add_argument("--publish", action="store_true", help=f"also copy the report to {PUBLISHED}")

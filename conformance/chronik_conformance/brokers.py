@@ -20,6 +20,7 @@ from chronik_conformance.kafka_reference import (
     kafka_version,
     probe_api_versions,
 )
+from chronik_conformance.security import LISTENERS, SecuritySetup
 
 __all__ = ["Broker", "ChronikBroker", "KafkaBroker"]
 
@@ -43,6 +44,11 @@ class Broker(Protocol):
 
     def log_tail(self, lines: int = 40) -> str: ...
 
+    @property
+    def secure_addresses(self) -> dict[str, str]:
+        """``{SSL|SASL_PLAINTEXT|SASL_SSL: host:port}`` of the secured listeners (empty without ``security``)."""
+        ...
+
 
 class ChronikBroker:
     """``python -m chronik.cli start`` on a free port with a fresh data dir (removed by ``stop``).
@@ -54,12 +60,14 @@ class ChronikBroker:
     name = "chronik"
     SHARED_PROPS = ("group.initial.rebalance.delay.ms", "num.partitions")
 
-    def __init__(self, *overrides: str, work_dir: Path | None = None) -> None:
+    def __init__(self, *overrides: str, work_dir: Path | None = None, security: SecuritySetup | None = None) -> None:
         self._own_dir = work_dir is None
         self.work_dir = Path(tempfile.mkdtemp(prefix="chronik-conf-")) if work_dir is None else work_dir
         self.port = free_port()
+        self.secure_ports = {name: free_port() for name in LISTENERS} if security is not None else {}
         shared = [f"{k}={SINGLE_NODE_PROPS[k]}" for k in self.SHARED_PROPS if k in SINGLE_NODE_PROPS]
-        self.overrides = [*shared, *overrides]
+        secured = [f"{k}={v}" for k, v in security.broker_props().items()] if security is not None else []
+        self.overrides = [*shared, *secured, *overrides]
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -74,12 +82,18 @@ class ChronikBroker:
         return version("chronik")
 
     @property
+    def secure_addresses(self) -> dict[str, str]:
+        return {name: f"127.0.0.1:{port}" for name, port in self.secure_ports.items()}
+
+    @property
     def log_path(self) -> Path:
         return self.work_dir / "chronik.log"
 
     def start(self, timeout: float = 30.0) -> None:
         args = [sys.executable, "-m", "chronik.cli", "start", "--data-dir", str(self.work_dir / "data")]
-        for o in [f"listeners=PLAINTEXT://127.0.0.1:{self.port}", *self.overrides]:
+        served = {"PLAINTEXT": self.port, **self.secure_ports}
+        listeners = ",".join(f"{name}://127.0.0.1:{port}" for name, port in served.items())
+        for o in [f"listeners={listeners}", *self.overrides]:
             args += ["--override", o]
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in _terminate()
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ})
@@ -126,8 +140,14 @@ class KafkaBroker:
 
     name = "kafka"
 
-    def __init__(self) -> None:
-        self.ref = KafkaReference()
+    def __init__(self, security: SecuritySetup | None = None) -> None:
+        secure_ports = {name: free_port() for name in LISTENERS} if security is not None else {}
+        props = security.broker_props() if security is not None else {}
+        self.ref = KafkaReference(props=props, extra_listeners=secure_ports)
+
+    @property
+    def secure_addresses(self) -> dict[str, str]:
+        return {name: f"127.0.0.1:{port}" for name, port in self.ref.extra_listeners.items()}
 
     @property
     def bootstrap(self) -> str:

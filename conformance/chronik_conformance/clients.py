@@ -46,8 +46,14 @@ class ClientSpec:
     def build_command(self) -> list[str]:
         return self._resolve(self.build)
 
-    def driver_command(self, bootstrap: str, prefix: str, scenarios: list[str]) -> list[str]:
+    def driver_command(
+        self, bootstrap: str, prefix: str, scenarios: list[str], security: Path | None = None
+    ) -> list[str]:
+        """The driver's command line; ``--security FILE`` only when a ``security-*`` scenario is asked for (drivers
+        that predate the security scenarios never see the option)."""
         args = ["--bootstrap", bootstrap, "--prefix", prefix, "--scenarios", ",".join(scenarios)]
+        if security is not None and any(s.startswith("security-") for s in scenarios):
+            args += ["--security", str(security)]
         return [*self._resolve(self.command), *args]
 
     def version(self, timeout: float = 60.0) -> str:

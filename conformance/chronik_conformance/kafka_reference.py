@@ -225,14 +225,18 @@ class KafkaReference:
         lib_dir: Path = LIB_DIR,
         version: str = KAFKA_VERSION,
         keep: bool = False,
+        extra_listeners: Mapping[str, int] | None = None,
     ) -> None:
         """``work_dir`` (default: a new temp dir, removed by ``stop()`` unless ``keep``) holds the log dir,
-        ``server.properties`` and ``kafka.log``; ``props`` overrides or adds broker properties."""
+        ``server.properties`` and ``kafka.log``; ``props`` overrides or adds broker properties;
+        ``extra_listeners`` ({name: port}, each name also its security protocol: ``SSL``, ``SASL_SSL`` ...) are
+        served and advertised besides PLAINTEXT (their ``ssl.*``/``sasl.*`` settings come with ``props``)."""
         self._own_dir = work_dir is None
         self.work_dir = Path(tempfile.mkdtemp(prefix="kafka-ref-")) if work_dir is None else work_dir
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.extra_props = dict(props or {})
+        self.extra_listeners = dict(extra_listeners or {})
         self.heap = list(heap)
         self.lib_dir = lib_dir
         self.version = version
@@ -268,15 +272,17 @@ class KafkaReference:
 
     def properties(self) -> dict[str, str]:
         """The broker configuration written to ``server.properties``."""
+        served = {"PLAINTEXT": self.port, **self.extra_listeners}
+        advertised = ",".join(f"{name}://127.0.0.1:{port}" for name, port in served.items())
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(f"{name}:{name}" for name in served) + ",CONTROLLER:PLAINTEXT",
             "log.dirs": str(self.work_dir / "logs"),
             **SINGLE_NODE_PROPS,
         }

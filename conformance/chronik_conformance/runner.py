@@ -21,9 +21,10 @@ from typing import Any
 from chronik_conformance.brokers import Broker
 from chronik_conformance.clients import ClientSpec
 from chronik_conformance.scenarios import RESTART_CONSUME, RESTART_PRODUCE
+from chronik_conformance.security import SecuritySetup
 from chronik_conformance.topics import create_scenario_topics
 
-__all__ = ["BuildResult", "ScenarioResult", "build_clients", "run_clients"]
+__all__ = ["BuildResult", "ScenarioResult", "build_clients", "prepare_security", "run_clients"]
 
 #: Seconds a driver may spend per scenario (the drivers time out at 60 s themselves) plus start-up slack.
 PER_SCENARIO_S = 75.0
@@ -101,10 +102,11 @@ def run_driver(
     scenarios: list[str],
     log_path: Path,
     progress: Progress,
+    security: Path | None = None,
 ) -> list[ScenarioResult]:
     """Start the driver, read its JSON lines as they come; a scenario without a line fails with the reason."""
     results: dict[str, ScenarioResult] = {}
-    cmd = client.driver_command(broker.bootstrap, prefix, scenarios)
+    cmd = client.driver_command(broker.bootstrap, prefix, scenarios, security)
     timeout = PER_SCENARIO_S * len(scenarios) + DRIVER_SLACK_S
     with open(log_path, "ab") as err:
         err.write(f"$ {' '.join(cmd)}\n".encode())
@@ -168,8 +170,11 @@ def run_clients(
     log_dir: Path,
     jobs: int,
     progress: Progress,
+    security: Path | None = None,
 ) -> list[ScenarioResult]:
-    """Every client's scenarios against one running broker, with the restart pair around one broker restart."""
+    """Every client's scenarios against one running broker, with the restart pair around one broker restart.
+
+    ``security`` is the broker's ``--security`` file (:func:`prepare_security`), passed to the drivers."""
     main = [s for s in scenarios if s != "restart"]
     with_restart = "restart" in scenarios
     phase1 = [*main, RESTART_PRODUCE] if with_restart else main
@@ -188,7 +193,7 @@ def run_clients(
                         ScenarioResult(broker.name, client.name, s, "fail", f"topic setup failed: {exc}") for s in names
                     )
                 return
-        got = run_driver(client, broker, prefix, names, log, progress)
+        got = run_driver(client, broker, prefix, names, log, progress, security)
         with lock:
             results.extend(got)
 
@@ -229,6 +234,12 @@ def _merge_restart(results: list[ScenarioResult]) -> list[ScenarioResult]:
             ScenarioResult(broker, client, "restart", status, detail, facts, sum(p.seconds for p in parts))
         )
     return out
+
+
+def prepare_security(broker: Broker, setup: SecuritySetup, directory: Path) -> Path:
+    """Create the SCRAM users on a started broker; write its ``--security`` file into ``directory``."""
+    setup.create_scram_users(broker.bootstrap)
+    return setup.write_file(directory / f"security-{broker.name}.json", broker.secure_addresses)
 
 
 def start_all(brokers: Sequence[Broker], progress: Progress) -> None:

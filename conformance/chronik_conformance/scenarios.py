@@ -11,11 +11,15 @@ __all__ = [
     "RESTART_CONSUME",
     "RESTART_PRODUCE",
     "SCENARIO_TOPICS",
+    "SECURITY_SCENARIOS",
     "TopicSpec",
     "topic_name",
 ]
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
+
+#: Over the SSL / SASL listeners of the ``--security`` file.
+SECURITY_SCENARIOS = ("security-ssl", "security-sasl-plaintext", "security-sasl-ssl", "security-auth-failure")
 
 #: Every scenario in report order; ``restart`` stands for the pair below.
 ALL_SCENARIOS: tuple[str, ...] = (
@@ -40,6 +44,7 @@ ALL_SCENARIOS: tuple[str, ...] = (
     "group-cooperative",
     "group-static",
     "group-consumer-protocol",
+    *SECURITY_SCENARIOS,
 )
 
 #: Scenarios that use consumer groups (the broker side is issue 5).
@@ -60,6 +65,7 @@ FAST_SCENARIOS: tuple[str, ...] = (
     "admin-configs",
     "admin-records",
     "restart",
+    *SECURITY_SCENARIOS,
 )
 
 RESTART_PRODUCE = "restart-produce"
@@ -100,6 +106,10 @@ SCENARIO_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("group-cooperative", 12),
     TopicSpec("group-consumer-protocol", 12),
     TopicSpec("group-static", 4),
+    TopicSpec("security-ssl"),
+    TopicSpec("security-sasl-plaintext", 3),  # partition m: mechanism m of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+    TopicSpec("security-sasl-ssl", 3),
+    TopicSpec("security-auth-failure"),
 )
 
 

@@ -1385,6 +1385,12 @@ _b("allow.everyone.if.no.acl.found", B, False, None, LOW,
    internal=True,
    note="StandardAuthorizer's own setting, not a KafkaConfig key (so not listed by DescribeConfigs, as in Kafka).")
 
+# --- broker: client quotas (QuotaConfig) -----------------------------------------------------
+_b("quota.window.num", I, 11, Range.at_least(1), LOW,
+   "The number of samples to retain in memory for client quotas")
+_b("quota.window.size.seconds", I, 1, Range.at_least(1), LOW,
+   "The time span of each sample for client quotas")
+
 # --- broker: Chronik extras ------------------------------------------------------------------
 _b("chronik.log.level", S, "INFO", CaseInsensitiveValidString(*_LOG_LEVELS), MEDIUM,
    "Chronik: the level of the broker's log (stderr, one line per event). Also set by CHRONIK_LOG_LEVEL.")
@@ -1524,7 +1530,7 @@ IGNORED_KAFKA_CONFIGS: Final = frozenset(
         # security
         "principal.builder.class", "security.providers",
         # quotas
-        "client.quota.callback.class", "quota.window.num", "quota.window.size.seconds",
+        "client.quota.callback.class",
         "replication.quota.window.num", "replication.quota.window.size.seconds",
         "alter.log.dirs.replication.quota.window.num", "alter.log.dirs.replication.quota.window.size.seconds",
         "leader.replication.throttled.rate", "follower.replication.throttled.rate",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
 
-from common import Ctx, Unsupported, main, standard_records
+from common import Ctx, Unsupported, fail, main, standard_records
 
 from chronik_conformance.kafka_reference import KAFKA_VERSION, ensure_kafka_lib, tool_command
 
@@ -44,6 +44,15 @@ def tool(ctx: Ctx, main_class: str, *args: str, stdin: str | None = None, expect
         tail = " | ".join(out.strip().splitlines()[-3:])
         raise ToolFailed(f"{name} exited {done.returncode}: {tail}")
     return out
+
+
+def conn_args(ctx: Ctx) -> list[str]:
+    """``--command-config FILE`` with the client settings of ``ctx.conn`` (a secured listener's), if any."""
+    if not ctx.conn:
+        return []
+    with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=False) as f:
+        f.write("".join(f"{k}={v}\n" for k, v in ctx.conn.items()))
+    return ["--command-config", f.name]
 
 
 def topics(ctx: Ctx, *args: str, expect_ok: bool = True) -> str:
@@ -89,7 +98,7 @@ def produce(ctx: Ctx, topic: str, count: int) -> None:
     tool(
         ctx, "ConsoleProducer", "--bootstrap-server", ctx.bootstrap, "--topic", topic,
         "--reader-property", "parse.key=true", "--reader-property", "parse.headers=true",
-        "--command-property", "acks=all", stdin="\n".join(lines) + "\n",
+        "--command-property", "acks=all", *conn_args(ctx), stdin="\n".join(lines) + "\n",
     )
     ctx.skip("timestamps (ConsoleProducer cannot set them)")
 
@@ -99,7 +108,7 @@ def consume(ctx: Ctx, topic: str, offset: str, count: int) -> list[tuple[int, st
     out = tool(
         ctx, "consumer.ConsoleConsumer", "--bootstrap-server", ctx.bootstrap, "--topic", topic,
         "--partition", "0", "--offset", offset, "--max-messages", str(count), "--timeout-ms", "20000",
-        "--formatter-property", "print.offset=true", "--formatter-property", "print.key=true",
+        "--formatter-property", "print.offset=true", "--formatter-property", "print.key=true", *conn_args(ctx),
     )
     got = []
     for line in out.splitlines():
@@ -234,6 +243,73 @@ def group_offsets(ctx: Ctx) -> None:
     ctx.check(group not in listing.split(), "gone after delete", "absent", "listed")
 
 
+# ---- security (SCENARIOS.md, "Security scenarios") ------------------------------------------
+
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None,
+                 password: str | None = None) -> dict[str, str]:
+    """The ``--command-config`` properties of a secured listener (the mechanism's user by default)."""
+    sec = ctx.secured()
+    conf = {"security.protocol": protocol}
+    if protocol.endswith("SSL"):  # the chain against the CA, the name (IP SAN) against the address ("https")
+        conf.update({"ssl.truststore.type": "PEM", "ssl.truststore.location": sec["ca_file"]})
+    if mechanism is not None:
+        u = sec["users"][mechanism]
+        module = "plain.PlainLoginModule" if mechanism == "PLAIN" else "scram.ScramLoginModule"
+        quoted = [json.dumps(v) for v in (user or u["username"], password if password is not None else u["password"])]
+        conf["sasl.mechanism"] = mechanism
+        conf["sasl.jaas.config"] = (
+            f"org.apache.kafka.common.security.{module} required username={quoted[0]} password={quoted[1]};"
+        )
+    return conf
+
+
+def security_ssl(ctx: Ctx) -> None:
+    bootstrap = ctx.bootstrap
+    ctx.bootstrap, ctx.conn = ctx.secured()["ssl"], secured_conf(ctx, "SSL")
+    try:
+        produce(ctx, ctx.topic, 20)
+        got = consume(ctx, ctx.topic, "0", 20)
+    finally:
+        ctx.bootstrap, ctx.conn = bootstrap, {}
+    want = [(i, r.key.decode(), r.value.decode()) for i, r in enumerate(standard_records(ctx.scenario, 20))]
+    ctx.facts["consumed"] = len(got)
+    ctx.check(got == want, "records 0..19 over SSL", want[:2], got[:2])
+    ctx.skip("headers (ConsoleConsumer output is parsed for offset, key and value only)")
+    ctx.facts["ca_verified"] = True
+
+
+def security_auth_failure(ctx: Ctx) -> None:
+    sec = ctx.secured()
+    refused: dict[str, str] = {}
+    bootstrap = ctx.bootstrap
+    ctx.bootstrap = sec["sasl_plaintext"]
+    try:
+        for mech in MECHANISMS:
+            u = sec["users"][mech]
+            for what, user, password in (
+                ("wrong password", u["username"], sec["wrong_password"]),
+                ("unknown user", sec["unknown_user"], u["password"]),
+            ):
+                ctx.conn = secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password)
+                out = tool(ctx, "BrokerApiVersionsCommand", "--bootstrap-server", ctx.bootstrap, *conn_args(ctx),
+                           expect_ok=False)
+                m = re.search(r"SaslAuthenticationException: (.*)", out)
+                if m is None:
+                    fail(f"{mech} {what}", "SaslAuthenticationException", out.strip()[-200:])
+                refused[f"{mech} {what}"] = f"SaslAuthenticationException: {m.group(1).strip()}"
+            ctx.conn = secured_conf(ctx, "SASL_PLAINTEXT", mech)
+            names = set(topics(ctx, "--list", *conn_args(ctx)).split())
+            ctx.check(ctx.topic in names, f"{mech} login after the refusals: topic listed", ctx.topic,
+                      f"{len(names)} other topics")
+    finally:
+        ctx.bootstrap, ctx.conn = bootstrap, {}
+    ctx.facts["refused"] = refused
+    ctx.facts["mechanisms"] = list(MECHANISMS)
+
+
 def _unsupported(why: str) -> Callable[[Ctx], None]:
     def scenario(ctx: Ctx) -> None:
         raise Unsupported(why)
@@ -257,6 +333,8 @@ NOT_EXPRESSIBLE = {
     "group-cooperative": "needs several consumers in one process",
     "group-static": "needs several consumers in one process",
     "group-consumer-protocol": "needs several consumers in one process",
+    "security-sasl-plaintext": "the console producer cannot target a partition (mechanism m writes to partition m)",
+    "security-sasl-ssl": "the console producer cannot target a partition (mechanism m writes to partition m)",
 }
 
 SCENARIOS = {
@@ -267,6 +345,8 @@ SCENARIOS = {
     "admin-partitions": admin_partitions,
     "admin-records": admin_records,
     "group-offsets": group_offsets,
+    "security-ssl": security_ssl,
+    "security-auth-failure": security_auth_failure,
     **{name: _unsupported(why) for name, why in NOT_EXPRESSIBLE.items()},
 }
 

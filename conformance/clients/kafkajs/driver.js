@@ -257,16 +257,47 @@ class Ctx {
     this.requests = new Map() // "ApiName vN" -> count
     this.lastRequest = null
     this.done = false
-    this.kafka = new Kafka({
-      clientId: `conformance-kafkajs-${name}`,
-      brokers: [opts.bootstrap],
+    this.security = opts.security
+    this.kafka = this.makeKafka(opts.bootstrap, {})
+  }
+
+  makeKafka(bootstrap, extra) {
+    return new Kafka({
+      clientId: `conformance-kafkajs-${this.name}`,
+      brokers: [bootstrap],
       // DEBUG so that errors kafkajs only logs (e.g. why FindCoordinator failed) reach the detail
       logLevel: logLevel.DEBUG,
       logCreator: this.logCreator.bind(this),
       connectionTimeout: 5000,
       requestTimeout: 30000,
       retry: { initialRetryTime: 200, maxRetryTime: 3000, retries: 6 },
+      ...extra,
     })
+  }
+
+  /** The --security file; a security scenario without one fails. */
+  secured() {
+    if (!this.security) throw new CheckFailed('security scenario without --security FILE')
+    return this.security
+  }
+
+  /** Kafka settings of a secured listener (SSL, SASL_PLAINTEXT, SASL_SSL), as `mechanism`'s user unless given. */
+  securedKafka(protocol, mechanism, user, password, extra = {}) {
+    const sec = this.secured()
+    const conf = { ...extra }
+    if (protocol.endsWith('SSL')) {
+      // verify the chain against the CA and the name (IP SAN) against the address (Node's default checks)
+      conf.ssl = { ca: [fs.readFileSync(sec.ca_file, 'utf-8')], rejectUnauthorized: true }
+    }
+    if (mechanism) {
+      const u = sec.users[mechanism]
+      conf.sasl = {
+        mechanism: mechanism.toLowerCase(),
+        username: user !== undefined ? user : u.username,
+        password: password !== undefined ? password : u.password,
+      }
+    }
+    return this.makeKafka(sec[protocol.toLowerCase()], conf)
   }
 
   logCreator() {
@@ -1101,6 +1132,83 @@ scenarios['group-offsets'] = async ctx => {
 // ---------------------------------------------------------------------------------------------
 // runner
 
+// ---------------------------------------------------------------------------------------------
+// security (SCENARIOS.md, "Security scenarios")
+
+const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
+
+/** Over a secured listener: produce standard records 0..n-1 to `partition`, read them back identical (group). */
+async function securedRoundtrip(ctx, protocol, mechanism, n, partition, label) {
+  const kafka = ctx.kafka
+  ctx.kafka = ctx.securedKafka(protocol, mechanism)
+  try {
+    const producer = await ctx.producer()
+    ctx.at(`${label}: produce ${n} records to partition ${partition}`)
+    const res = await send(producer, ctx.topic, ctx.name, range(0, n), { partition: () => partition })
+    check(baseOffset(res, partition) === '0', `${label}: delivery base offset`, '0', baseOffset(res, partition))
+    const got = await consume(ctx, { fromBeginning: true, enough: g => count(g, partition) >= n, what: `${n} records of partition ${partition}` })
+    ctx.facts[`consumed_${label}`] = count(got, partition)
+    checkIdentical(`read back ${label}`, got.get(partition) || [], ctx.name, range(0, n), range(0, n))
+  } finally {
+    await ctx.closeAll() // leave the group before the next mechanism's consumer joins it
+    ctx.kafka = kafka
+  }
+}
+
+scenarios['security-ssl'] = async ctx => {
+  await securedRoundtrip(ctx, 'SSL', null, 20, 0, 'SSL')
+  ctx.facts.ca_verified = true
+}
+
+for (const protocol of ['SASL_PLAINTEXT', 'SASL_SSL']) {
+  scenarios[`security-${protocol.toLowerCase().replace('_', '-')}`] = async ctx => {
+    const used = []
+    for (let m = 0; m < MECHANISMS.length; m++) {
+      await securedRoundtrip(ctx, protocol, MECHANISMS[m], 10, m, MECHANISMS[m])
+      used.push(MECHANISMS[m])
+    }
+    ctx.facts.mechanisms = used
+  }
+}
+
+scenarios['security-auth-failure'] = async ctx => {
+  const sec = ctx.secured()
+  const refused = {}
+  const noRetry = { retry: { retries: 0 } }
+  for (const mech of MECHANISMS) {
+    const u = sec.users[mech]
+    for (const [what, user, password] of [
+      ['wrong password', u.username, sec.wrong_password],
+      ['unknown user', sec.unknown_user, u.password],
+    ]) {
+      ctx.at(`${mech} ${what}: authentication error`)
+      const admin = ctx.securedKafka('SASL_PLAINTEXT', mech, user, password, noRetry).admin(noRetry)
+      let err = null
+      try {
+        await admin.connect()
+      } catch (e) {
+        err = e
+      } finally {
+        await admin.disconnect().catch(() => {})
+      }
+      if (!err) throw new CheckFailed(`${mech} ${what}: expected KafkaJSSASLAuthenticationError, got a successful login`)
+      const name = err.name || err.constructor.name
+      check(name === 'KafkaJSSASLAuthenticationError', `${mech} ${what} error`, 'KafkaJSSASLAuthenticationError', describeError(err))
+      refused[`${mech} ${what}`] = describeError(err)
+    }
+    ctx.at(`${mech}: list topics with the right password after the refusals`)
+    const admin = ctx.securedKafka('SASL_PLAINTEXT', mech).admin()
+    ctx.closers.push(() => admin.disconnect())
+    await admin.connect()
+    const topics = await admin.listTopics()
+    check(topics.includes(ctx.topic), `${mech} login after the refusals: topic listed`, ctx.topic, `${topics.length} other topics`)
+    await ctx.closeAll()
+  }
+  ctx.facts.refused = refused
+  ctx.facts.mechanisms = MECHANISMS
+  ctx.skipped.push('SASL_AUTHENTICATION_FAILED (58): kafkajs raises KafkaJSSASLAuthenticationError with the broker message, no code')
+}
+
 async function runScenario(name, opts) {
   const started = process.hrtime.bigint()
   const ctx = new Ctx(name, opts)
@@ -1108,7 +1216,7 @@ async function runScenario(name, opts) {
   let detail = ''
   const impl = scenarios[name]
   if (!impl) {
-    status = 'fail'
+    status = 'unsupported'
     detail = `unknown scenario ${name}`
   } else {
     let timer
@@ -1164,6 +1272,7 @@ function parseArgs(argv) {
     else if (a === '--bootstrap') opts.bootstrap = val()
     else if (a === '--prefix') opts.prefix = val()
     else if (a === '--scenarios') opts.scenarios = val().split(',').map(s => s.trim()).filter(Boolean)
+    else if (a === '--security') opts.security = JSON.parse(fs.readFileSync(val(), 'utf-8'))
     else if (a.startsWith('--bootstrap=')) opts.bootstrap = a.slice(12)
     else if (a.startsWith('--prefix=')) opts.prefix = a.slice(9)
     else if (a.startsWith('--scenarios=')) opts.scenarios = a.slice(12).split(',').filter(Boolean)

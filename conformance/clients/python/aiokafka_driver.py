@@ -57,7 +57,7 @@ def error_name(code: int) -> str:
 
 @asynccontextmanager
 async def producer(ctx: Ctx, **conf: Any) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=ctx.bootstrap, client_id=CLIENT_ID, **conf)
+    p = AIOKafkaProducer(**{"bootstrap_servers": ctx.bootstrap, "client_id": CLIENT_ID, **ctx.conn, **conf})
     ctx.step("producer start")
     await p.start()
     try:
@@ -69,11 +69,14 @@ async def producer(ctx: Ctx, **conf: Any) -> AsyncIterator[AIOKafkaProducer]:
 @asynccontextmanager
 async def consumer(ctx: Ctx, reset: str = "earliest") -> AsyncIterator[AIOKafkaConsumer]:
     c = AIOKafkaConsumer(
-        bootstrap_servers=ctx.bootstrap,
-        client_id=CLIENT_ID,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset=reset,
+        **{
+            "bootstrap_servers": ctx.bootstrap,
+            "client_id": CLIENT_ID,
+            "group_id": None,
+            "enable_auto_commit": False,
+            "auto_offset_reset": reset,
+            **ctx.conn,
+        }
     )
     ctx.step("consumer start")
     await c.start()
@@ -643,6 +646,100 @@ def group_static(ctx: Ctx) -> None:
     )
 
 
+# --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
+
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def secured_conf(
+    ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None, password: str | None = None
+) -> dict[str, Any]:
+    """Client settings for the ``protocol`` listener of the ``--security`` file (the mechanism's user by default)."""
+    from aiokafka.helpers import create_ssl_context
+
+    sec = ctx.secured()
+    conf: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.endswith("SSL"):
+        conf["ssl_context"] = create_ssl_context(cafile=sec["ca_file"])  # verifies the chain and the IP SAN
+    if mechanism is not None:
+        u = sec["users"][mechanism]
+        conf.update(
+            sasl_mechanism=mechanism,
+            sasl_plain_username=user or u["username"],
+            sasl_plain_password=password if password is not None else u["password"],
+        )
+    return conf
+
+
+async def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, partition: int, label: str) -> None:
+    bootstrap = ctx.bootstrap
+    ctx.bootstrap, ctx.conn = ctx.secured()[protocol.lower()], secured_conf(ctx, protocol, mechanism)
+    try:
+        recs = list(enumerate(standard_records(ctx.scenario, n)))
+        async with producer(ctx, acks="all", linger_ms=5) as p:
+            meta = await produce(ctx, p, recs, partition_of=lambda i: partition)
+        check_offsets(meta, list(range(n)), list(range(n)))
+        compare_records(ctx, label, await read(ctx, 0, label, part=partition), recs)
+    finally:
+        ctx.bootstrap, ctx.conn = bootstrap, {}
+
+
+async def security_ssl(ctx: Ctx) -> None:
+    await secured_roundtrip(ctx, "SSL", None, 20, 0, "read-back")
+    ctx.facts["ca_verified"] = True
+
+
+def security_sasl(protocol: str) -> Callable[[Ctx], Awaitable[None]]:
+    async def run(ctx: Ctx) -> None:
+        used = []
+        for m, mech in enumerate(MECHANISMS):
+            ctx.step(f"{mech}: produce and read back")
+            await secured_roundtrip(ctx, protocol, mech, 10, m, f"read-back {mech}")
+            used.append(mech)
+        ctx.facts["mechanisms"] = used
+
+    return run
+
+
+async def security_auth_failure(ctx: Ctx) -> None:
+    # AIOKafkaClient.bootstrap() logs the broker's SaslAuthenticationFailed and raises a generic KafkaConnectionError
+    # ("Unable to bootstrap"): the refusal is observed on one connection (aiokafka.conn.create_conn), which raises it.
+    from aiokafka.conn import create_conn
+
+    sec = ctx.secured()
+    host, port = sec["sasl_plaintext"].rsplit(":", 1)
+    refused: dict[str, str] = {}
+    for mech in MECHANISMS:
+        u = sec["users"][mech]
+        for what, user, password in (
+            ("wrong password", u["username"], sec["wrong_password"]),
+            ("unknown user", sec["unknown_user"], u["password"]),
+        ):
+            ctx.step(f"{mech} {what}: authentication error")
+            conf = secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password)
+            try:
+                conn = await create_conn(host, int(port), client_id=CLIENT_ID, **conf)
+            except Errors.SaslAuthenticationFailed as exc:
+                refused[f"{mech} {what}"] = describe_error(exc)
+                continue
+            except Exception as exc:
+                fail(f"{mech} {what}", "SaslAuthenticationFailed (code 58)", describe_error(exc))
+            conn.close()
+            fail(f"{mech} {what}", "SaslAuthenticationFailed (code 58)", "a successful login")
+        ctx.step(f"{mech}: list topics with the right password after the refusals")
+        c = AIOKafkaConsumer(bootstrap_servers=sec["sasl_plaintext"], client_id=CLIENT_ID,
+                             **secured_conf(ctx, "SASL_PLAINTEXT", mech))
+        await c.start()
+        try:
+            topics = await c.topics()
+        finally:
+            await c.stop()
+        listed = ctx.topic in topics
+        ctx.check(listed, f"{mech} login after the refusals: topic listed", ctx.topic, f"{len(topics)} other topics")
+    ctx.facts["refused"] = refused
+    ctx.facts["mechanisms"] = list(MECHANISMS)
+
+
 SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]] | Callable[[Ctx], None]] = {
     "connect": connect,
     "metadata": metadata,
@@ -664,6 +761,10 @@ SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]] | Callable[[Ctx], None]] =
     "group-cooperative": group_cooperative,
     "group-consumer-protocol": group_consumer_protocol,
     "group-static": group_static,
+    "security-ssl": security_ssl,
+    "security-sasl-plaintext": security_sasl("SASL_PLAINTEXT"),
+    "security-sasl-ssl": security_sasl("SASL_SSL"),
+    "security-auth-failure": security_auth_failure,
 }
 
 if __name__ == "__main__":

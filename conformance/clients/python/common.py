@@ -94,6 +94,10 @@ class Ctx:
     bootstrap: str
     facts: dict[str, Any] = field(default_factory=dict)
     awaiting: str = "start"
+    #: The ``--security`` file (SCENARIOS.md, "Security scenarios"), None when not given.
+    security: dict[str, Any] | None = None
+    #: Client settings a driver adds to every client of this scenario (e.g. the secured listener's).
+    conn: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -108,6 +112,12 @@ class Ctx:
     @property
     def port(self) -> int:
         return int(self.bootstrap.rsplit(":", 1)[1])
+
+    def secured(self) -> dict[str, Any]:
+        """The ``--security`` file's contents; fails the scenario when the runner gave none."""
+        if self.security is None:
+            raise CheckFailed("security scenario without --security FILE")
+        return self.security
 
     def step(self, what: str) -> None:
         """Record what the scenario waits for next (reported on timeout)."""
@@ -243,6 +253,7 @@ def main(
     parser.add_argument("--bootstrap")
     parser.add_argument("--prefix")
     parser.add_argument("--scenarios", default="")
+    parser.add_argument("--security", help="JSON file: secured listeners, CA file, users (SCENARIOS.md)")
     parser.add_argument("--client-version", action="store_true", help="print the client's version and exit")
     parser.add_argument("--verbose", action="store_true", help="library logging to stderr")
     args = parser.parse_args(argv)
@@ -257,10 +268,14 @@ def main(
     else:
         logging.disable(logging.CRITICAL)
     names = [s for s in args.scenarios.split(",") if s]
+    security = None
+    if args.security:
+        with open(args.security, encoding="utf-8") as f:
+            security = json.load(f)
     abandoned = False
     with _stdout_to_stderr() as out:
         for name in names:
-            ctx = Ctx(scenario=name, prefix=args.prefix, bootstrap=args.bootstrap)
+            ctx = Ctx(scenario=name, prefix=args.prefix, bootstrap=args.bootstrap, security=security)
             fn = scenarios.get(name)
             if fn is None:
                 _emit(out, name, "unsupported", f"unknown scenario {name!r} for {client}", {}, 0.0)

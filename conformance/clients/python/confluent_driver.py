@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ def kerr(err: KafkaError) -> str:
 
 def _base(ctx: Ctx, **extra: Any) -> dict[str, Any]:
     conf: dict[str, Any] = {"bootstrap.servers": ctx.bootstrap, "logger": _LOG, "client.id": "conformance-confluent"}
+    conf.update(ctx.conn)
     conf.update(extra)
     return conf
 
@@ -663,6 +665,96 @@ def group_static(ctx: Ctx) -> None:
     run_static(ctx, lambda instance_id: _member(ctx, "eager", instance_id), batch)
 
 
+# --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
+
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None,
+                 password: str | None = None) -> dict[str, Any]:
+    """Client settings for the ``protocol`` listener of the ``--security`` file (the mechanism's user by default)."""
+    sec = ctx.secured()
+    conf: dict[str, Any] = {"bootstrap.servers": sec[protocol.lower()], "security.protocol": protocol}
+    if protocol.endswith("SSL"):
+        # Verify the server's certificate chain against the CA and its name (IP SAN) against the address.
+        conf.update({"ssl.ca.location": sec["ca_file"], "enable.ssl.certificate.verification": True,
+                     "ssl.endpoint.identification.algorithm": "https"})
+    if mechanism is not None:
+        u = sec["users"][mechanism]
+        conf.update({"sasl.mechanism": mechanism, "sasl.username": user or u["username"],
+                     "sasl.password": password if password is not None else u["password"]})
+    return conf
+
+
+def secured_roundtrip(ctx: Ctx, conn: dict[str, Any], n: int, partition: int, label: str) -> None:
+    """Produce standard records 0..n-1 to ``partition`` of T(s) over ``conn`` and read them back identical."""
+    ctx.conn = conn
+    try:
+        recs = [(i, standard_record(ctx.scenario, i)) for i in range(n)]
+        p = new_producer(ctx, acks="all", **{"linger.ms": 5, "message.timeout.ms": 15000})
+        d = produce(ctx, p, recs, partition_of=lambda i: partition)
+        check_offsets(ctx, d, list(range(n)), list(range(n)))
+        got = read(ctx, 0, label, partition=partition)
+        compare_records(ctx, label, got, recs)
+    finally:
+        ctx.conn = {}
+
+
+def security_ssl(ctx: Ctx) -> None:
+    secured_roundtrip(ctx, secured_conf(ctx, "SSL"), 20, 0, "read-back")
+    ctx.facts["ca_verified"] = True
+
+
+def security_sasl(protocol: str) -> Callable[[Ctx], None]:
+    def run(ctx: Ctx) -> None:
+        used = []
+        for m, mech in enumerate(MECHANISMS):
+            ctx.step(f"{mech}: produce and read back")
+            secured_roundtrip(ctx, secured_conf(ctx, protocol, mech), 10, m, f"read-back {mech}")
+            used.append(mech)
+        ctx.facts["mechanisms"] = used
+
+    run.__name__ = f"security_{protocol.lower()}"
+    return run
+
+
+def login_error(conf: dict[str, Any], seconds: float) -> list[KafkaError]:
+    """The errors a client reports while it tries to log in (until an authentication error or ``seconds``)."""
+    seen: list[KafkaError] = []
+    a = AdminClient({**conf, "logger": _LOG, "error_cb": seen.append})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not any(e.code() == KafkaError._AUTHENTICATION for e in seen):
+        a.poll(0.1)
+    return seen
+
+
+def security_auth_failure(ctx: Ctx) -> None:
+    sec = ctx.secured()
+    refused: dict[str, str] = {}
+    for mech in MECHANISMS:
+        user = sec["users"][mech]["username"]
+        for what, conf in (
+            ("wrong password", secured_conf(ctx, "SASL_PLAINTEXT", mech, password=sec["wrong_password"])),
+            ("unknown user", secured_conf(ctx, "SASL_PLAINTEXT", mech, user=sec["unknown_user"])),
+        ):
+            ctx.step(f"{mech} {what}: authentication error")
+            seen = login_error(conf, ctx.remaining(10))
+            auth = [e for e in seen if e.code() == KafkaError._AUTHENTICATION]
+            if not auth:
+                fail(f"{mech} {what}", "_AUTHENTICATION", [kerr(e) for e in seen] or "no error in 10 s")
+            msg = re.sub(r" \(after \d+ms in state \w+\)", "", auth[0].str()).split("SASL authentication error: ")[-1]
+            refused[f"{mech} {what}"] = f"{auth[0].name()}: {msg}"
+        ctx.step(f"{mech}: metadata with the right password of {user} after the refusals")
+        md = AdminClient({**secured_conf(ctx, "SASL_PLAINTEXT", mech), "logger": _LOG}).list_topics(
+            timeout=ctx.remaining(10)
+        )
+        listed = ctx.topic in md.topics
+        ctx.check(listed, f"{mech} login after the refusals: topic listed", ctx.topic, f"{len(md.topics)} other topics")
+    ctx.facts["refused"] = refused
+    ctx.facts["mechanisms"] = list(MECHANISMS)
+    ctx.skip("SASL_AUTHENTICATION_FAILED (58): librdkafka reports _AUTHENTICATION (-169) with the broker's message")
+
+
 SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "connect": connect,
     "metadata": metadata,
@@ -684,6 +776,10 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "group-cooperative": group_rebalance("cooperative"),
     "group-consumer-protocol": group_rebalance("consumer"),
     "group-static": group_static,
+    "security-ssl": security_ssl,
+    "security-sasl-plaintext": security_sasl("SASL_PLAINTEXT"),
+    "security-sasl-ssl": security_sasl("SASL_SSL"),
+    "security-auth-failure": security_auth_failure,
 }
 
 if __name__ == "__main__":

@@ -60,7 +60,12 @@ class Listeners:
 
 
 def listener_factory(
-    config: BrokerConfig, endpoint: Endpoint, dispatcher: Dispatcher, reactor: Any, credentials: CredentialStore
+    config: BrokerConfig,
+    endpoint: Endpoint,
+    dispatcher: Dispatcher,
+    reactor: Any,
+    credentials: CredentialStore,
+    quotas: Any = None,
 ) -> tuple[KafkaServerFactory, Any]:
     """The factory of one listener and its TLS context (None unless SSL/SASL_SSL); SystemExit if misconfigured."""
     from chronik.security.listeners import SecurityConfigError, sasl_listener, tls_context
@@ -88,6 +93,7 @@ def listener_factory(
         sasl=sasl,
         principal_mapper=mapper,
         failed_auth_delay_ms=int(config.get("connection.failed.authentication.delay.ms")),
+        quotas=quotas,
     )
     return factory, tls
 
@@ -111,11 +117,12 @@ def start(config: BrokerConfig, reactor: Any = default_reactor) -> tuple[Broker,
         broker.authorizer = Authorizer.from_config(config, storage)
     except ValueError as e:
         raise SystemExit(f"cannot start the authorizer: {e}") from e
+    broker.quotas.configure(int(config.get("quota.window.num")), int(config.get("quota.window.size.seconds")))
     group = GroupCommit(storage.sync, lambda fn: threads.deferToThreadPool(reactor, reactor.getThreadPool(), fn))
     broker.group_commit = group if sync_mode(config) else None
     dispatcher = build_dispatcher(broker, config, broker.group_commit)
     credentials = store_for(storage)
-    built = [(e, *listener_factory(config, e, dispatcher, reactor, credentials)) for e in endpoints]
+    built = [(e, *listener_factory(config, e, dispatcher, reactor, credentials, broker.quotas)) for e in endpoints]
     janitor, janitor_loop = start_janitor(broker, int(config.get("log.retention.check.interval.ms")), reactor)
     reactor.addSystemEventTrigger("before", "shutdown", lambda: stop_janitor(janitor, janitor_loop))
     ports = []

@@ -15,6 +15,7 @@ from typing import Any
 
 from chronik.broker.fetch_sessions import FetchSessionCache
 from chronik.broker.topics import Partition, Topic, kafka_uuid_string, new_topic_id
+from chronik.quotas import ClientQuotas
 from chronik.security.acl import Authorizer
 from chronik.storage.api import Storage, TopicMeta
 
@@ -59,6 +60,8 @@ class Broker:
         self.topic_deleted_hooks: list[Callable[[Topic], None]] = []
         #: ACL authorization (chronik.security.acl); the app enables it when authorizer.class.name is set
         self.authorizer = Authorizer.disabled()
+        #: client quotas (chronik.quotas): durable entities, enforced by Produce/Fetch and the network layer
+        self.quotas = ClientQuotas(storage)
         self.cluster_id = cluster_id or self._load_cluster_id()
         self.topics: dict[str, Topic] = {}
         self.topics_by_id: dict[uuid.UUID, Topic] = {}

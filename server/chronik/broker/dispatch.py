@@ -58,7 +58,8 @@ class RequestContext:
 
     ``peer`` is the client's (host, port); ``connection_id`` follows Kafka's
     ``localHost:localPort-remoteHost:remotePort-index``; ``principal`` is ``User:ANONYMOUS``
-    until authentication exists.
+    until authentication exists. A handler that throttles the client (a quota, KIP-219) sets
+    ``throttle_ms``: the connection is muted that long once the response is sent.
     """
 
     request: Request
@@ -66,6 +67,7 @@ class RequestContext:
     listener_name: str
     connection_id: str
     principal: str = ANONYMOUS
+    throttle_ms: int = 0
 
     @property
     def api_key(self) -> int:

@@ -12,6 +12,14 @@ Per connection (``KafkaServerProtocol``):
   pipelining up to ``max_outstanding_requests`` / ``max_outstanding_bytes`` of unanswered
   requests, then stop reading (``transport.pauseProducing``) until they drain. The limits are
   checked after each read, so one read full of small requests may overshoot them.
+- Quotas (KIP-219, Kafka 2.0+): a handler that throttles a client sets ``ctx.throttle_ms``; the
+  response goes out at once carrying it in ``throttle_time_ms``, and the connection is muted for
+  that long, as Kafka's ``ThrottledChannel`` does: nothing more is read, and requests already read
+  behind the throttled one (pipelined in the same read) wait until the mute ends, as they would
+  have waited unread in Kafka, which reads one request at a time. With ``request_percentage``
+  quotas the handler's synchronous time is recorded per (user, client-id)
+  (``ClientRequestQuotaManager``) and its throttle time, capped at one quota window, merged in
+  likewise (not for acks=0 Produce).
 - Idle connections are closed after ``connections.max.idle.ms`` without a read or a write
   (Kafka's ``Selector`` idle expiry); a connection waiting on one of our responses is not idle.
 - Every connection we close is logged on ``chronik.net`` with the peer address and the reason.
@@ -35,6 +43,7 @@ Security (``chronik.security``), per listener:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Final
 
 from twisted.internet.defer import Deferred
@@ -97,6 +106,9 @@ class KafkaServerProtocol(Protocol):
         self.sasl: Any = None  # chronik.security.sasl.SaslAuthenticator on SASL listeners
         self._tls_done = False
         self._auth_failed = False
+        self._throttle_call: IDelayedCall | None = None  # muted for a quota until it fires
+        self._throttled_until = 0.0
+        self._held: list[Request] | None = None  # requests read while muted, dispatched when it ends
 
     # -- Protocol ---------------------------------------------------------------------------
 
@@ -196,6 +208,9 @@ class KafkaServerProtocol(Protocol):
         if self._idle_call is not None and self._idle_call.active():
             self._idle_call.cancel()
         self._idle_call = None
+        if self._throttle_call is not None and self._throttle_call.active():
+            self._throttle_call.cancel()
+        self._throttle_call = None
 
     # -- SASL -------------------------------------------------------------------------------
 
@@ -266,20 +281,42 @@ class KafkaServerProtocol(Protocol):
     # -- requests and responses -------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> None:
+        if self._held is not None:  # muted for a quota (KIP-219): Kafka would not have read it yet
+            self._held.append(request)
+            return
         ctx = RequestContext(request, self.peer, self.factory.listener_name, self.connection_id, self.principal)
-        result = self.factory.dispatcher.dispatch(ctx)
+        quotas = self.factory.quotas
+        if quotas is None or not quotas.request.enabled:
+            result = self.factory.dispatcher.dispatch(ctx)
+        else:
+            start = time.perf_counter()
+            result = self.factory.dispatcher.dispatch(ctx)
+            if result is not NO_RESPONSE:  # Kafka: no request quota for acks=0 Produce
+                self._record_request_time(ctx, time.perf_counter() - start)
         if isinstance(result, Deferred):
-            result.addCallback(self._complete, request).addErrback(self._internal_error, request)
+            result.addCallback(self._complete, request, ctx).addErrback(self._internal_error, request)
         else:
             try:
-                self._complete(result, request)
+                self._complete(result, request, ctx)
             except Exception:
                 self._internal_error(Failure(), request)
 
-    def _complete(self, result: Any, request: Request) -> None:
+    def _record_request_time(self, ctx: RequestContext, seconds: float) -> None:
+        """``ClientRequestQuotaManager``: handler time as a percentage of one thread, per (user, client-id)."""
+        from chronik.quotas import user_of
+
+        now_ms = int(self.factory.reactor.seconds() * 1000)
+        throttle = self.factory.quotas.request.record(user_of(ctx.principal), ctx.client_id, seconds * 100.0, now_ms)
+        if throttle > ctx.throttle_ms:
+            ctx.throttle_ms = throttle
+
+    def _complete(self, result: Any, request: Request, ctx: RequestContext | None = None) -> None:
         if self.closing:
             return
         conn = self.conn
+        throttle = 0 if ctx is None else ctx.throttle_ms
+        if throttle > 0 and getattr(result, "throttle_time_ms", throttle) < throttle:
+            result.throttle_time_ms = throttle
         if result is NO_RESPONSE:
             data = conn.no_response(request)
         else:
@@ -300,8 +337,37 @@ class KafkaServerProtocol(Protocol):
             else:
                 self._last_activity = self.factory.reactor.seconds()
                 self.transport.write(data)  # type: ignore[union-attr]
-        if self._batch is None:
+        if throttle > 0:
+            self._throttle(throttle)
+        elif self._batch is None:
             self._update_reading()
+
+    def _throttle(self, ms: int) -> None:
+        """Mute the connection for ``ms`` (Kafka's ``ThrottledChannel``); a later, longer throttle extends it."""
+        reactor = self.factory.reactor
+        until = reactor.seconds() + ms / 1000.0
+        call = self._throttle_call
+        if call is not None and call.active():
+            if until <= self._throttled_until:
+                return
+            call.reset(ms / 1000.0)
+        else:
+            self._throttle_call = reactor.callLater(ms / 1000.0, self._end_throttle)
+        self._throttled_until = until
+        if self._held is None:
+            self._held = []
+        self._update_reading()
+
+    def _end_throttle(self) -> None:
+        """Unmute: dispatch the requests read meanwhile, one by one, until one throttles again."""
+        self._throttle_call = None
+        held, self._held = self._held or [], None
+        while held and not self.closing:
+            if self._held is not None:  # throttled again: the rest keeps waiting
+                self._held[:0] = held
+                break
+            self._dispatch(held.pop(0))
+        self._update_reading()
 
     def _internal_error(self, failure: Failure, request: Request) -> None:
         log.error(
@@ -329,7 +395,7 @@ class KafkaServerProtocol(Protocol):
         if self.closing or self._auth_failed:
             return
         conn, factory = self.conn, self.factory
-        busy = self._write_paused or (
+        busy = (self._write_paused or self._throttle_call is not None) or (
             conn.outstanding >= factory.max_outstanding_requests
             or conn.outstanding_bytes >= factory.max_outstanding_bytes
         )
@@ -382,6 +448,9 @@ class KafkaServerProtocol(Protocol):
         if self._idle_call is not None and self._idle_call.active():
             self._idle_call.cancel()
         self._idle_call = None
+        if self._throttle_call is not None and self._throttle_call.active():
+            self._throttle_call.cancel()
+        self._throttle_call = None
         self.transport.loseConnection()  # type: ignore[union-attr]
 
 
@@ -405,6 +474,7 @@ class KafkaServerFactory(Factory):
         sasl: Any = None,
         principal_mapper: Any = None,
         failed_auth_delay_ms: int = 100,
+        quotas: Any = None,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as default_reactor
@@ -425,6 +495,8 @@ class KafkaServerFactory(Factory):
         #: chronik.security.principal.SslPrincipalMapper on SSL listeners
         self.principal_mapper = principal_mapper
         self.failed_auth_delay_s = failed_auth_delay_ms / 1000.0
+        #: chronik.quotas.ClientQuotas: request_percentage quotas are recorded here; None: no quotas
+        self.quotas = quotas
         self.connections: set[KafkaServerProtocol] = set()
         self._next_index = 0
 

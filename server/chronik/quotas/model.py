@@ -226,9 +226,7 @@ def validate_describe_filter(components: Sequence[tuple[str, int, str | None]], 
         if not entity_type:
             raise DescribeFilterError(invalid, "Invalid empty entity type.")
         if entity_type in exact or entity_type in specified:
-            raise DescribeFilterError(
-                invalid, f"Entity type {entity_type} cannot appear more than once in the filter."
-            )
+            raise DescribeFilterError(invalid, f"Entity type {entity_type} cannot appear more than once in the filter.")
         if entity_type not in (IP, USER, CLIENT_ID):
             raise DescribeFilterError(unsupported, f"Unsupported entity type {entity_type}")
         if match_type == MATCH_EXACT:

@@ -46,6 +46,10 @@ func main() {
 		"group-cooperative":       groupRebalance(true),
 		"group-static":            groupStatic,
 		"group-consumer-protocol": groupConsumerProtocol,
+		"security-ssl":            securitySSL,
+		"security-sasl-plaintext": securitySASL("SASL_PLAINTEXT"),
+		"security-sasl-ssl":       securitySASL("SASL_SSL"),
+		"security-auth-failure":   securityAuthFailure,
 	}
 	for name, codec := range map[string]kgo.CompressionCodec{
 		"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
@@ -73,14 +77,14 @@ func describe(err error) string {
 }
 
 func baseOpts(s *conf.Scenario) []kgo.Opt {
-	return []kgo.Opt{
+	return append([]kgo.Opt{
 		kgo.SeedBrokers(s.Bootstrap),
 		kgo.ClientID("chronik-conformance-franz-go"),
 		kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelWarn, func() string { return "[franz-go] " })),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.RetryTimeout(30 * time.Second),
-	}
+	}, secureOpts...)
 }
 
 func newClient(s *conf.Scenario, what string, opts ...kgo.Opt) (*kgo.Client, error) {

@@ -46,6 +46,10 @@ func main() {
 		"group-cooperative":       groupRebalance(true),
 		"group-static":            groupStatic,
 		"group-consumer-protocol": groupConsumerProtocol,
+		"security-ssl":            securitySSL,
+		"security-sasl-plaintext": securitySASL("SASL_PLAINTEXT"),
+		"security-sasl-ssl":       securitySASL("SASL_SSL"),
+		"security-auth-failure":   securityAuthFailure,
 	}
 	for name, codec := range map[string]sarama.CompressionCodec{
 		"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP, "snappy": sarama.CompressionSnappy,
@@ -128,6 +132,9 @@ func newConfig() *sarama.Config {
 	c.Consumer.Return.Errors = true
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Admin.Timeout = 30 * time.Second
+	if secureConn != nil {
+		secureConn(c)
+	}
 	return c
 }
 

@@ -1,6 +1,6 @@
 // Java (kafka-clients) driver of the conformance suite: conformance/SCENARIOS.md is the contract.
 //
-//   ConformanceDriver --bootstrap HOST:PORT --prefix PREFIX --scenarios a,b,c
+//   ConformanceDriver --bootstrap HOST:PORT --prefix PREFIX --scenarios a,b,c [--security FILE]
 //   ConformanceDriver --client-version
 //
 // One JSON line per scenario on stdout; everything else (client logs) goes to stderr.
@@ -96,6 +96,7 @@ public final class ConformanceDriver {
                 case "--bootstrap": bootstrap = arg(args, ++i); break;
                 case "--prefix": prefix = arg(args, ++i); break;
                 case "--scenarios": scenarios = arg(args, ++i); break;
+                case "--security": SecurityScenarios.load(arg(args, ++i)); break;
                 default:
                     System.err.println("unknown argument " + args[i]);
                     System.exit(2);
@@ -193,6 +194,10 @@ public final class ConformanceDriver {
             case "group-cooperative": GroupScenarios.rebalance(ctx, "cooperative"); break;
             case "group-consumer-protocol": GroupScenarios.rebalance(ctx, "consumer"); break;
             case "group-static": GroupScenarios.staticMembership(ctx); break;
+            case "security-ssl": SecurityScenarios.ssl(ctx); break;
+            case "security-sasl-plaintext": SecurityScenarios.sasl(ctx, "SASL_PLAINTEXT"); break;
+            case "security-sasl-ssl": SecurityScenarios.sasl(ctx, "SASL_SSL"); break;
+            case "security-auth-failure": SecurityScenarios.authFailure(ctx); break;
             default: throw new CheckFailed("unknown scenario " + s);
         }
     }
@@ -887,6 +892,8 @@ public final class ConformanceDriver {
         final List<KafkaConsumer<?, ?>> consumers = Collections.synchronizedList(new ArrayList<>());
         volatile String step = "start";
         volatile String status, detail = "";
+        /** Client settings added to every client of the scenario (the secured listener's, see SecurityScenarios). */
+        volatile Properties conn = new Properties();
 
         Ctx(String scenario, String bootstrap, String prefix) {
             this.scenario = scenario;
@@ -924,6 +931,7 @@ public final class ConformanceDriver {
             p.put("bootstrap.servers", bootstrap);
             p.put("client.id", "conformance-java-" + scenario);
             p.put("request.timeout.ms", "20000");
+            p.putAll(conn);
             return p;
         }
 

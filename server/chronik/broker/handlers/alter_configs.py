@@ -35,10 +35,18 @@ from typing import Any
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
-from chronik.broker.handlers.describe_configs import BROKER, TOPIC, ResourceError, check_node_id
+from chronik.broker.handlers.describe_configs import (
+    BROKER,
+    BROKER_LOGGER,
+    TOPIC,
+    ResourceError,
+    check_node_id,
+    config_denial,
+)
 from chronik.broker.topics import Topic, topic_name_error
 from chronik.config import BrokerConfig, first_topic_config_error
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik_protocol.messages.alter_configs_request import AlterConfigsRequest
 from chronik_protocol.messages.alter_configs_response import AlterConfigsResourceResponse, AlterConfigsResponse
 
@@ -91,8 +99,14 @@ def refuse_static_broker_configs(dynamic: dict[str, str | None]) -> None:
         )
 
 
-def run_resources(resources: Sequence[Any], one: Callable[[Any], None], make: Callable[..., Any]) -> list[Any]:
-    """Answer every resource: ``one(resource)`` raising :class:`ResourceError` on failure."""
+def run_resources(
+    resources: Sequence[Any],
+    one: Callable[[Any], None],
+    make: Callable[..., Any],
+    deny: Callable[[Any], ResourceError | None] | None = None,
+) -> list[Any]:
+    """Answer every resource: ``one(resource)`` raising :class:`ResourceError` on failure; ``deny``
+    (ACLs, after the duplicate check, before validation) may refuse a resource first."""
     dups = duplicate_resources(resources)
     out = []
     for r in resources:
@@ -102,6 +116,9 @@ def run_resources(resources: Sequence[Any], one: Callable[[Any], None], make: Ca
         try:
             if (r.resource_type, r.resource_name) in dups:
                 raise ResourceError(ErrorCode.INVALID_REQUEST, "Each resource must appear at most once.")
+            refusal = deny(r) if deny is not None else None
+            if refusal is not None:
+                raise refusal
             one(r)
         except ResourceError as e:
             res.error_code, res.error_message = e.code, e.message
@@ -109,7 +126,12 @@ def run_resources(resources: Sequence[Any], one: Callable[[Any], None], make: Ca
     return out
 
 
-def handle(broker: Broker, config: BrokerConfig, req: AlterConfigsRequest) -> AlterConfigsResponse:
+def handle(
+    broker: Broker,
+    config: BrokerConfig,
+    req: AlterConfigsRequest,
+    deny: Callable[[Any], ResourceError | None] | None = None,
+) -> AlterConfigsResponse:
     def one(r: Any) -> None:
         check_request_shape([c.name for c in r.configs], [c.name for c in r.configs if c.value is None])
         new_configs = {c.name: c.value for c in r.configs}
@@ -124,13 +146,22 @@ def handle(broker: Broker, config: BrokerConfig, req: AlterConfigsRequest) -> Al
         else:
             raise ResourceError(ErrorCode.INVALID_REQUEST, f"Unknown resource type {r.resource_type}")
 
-    return AlterConfigsResponse(responses=run_resources(req.resources, one, AlterConfigsResourceResponse))
+    return AlterConfigsResponse(responses=run_resources(req.resources, one, AlterConfigsResourceResponse, deny))
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, config = env.broker, env.config
 
     def on_alter(ctx: RequestContext, body: AlterConfigsRequest) -> AlterConfigsResponse:
-        return handle(broker, config, body)
+        auth = broker.authorizer
+        if not auth.enabled:
+            return handle(broker, config, body)
+
+        def deny(r: Any) -> ResourceError | None:  # ALTER_CONFIGS on the topic / cluster (no BROKER_LOGGER here)
+            if r.resource_type == BROKER_LOGGER:
+                return None
+            return config_denial(auth, ctx, AclOperation.ALTER_CONFIGS, r.resource_type, r.resource_name)
+
+        return handle(broker, config, body, deny)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_alter))

@@ -23,6 +23,8 @@ from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.handlers.create_partitions import replica_assignment_error
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
+from chronik.security.acl.requests import cluster_denied_message
 from chronik_protocol.messages.alter_partition_reassignments_request import AlterPartitionReassignmentsRequest
 from chronik_protocol.messages.alter_partition_reassignments_response import (
     AlterPartitionReassignmentsResponse,
@@ -74,6 +76,25 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
 
     def on_alter(ctx: RequestContext, body: AlterPartitionReassignmentsRequest) -> AlterPartitionReassignmentsResponse:
+        if not broker.authorizer.authorize_cluster(ctx, AclOperation.ALTER):  # ControllerApis: ALTER on the cluster
+            # AlterPartitionReassignmentsRequest.getErrorResponse: the error at the top and on every partition
+            code, message = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, cluster_denied_message(ctx, AclOperation.ALTER)
+            return AlterPartitionReassignmentsResponse(
+                error_code=code,
+                error_message=message,
+                responses=[
+                    ReassignableTopicResponse(
+                        name=t.name,
+                        partitions=[
+                            ReassignablePartitionResponse(
+                                partition_index=p.partition_index, error_code=code, error_message=message
+                            )
+                            for p in t.partitions
+                        ],
+                    )
+                    for t in body.topics
+                ],
+            )
         return handle(broker, ctx.api_version, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_alter))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik.security.credentials import (
     MAX_ITERATIONS,
     MECHANISM_NAMES,
@@ -128,6 +129,12 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     store = store_for(env.broker.storage)
 
     def on_alter(ctx: RequestContext, body: AlterUserScramCredentialsRequest) -> AlterUserScramCredentialsResponse:
+        if not env.broker.authorizer.authorize_cluster(ctx, AclOperation.ALTER):  # ControllerApis: ALTER cluster
+            code, message = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."
+            users = sorted({d.name for d in body.deletions} | {u.name for u in body.upsertions})
+            return AlterUserScramCredentialsResponse(
+                results=[AlterUserScramCredentialsResult(user=n, error_code=code, error_message=message) for n in users]
+            )
         return handle(store, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_alter))

@@ -4,7 +4,7 @@ current and target assignments.
 A group that does not exist → GROUP_ID_NOT_FOUND "Group <id> not found."; a classic group →
 GROUP_ID_NOT_FOUND "Group <id> is not a consumer group." (the admin client then falls back to
 DescribeGroups). States: Empty, Assigning, Reconciling, Stable. v1 adds the member type
-(1: consumer protocol). Authorized operations as DescribeGroups (no authorizer).
+(1: consumer protocol). Authorized operations and ACLs (DESCRIBE on each group) as DescribeGroups.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from chronik.broker.groups.consumer import ConsumerGroups, Parts
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.handlers.describe_groups import GROUP_OPERATIONS, NOT_REQUESTED
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.consumer_group_describe_request import ConsumerGroupDescribeRequest
 from chronik_protocol.messages.consumer_group_describe_response import (
     Assignment,
@@ -83,6 +84,21 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
 
     def on_describe(ctx: RequestContext, body: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
         ops = GROUP_OPERATIONS if body.include_authorized_operations else NOT_REQUESTED
-        return ConsumerGroupDescribeResponse(groups=[describe(groups, g, ops) for g in body.group_ids])
+        auth = env.broker.authorizer
+        if not auth.enabled:
+            return ConsumerGroupDescribeResponse(groups=[describe(groups, g, ops) for g in body.group_ids])
+        # KafkaApis: DESCRIBE on each group (refused ones first); the operations of found groups
+        allowed = [g for g in body.group_ids if auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g)]
+        out = [
+            DescribedGroup(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, group_id=g)
+            for g in body.group_ids
+            if g not in allowed
+        ]
+        for g in allowed:
+            d = describe(groups, g, NOT_REQUESTED)
+            if body.include_authorized_operations and not d.error_code:
+                d.authorized_operations = auth.authorized_operations(ctx, ResourceType.GROUP, g)
+            out.append(d)
+        return ConsumerGroupDescribeResponse(groups=out)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.create_partitions_request import CreatePartitionsRequest, CreatePartitionsTopic
 from chronik_protocol.messages.create_partitions_response import (
     CreatePartitionsResponse,
@@ -35,6 +37,7 @@ from chronik_protocol.messages.create_partitions_response import (
 API_KEY = 37
 MIN_VERSION, MAX_VERSION = 0, 3
 MAX_RECORDS_PER_USER_OP = 10000
+AUTHORIZATION_FAILED = "Topic authorization failed."
 
 
 def replica_assignment_error(broker: Broker, replicas: list[int], replication_factor: int | None) -> str | None:
@@ -83,7 +86,10 @@ def _check(broker: Broker, t: CreatePartitionsTopic) -> tuple[ErrorCode, str | N
     return ErrorCode.NONE, None
 
 
-def handle(broker: Broker, version: int, req: CreatePartitionsRequest) -> CreatePartitionsResponse:
+def handle(
+    broker: Broker, version: int, req: CreatePartitionsRequest, denied_topics: frozenset[str] = frozenset()
+) -> CreatePartitionsResponse:
+    """Topics in ``denied_topics`` (no ALTER) → TOPIC_AUTHORIZATION_FAILED (``ControllerApis.createPartitions``)."""
     counts = Counter(t.name for t in req.topics)
     results = [
         CreatePartitionsTopicResult(
@@ -95,6 +101,13 @@ def handle(broker: Broker, version: int, req: CreatePartitionsRequest) -> Create
     added = 0
     for t in req.topics:
         if counts[t.name] > 1:
+            continue
+        if t.name in denied_topics:
+            results.append(
+                CreatePartitionsTopicResult(
+                    name=t.name, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, error_message=AUTHORIZATION_FAILED
+                )
+            )
             continue
         error, message = _check(broker, t)
         if not error:
@@ -111,6 +124,7 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
 
     def on_create_partitions(ctx: RequestContext, body: CreatePartitionsRequest) -> CreatePartitionsResponse:
-        return handle(broker, ctx.api_version, body)
+        blocked = denied(broker.authorizer, ctx, AclOperation.ALTER, ResourceType.TOPIC, (t.name for t in body.topics))
+        return handle(broker, ctx.api_version, body, blocked)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_create_partitions))

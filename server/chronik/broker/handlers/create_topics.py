@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import topic_name_error
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
+from chronik.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 from chronik_protocol.messages.create_topics_request import CreatableTopic, CreateTopicsRequest
 from chronik_protocol.messages.create_topics_response import (
     CreatableTopicConfigs,
@@ -141,7 +143,12 @@ def handle(
     default_rf: int,
     validate: ValidateConfigs,
     describe: DescribeConfigs,
+    denied_topics: frozenset[str] = frozenset(),
+    hidden_configs: frozenset[str] = frozenset(),
 ) -> CreateTopicsResponse:
+    """``denied_topics`` (no CREATE on the cluster nor the topic) → TOPIC_AUTHORIZATION_FAILED;
+    created ``hidden_configs`` topics (no DESCRIBE_CONFIGS) answer topic_config_error_code
+    TOPIC_AUTHORIZATION_FAILED without counts or configs (``ControllerApis.createTopics``)."""
     counts = Counter(t.name for t in req.topics)
     budget = MAX_RECORDS_PER_USER_OP
     results = []
@@ -158,6 +165,9 @@ def handle(
             res.error_code = ErrorCode.INVALID_REQUEST
             res.error_message = f"Create topics request from client contains a duplicate topic name: {t.name}"
             continue
+        if t.name in denied_topics:
+            res.error_code, res.error_message = ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed."
+            continue
         error, message, partitions, rf, configs = _check(broker, t, version, default_partitions, default_rf, validate)
         if not error and budget - partitions < 0:
             error, message = ErrorCode.POLICY_VIOLATION, "Unable to perform excessively large batch operation."
@@ -168,6 +178,9 @@ def handle(
         if not req.validate_only:
             topic = broker.create_topic(t.name, partitions, configs)
             res.topic_id = topic.topic_id
+        if t.name in hidden_configs:
+            res.topic_config_error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            continue
         res.num_partitions, res.replication_factor = partitions, rf
         if version >= 5:
             res.configs = [
@@ -189,6 +202,14 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
         ]
 
     def on_create(ctx: RequestContext, body: CreateTopicsRequest) -> CreateTopicsResponse:
+        auth = broker.authorizer
+        blocked = hidden = frozenset[str]()
+        if auth.enabled:
+            names = {t.name for t in body.topics}
+            if not auth.authorize(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, log_denied=False):
+                blocked = denied(auth, ctx, AclOperation.CREATE, ResourceType.TOPIC, names)
+            allowed = auth.authorized_names(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, names)
+            hidden = frozenset(names.difference(allowed))
         return handle(
             broker,
             ctx.api_version,
@@ -197,6 +218,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
             default_rf=int(config.get("default.replication.factor")),
             validate=lambda c: {k: e.message for k, e in validate_topic_configs(c, config).items()},
             describe=describe,
+            denied_topics=blocked,
+            hidden_configs=hidden,
         )
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_create))

@@ -14,6 +14,7 @@ from chronik.broker.groups import coordinator
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.delete_groups_request import DeleteGroupsRequest
 from chronik_protocol.messages.delete_groups_response import DeletableGroupResult, DeleteGroupsResponse
 
@@ -33,7 +34,14 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups, durable = coordinator(env), env.group_commit
 
     def on_delete(ctx: RequestContext, body: DeleteGroupsRequest) -> Any:
-        results = [DeletableGroupResult(group_id=g, error_code=delete(groups, g)) for g in body.groups_names]
+        auth = env.broker.authorizer  # KafkaApis: DELETE on each group, the refused ones answered first
+        refused = [g for g in body.groups_names if not auth.authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g)]
+        results = [DeletableGroupResult(group_id=g, error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED) for g in refused]
+        results += [
+            DeletableGroupResult(group_id=g, error_code=delete(groups, g))
+            for g in body.groups_names
+            if g not in refused
+        ]
         response = DeleteGroupsResponse(results=results)
         if durable is not None and any(r.error_code == 0 for r in results):
             return durable.wait().addCallback(lambda _: response)

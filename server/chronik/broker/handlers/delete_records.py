@@ -25,11 +25,13 @@ from typing import Any
 from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.delete_records_request import DeleteRecordsRequest
 from chronik_protocol.messages.delete_records_response import (
     DeleteRecordsPartitionResult,
@@ -57,8 +59,11 @@ def _delete(broker: Broker, partition: Partition, offset: int) -> tuple[ErrorCod
     return ErrorCode.NONE, True
 
 
-def apply(broker: Broker, req: DeleteRecordsRequest) -> tuple[DeleteRecordsResponse, list[Partition]]:
-    """Delete now; return the response and the partitions whose log start moved."""
+def apply(
+    broker: Broker, req: DeleteRecordsRequest, denied_topics: frozenset[str] = frozenset()
+) -> tuple[DeleteRecordsResponse, list[Partition]]:
+    """Delete now; return the response and the partitions whose log start moved. Topics in
+    ``denied_topics`` (no DELETE) answer TOPIC_AUTHORIZATION_FAILED before any existence check."""
     moved: list[Partition] = []
     topics = []
     for t in req.topics:
@@ -67,6 +72,9 @@ def apply(broker: Broker, req: DeleteRecordsRequest) -> tuple[DeleteRecordsRespo
         for p in t.partitions:
             res = DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=INVALID_LOW_WATERMARK)
             results.append(res)
+            if t.name in denied_topics:
+                res.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             partition = broker.partition(topic, p.partition_index)
             if partition is None:
                 res.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -83,10 +91,15 @@ def apply(broker: Broker, req: DeleteRecordsRequest) -> tuple[DeleteRecordsRespo
 
 
 def handle(
-    broker: Broker, version: int, req: DeleteRecordsRequest, *, sync: Callable[[], Deferred[Any]]
+    broker: Broker,
+    version: int,
+    req: DeleteRecordsRequest,
+    *,
+    sync: Callable[[], Deferred[Any]],
+    denied_topics: frozenset[str] = frozenset(),
 ) -> DeleteRecordsResponse | Deferred[Any]:
     """Delete, wake fetches, and answer once ``sync()`` (durability) has fired, if anything moved."""
-    response, moved = apply(broker, req)
+    response, moved = apply(broker, req, denied_topics)
     for partition in moved:
         broker.notify(partition)  # waiting fetches below the new start now get OFFSET_OUT_OF_RANGE
     if not moved:
@@ -101,6 +114,7 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
         return threads.deferToThread(broker.storage.sync)  # blocking fsync: off the reactor thread
 
     def on_delete_records(ctx: RequestContext, body: DeleteRecordsRequest) -> Any:
-        return handle(broker, ctx.api_version, body, sync=sync)
+        blocked = denied(broker.authorizer, ctx, AclOperation.DELETE, ResourceType.TOPIC, (t.name for t in body.topics))
+        return handle(broker, ctx.api_version, body, sync=sync, denied_topics=blocked)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_delete_records))

@@ -30,6 +30,7 @@ source: true for DEFAULT_CONFIG.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Iterable
@@ -40,6 +41,8 @@ from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import topic_name_error
 from chronik.config import BrokerConfig, ConfigEntry, ConfigSource
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import CLUSTER_NAME, AclOperation, Authorizer, ResourceType
+from chronik.security.acl.authorizer import RequestIdentity
 from chronik_protocol.messages.describe_configs_request import DescribeConfigsRequest, DescribeConfigsResource
 from chronik_protocol.messages.describe_configs_response import (
     DescribeConfigsResourceResult,
@@ -51,7 +54,7 @@ from chronik_protocol.messages.describe_configs_response import (
 API_KEY = 32
 MIN_VERSION, MAX_VERSION = 0, 4
 
-TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
+TOPIC, BROKER, BROKER_LOGGER, GROUP, CLIENT_METRICS = 2, 4, 8, 16, 32
 
 #: Python level names in log4j spelling (what Kafka reports for a BROKER_LOGGER resource).
 LOG4J_LEVEL_NAMES = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR", "CRITICAL": "FATAL"}
@@ -66,6 +69,33 @@ class ResourceError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+#: Config resource type → (ACL resource type, error when denied): ``KafkaApis``/``ControllerApis``'
+#: checks. Kafka 4.4.0 authorizes BROKER, BROKER_LOGGER, GROUP and CLIENT_METRICS configs on the cluster
+#: (a GROUP resource is refused with CLUSTER_AUTHORIZATION_FAILED even with DESCRIBE_CONFIGS on the group:
+#: found by the ACL matrix).
+_ACL_TARGETS: dict[int, tuple[ResourceType, ErrorCode, str]] = {
+    TOPIC: (ResourceType.TOPIC, ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Topic authorization failed."),
+    BROKER: (ResourceType.CLUSTER, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."),
+    BROKER_LOGGER: (ResourceType.CLUSTER, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."),
+    GROUP: (ResourceType.CLUSTER, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."),
+    CLIENT_METRICS: (ResourceType.CLUSTER, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."),
+}
+
+
+def config_denial(
+    auth: Authorizer, ctx: RequestIdentity, op: AclOperation, resource_type: int, name: str
+) -> ResourceError | None:
+    """Why the caller may not ``op`` (DESCRIBE_CONFIGS/ALTER_CONFIGS) the config resource, if it may not;
+    unknown resource types are left to the handler."""
+    target = _ACL_TARGETS.get(resource_type)
+    if not auth.enabled or target is None:
+        return None
+    acl_type, code, message = target
+    if auth.authorize(ctx, op, acl_type, CLUSTER_NAME if acl_type is ResourceType.CLUSTER else name):
+        return None
+    return ResourceError(code, message)
 
 
 def check_node_id(name: str, node_id: int, *, what: str = "Broker", or_empty: bool = False) -> None:
@@ -188,6 +218,28 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, config = env.broker, env.config
 
     def on_describe(ctx: RequestContext, body: DescribeConfigsRequest) -> DescribeConfigsResponse:
-        return handle(broker, config, ctx.api_version, body)
+        auth = broker.authorizer
+        if not auth.enabled:
+            return handle(broker, config, ctx.api_version, body)
+        allowed, refused = [], []  # the refused ones are answered after the others, as Kafka does
+        for r in body.resources:
+            why = config_denial(auth, ctx, AclOperation.DESCRIBE_CONFIGS, r.resource_type, r.resource_name)
+            if why is None:
+                allowed.append(r)
+            else:
+                refused.append(
+                    DescribeConfigsResult(
+                        error_code=why.code,
+                        error_message=why.message,
+                        resource_type=r.resource_type,
+                        resource_name=r.resource_name,
+                        configs=[],
+                    )
+                )
+        subset = copy.copy(body)
+        subset.resources = allowed
+        response = handle(broker, config, ctx.api_version, subset)
+        response.results.extend(refused)
+        return response
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))

@@ -5,10 +5,14 @@ and its assignment (``protocol_data`` is the protocol name); in other states mem
 without metadata or assignment and the protocol is empty. A group that does not exist (or is
 a KIP-848 consumer group) is "Dead": no error before v6, GROUP_ID_NOT_FOUND with a message in
 v6 (KIP-1043). v3+ may ask for the authorized operations: READ, DELETE, DESCRIBE,
-DESCRIBE_CONFIGS, ALTER_CONFIGS (no authorizer: everything a group supports).
+DESCRIBE_CONFIGS, ALTER_CONFIGS (no authorizer: everything a group supports). With an authorizer
+(``KafkaApis.handleDescribeGroupsRequest``): DESCRIBE on each group, else GROUP_AUTHORIZATION_FAILED
+with state "" (listed first); the operations are the caller's, for groups answered without error.
 """
 
 from __future__ import annotations
+
+import copy
 
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
@@ -16,6 +20,7 @@ from chronik.broker.groups.classic import GroupState
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.describe_groups_request import DescribeGroupsRequest
 from chronik_protocol.messages.describe_groups_response import (
     DescribedGroup,
@@ -70,6 +75,26 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups = coordinator(env)
 
     def on_describe(ctx: RequestContext, body: DescribeGroupsRequest) -> DescribeGroupsResponse:
-        return handle(groups, ctx.api_version, body)
+        auth = env.broker.authorizer
+        if not auth.enabled:
+            return handle(groups, ctx.api_version, body)
+        # KafkaApis: DESCRIBE on each group (refused ones first, state ""); the operations of found groups
+        allowed = [g for g in body.groups if auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g)]
+        refused = [
+            DescribedGroup(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, group_id=g, members=[])
+            for g in body.groups
+            if g not in allowed
+        ]
+        subset = copy.copy(body)
+        subset.groups = allowed
+        response = handle(groups, ctx.api_version, subset)
+        for d in response.groups:
+            if d.authorized_operations != NOT_REQUESTED:
+                ok = not d.error_code
+                d.authorized_operations = (
+                    auth.authorized_operations(ctx, ResourceType.GROUP, d.group_id) if ok else NOT_REQUESTED
+                )
+        response.groups[:0] = refused
+        return response
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))

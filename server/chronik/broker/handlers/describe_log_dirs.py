@@ -22,6 +22,7 @@ from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik_protocol.messages.describe_log_dirs_request import DescribeLogDirsRequest
 from chronik_protocol.messages.describe_log_dirs_response import (
     DescribeLogDirsPartition,
@@ -77,6 +78,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, config = env.broker, env.config
 
     def on_describe_log_dirs(ctx: RequestContext, body: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
+        if not broker.authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE):  # Kafka: DESCRIBE on the cluster
+            return DescribeLogDirsResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results=[])
         return handle(broker, ctx.api_version, body, log_dir=Path(config.data_dir))
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe_log_dirs))

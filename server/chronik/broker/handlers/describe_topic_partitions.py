@@ -18,7 +18,7 @@ describeTopicResponse`` answer (the Java Admin client 4.x uses it for ``describe
   illegal name), zero topic id, no partitions; they do not count against the limit.
 - Every partition is led by this node at its leader epoch, which is the only replica and ISR;
   eligible leader replicas and last known ELR are empty, no offline replicas.
-- Topic authorized operations: every topic operation (no ACLs yet), always (the request has no
+- Topic authorized operations: the caller's (every one without an authorizer), always (the request has no
   flag for it).
 """
 
@@ -31,6 +31,8 @@ from chronik.broker.handlers.metadata import TOPIC_OPERATIONS
 from chronik.broker.topics import Topic, topic_name_error
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
+from chronik.security.acl import AclOperation, ResourceType
+from chronik.security.acl.authorizer import RequestIdentity
 from chronik_protocol.messages.describe_topic_partitions_request import DescribeTopicPartitionsRequest
 from chronik_protocol.messages.describe_topic_partitions_response import (
     Cursor,
@@ -74,8 +76,22 @@ def _partitions(broker: Broker, topic: Topic, start: int, count: int) -> list[De
 
 
 def handle(
-    broker: Broker, version: int, req: DescribeTopicPartitionsRequest, *, max_partitions: int
+    broker: Broker,
+    version: int,
+    req: DescribeTopicPartitionsRequest,
+    *,
+    max_partitions: int,
+    ctx: RequestIdentity | None = None,
 ) -> DescribeTopicPartitionsResponse:
+    """Topics the caller (``ctx``) may not DESCRIBE are skipped (all topics) or answered
+    TOPIC_AUTHORIZATION_FAILED after the others (named), as ``DescribeTopicPartitionsRequestHandler``."""
+    auth = broker.authorizer if ctx is not None else None
+    enforce = auth is not None and auth.enabled
+    refused: list[DescribeTopicPartitionsResponseTopic] = []
+
+    def ops(name: str) -> int:
+        return auth.authorized_operations(ctx, ResourceType.TOPIC, name) if enforce else TOPIC_OPERATIONS
+
     fetch_all = not req.topics
     cursor = req.cursor
     cursor_name = cursor.topic_name if cursor is not None else ""
@@ -86,6 +102,18 @@ def handle(
     remaining = max(min(max_partitions, req.response_partition_limit), 1)
     response = DescribeTopicPartitionsResponse(topics=[], next_cursor=None)
     for name in names:
+        if enforce and not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name):
+            if not fetch_all:
+                refused.append(
+                    DescribeTopicPartitionsResponseTopic(
+                        error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                        name=name,
+                        topic_id=ZERO_UUID,
+                        is_internal=False,
+                        partitions=[],
+                    )
+                )
+            continue
         if remaining == 0:
             response.next_cursor = Cursor(topic_name=name, partition_index=0)
             break
@@ -101,7 +129,7 @@ def handle(
                         topic_id=ZERO_UUID,
                         is_internal=name in INTERNAL_TOPICS,
                         partitions=[],
-                        topic_authorized_operations=TOPIC_OPERATIONS,
+                        topic_authorized_operations=ops(name),
                     )
                 )
             continue
@@ -114,13 +142,14 @@ def handle(
                 topic_id=topic.topic_id,
                 is_internal=topic.is_internal(),
                 partitions=partitions,
-                topic_authorized_operations=TOPIC_OPERATIONS,
+                topic_authorized_operations=ops(name),
             )
         )
         if upper < len(topic.partitions):
             response.next_cursor = Cursor(topic_name=name, partition_index=upper)
             break
         remaining -= len(partitions)
+    response.topics.extend(refused)
     return response
 
 
@@ -128,6 +157,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, config = env.broker, env.config
 
     def on_describe(ctx: RequestContext, body: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse:
-        return handle(broker, ctx.api_version, body, max_partitions=int(config.get("max.request.partition.size.limit")))
+        return handle(
+            broker, ctx.api_version, body, max_partitions=int(config.get("max.request.partition.size.limit")), ctx=ctx
+        )
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))

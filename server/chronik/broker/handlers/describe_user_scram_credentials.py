@@ -14,6 +14,7 @@ from __future__ import annotations
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik.security.credentials import MECHANISM_TYPES, CredentialStore, java_hashmap_order, store_for
 from chronik_protocol.messages.describe_user_scram_credentials_request import DescribeUserScramCredentialsRequest
 from chronik_protocol.messages.describe_user_scram_credentials_response import (
@@ -57,12 +58,24 @@ def handle(store: CredentialStore, req: DescribeUserScramCredentialsRequest) -> 
     return DescribeUserScramCredentialsResponse(error_code=ErrorCode.NONE, error_message=None, results=results)
 
 
+def _denied(req: DescribeUserScramCredentialsRequest) -> DescribeUserScramCredentialsResponse:
+    """``getErrorResponse(CLUSTER_AUTHORIZATION_FAILED)``: the error, and one nameless result per requested user."""
+    code, message = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed."
+    return DescribeUserScramCredentialsResponse(
+        error_code=code,
+        error_message=message,
+        results=[DescribeUserScramCredentialsResult(error_code=code, error_message=message) for _ in req.users or []],
+    )
+
+
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     store = store_for(env.broker.storage)
 
     def on_describe(
         ctx: RequestContext, body: DescribeUserScramCredentialsRequest
     ) -> DescribeUserScramCredentialsResponse:
+        if not env.broker.authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE):  # KafkaApis: DESCRIBE cluster
+            return _denied(body)
         return handle(store, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_describe))

@@ -21,6 +21,8 @@ from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
+from chronik.security.acl.requests import cluster_denied_message
 from chronik_protocol.messages.elect_leaders_request import ElectLeadersRequest
 from chronik_protocol.messages.elect_leaders_response import (
     ElectLeadersResponse,
@@ -78,6 +80,22 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
 
     def on_elect_leaders(ctx: RequestContext, body: ElectLeadersRequest) -> ElectLeadersResponse:
+        if not broker.authorizer.authorize_cluster(ctx, AclOperation.ALTER):  # ControllerApis: ALTER on the cluster
+            # ElectLeadersRequest.getErrorResponse: the error at the top and on every requested partition
+            code, message = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, cluster_denied_message(ctx, AclOperation.ALTER)
+            return ElectLeadersResponse(
+                error_code=code,
+                replica_election_results=[
+                    ReplicaElectionResult(
+                        topic=t.topic,
+                        partition_result=[
+                            PartitionResult(partition_id=p, error_code=code, error_message=message)
+                            for p in t.partitions
+                        ],
+                    )
+                    for t in body.topic_partitions or []
+                ],
+            )
         return handle(broker, ctx.api_version, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_elect_leaders))

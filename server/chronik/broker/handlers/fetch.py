@@ -14,17 +14,26 @@
   UNKNOWN_TOPIC_OR_PARTITION). There are no transactions yet, so the last
   stable offset is the high watermark and read_committed sees no aborted transactions.
 - ``current_leader_epoch`` newer than ours → UNKNOWN_LEADER_EPOCH, older → FENCED_LEADER_EPOCH.
+- Quotas (KIP-13, KIP-219): with a ``consumer_byte_rate`` quota in force, ``max_bytes`` is capped at
+  what one window may hold (``maxValueInQuotaWindow``) and the response's size is recorded for the
+  client's (user, client-id) when it is built. Over the quota the size is taken back and the answer
+  is an empty response carrying ``throttle_time_ms`` (the fetch session is kept but not advanced,
+  a new one not created), and the connection is muted that long, as Kafka's ``handleFetchRequest``.
+  The size is the record bytes plus a fixed estimate per partition and topic (Kafka computes the
+  exact encoded size).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
-from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.fetch_sessions import (
     FINAL_EPOCH,
     INITIAL_EPOCH,
@@ -37,6 +46,9 @@ from chronik.broker.fetch_sessions import (
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
+from chronik.quotas import user_of
+from chronik.security.acl import AclOperation, ResourceType
+from chronik.security.acl.authorizer import RequestIdentity
 from chronik_protocol.messages.fetch_request import FetchRequest
 from chronik_protocol.messages.fetch_response import FetchableTopicResponse, FetchResponse, PartitionData
 
@@ -91,9 +103,16 @@ def _context(
 
 
 def _read(
-    broker: Broker, version: int, req: FetchRequest, wanted: dict[Key, SessionPartition]
+    broker: Broker,
+    version: int,
+    req: FetchRequest,
+    wanted: dict[Key, SessionPartition],
+    denied_topics: frozenset[str] = frozenset(),
 ) -> tuple[dict[Key, PartitionData], int, list[Partition], bool]:
-    """Read every wanted partition as of now: (data by key, record bytes, partitions, any error)."""
+    """Read every wanted partition as of now: (data by key, record bytes, partitions, any error).
+
+    Topics in ``denied_topics`` answer TOPIC_AUTHORIZATION_FAILED (after an unknown v13 id, before
+    an unknown topic), as ``KafkaApis.handleFetchRequest``."""
     remaining = req.max_bytes if version >= 3 else 0x7FFFFFFF
     total = 0
     read_committed = req.isolation_level == READ_COMMITTED
@@ -106,6 +125,10 @@ def _read(
         # Kafka sends empty (not null) records for a partition in error: librdkafka reads null as a
         # bad message format and retries the same offset forever.
         pd = out[key] = PartitionData(partition_index=w.partition, records=b"", high_watermark=-1)
+        if denied_topics and (topic.name if topic else w.topic if version < 13 else None) in denied_topics:
+            pd.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            errors = True
+            continue
         if partition is None:
             unknown_id = topic is None and version >= 13
             pd.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -149,8 +172,16 @@ def _respond(
     wanted: dict[Key, SessionPartition],
     session: FetchSession | None,
     data: dict[Key, PartitionData],
+    throttle: Callable[[dict[Key, PartitionData]], int] | None = None,
 ) -> FetchResponse:
-    """Group partition data by topic; an incremental response keeps only partitions with news."""
+    """Group partition data by topic; an incremental response keeps only partitions with news.
+
+    ``throttle`` (quotas) returns the throttle time of sending ``data``: if positive, the answer is
+    empty and carries it (Kafka's ``FetchContext.getThrottledResponse``)."""
+    if throttle is not None:
+        ms = throttle(data)
+        if ms > 0:
+            return FetchResponse(throttle_time_ms=ms, session_id=session.id if session is not None else 0)
     topics: dict[Any, FetchableTopicResponse] = {}
     for key, pd in data.items():
         w = wanted[key]
@@ -185,14 +216,40 @@ def _respond(
     return FetchResponse(responses=list(topics.values()), session_id=session_id)
 
 
-def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | Deferred[Any]:
+def _denied_topics(
+    broker: Broker, ctx: RequestIdentity, version: int, req: FetchRequest, wanted: dict[Key, SessionPartition]
+) -> frozenset[str]:
+    """Consumers need READ on each topic; a follower (replica id >= 0) needs CLUSTER_ACTION, else
+    every partition fails (``KafkaApis.handleFetchRequest``)."""
+    auth = broker.authorizer
+    if not auth.enabled:
+        return frozenset()
+    if version >= 13:
+        names = {t.name if (t := broker.topics_by_id.get(w.topic_id)) else None for w in wanted.values()}
+    else:
+        names = {w.topic for w in wanted.values()}
+    if req.replica_id >= 0 or (version >= 15 and req.replica_state.replica_id >= 0):
+        if auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+            return frozenset()
+        return frozenset(n for n in names if n is not None)
+    return denied(auth, ctx, AclOperation.READ, ResourceType.TOPIC, names)
+
+
+def handle(
+    broker: Broker,
+    version: int,
+    req: FetchRequest,
+    ctx: RequestIdentity | None = None,
+    throttle: Callable[[dict[Key, PartitionData]], int] | None = None,
+) -> FetchResponse | Deferred[Any]:
     """Answer now if there is enough data (or an error, or no wait); else long-poll."""
     error, mode, wanted, session = _context(broker.fetch_sessions, version, req)
     if error:
         return FetchResponse(error_code=error, session_id=0)
-    data, total, partitions, errors = _read(broker, version, req, wanted)
+    blocked = _denied_topics(broker, ctx, version, req, wanted) if ctx is not None else frozenset()
+    data, total, partitions, errors = _read(broker, version, req, wanted, blocked)
     if total >= req.min_bytes or req.max_wait_ms <= 0 or errors or not partitions:
-        return _respond(broker, version, req, mode, wanted, session, data)
+        return _respond(broker, version, req, mode, wanted, session, data, throttle)
     done: Deferred[Any] = Deferred()
     state: dict[str, Any] = {}
 
@@ -205,13 +262,13 @@ def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | D
         timer = state.get("timer")
         if timer is not None and timer.active():
             timer.cancel()
-        fresh = _read(broker, version, req, wanted)[0]
-        done.callback(_respond(broker, version, req, mode, wanted, session, fresh))
+        fresh = _read(broker, version, req, wanted, blocked)[0]
+        done.callback(_respond(broker, version, req, mode, wanted, session, fresh, throttle))
 
     def wake() -> None:
         if done.called:
             return
-        _, now_total, _, now_errors = _read(broker, version, req, wanted)
+        _, now_total, _, now_errors = _read(broker, version, req, wanted, blocked)
         if now_total >= req.min_bytes or now_errors:
             finish()
         else:
@@ -225,8 +282,41 @@ def handle(broker: Broker, version: int, req: FetchRequest) -> FetchResponse | D
     return done
 
 
+#: Bytes a fetch response spends per partition and per topic besides records (an estimate of
+#: Kafka's ``FetchResponse.sizeOf``, which the fetch quota records).
+_PARTITION_OVERHEAD, _TOPIC_OVERHEAD = 50, 24
+
+
+def response_size(data: dict[Key, PartitionData]) -> int:
+    """The size a fetch quota records for ``data``: record bytes plus per-partition/topic overhead."""
+    size = 16 + _TOPIC_OVERHEAD * len({key[0] for key in data})
+    for pd in data.values():
+        size += _PARTITION_OVERHEAD + len(pd.records or b"")
+    return size
+
+
+def on_fetch(broker: Broker, ctx: RequestContext, body: FetchRequest) -> FetchResponse | Deferred[Any]:
+    """Fetch, within the client's ``consumer_byte_rate`` quota if one applies."""
+    quota = broker.quotas.fetch
+    if not quota.enabled:
+        return handle(broker, ctx.api_version, body, ctx)
+    user, client_id = user_of(ctx.principal), ctx.client_id
+    cap = quota.max_value_in_window(user, client_id, broker.now_ms())
+    if cap < body.max_bytes:
+        body.max_bytes = int(cap)
+        body.min_bytes = min(body.min_bytes, body.max_bytes)
+
+    def throttle(data: dict[Key, PartitionData]) -> int:
+        size, now = response_size(data), broker.now_ms()
+        ms = quota.record(user, client_id, size, now)
+        if ms > 0:
+            quota.unrecord(user, client_id, size, now)  # a throttled fetch returns no data
+            ctx.throttle_ms = max(ctx.throttle_ms, ms)
+        return ms
+
+    return handle(broker, ctx.api_version, body, ctx, throttle)
+
+
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
-    dispatcher.register(
-        API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: handle(broker, ctx.api_version, body))
-    )
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: on_fetch(broker, ctx, body)))

@@ -11,10 +11,13 @@ empty message except for an unknown key type (all checked against Kafka 4.4.0).
 
 from __future__ import annotations
 
+from typing import Any
+
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, Authorizer, ResourceType
 from chronik_protocol.messages.find_coordinator_request import FindCoordinatorRequest
 from chronik_protocol.messages.find_coordinator_response import Coordinator, FindCoordinatorResponse
 
@@ -53,11 +56,39 @@ def handle(broker: Broker, version: int, req: FindCoordinatorRequest) -> FindCoo
     )
 
 
+#: key type → (ACL resource type, error when the caller may not DESCRIBE the key)
+_ACL: dict[int, tuple[ResourceType, ErrorCode, str]] = {
+    GROUP: (ResourceType.GROUP, ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed."),
+    TRANSACTION: (
+        ResourceType.TRANSACTIONAL_ID,
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        "Transactional Id authorization failed.",
+    ),
+}
+
+
+def _authorize(auth: Authorizer, ctx: RequestContext, req: FindCoordinatorRequest, response: Any) -> None:
+    """``KafkaApis.getCoordinator``: DESCRIBE on the group / transactional id, else that key fails with no node."""
+    version = ctx.api_version
+    key_type = req.key_type if version >= 1 else GROUP
+    acl = _ACL.get(key_type)
+    if acl is None:
+        return
+    rtype, error, message = acl
+    for c in response.coordinators if version >= BATCHED_FROM else [response]:
+        key = c.key if version >= BATCHED_FROM else req.key
+        if not auth.authorize(ctx, AclOperation.DESCRIBE, rtype, key):
+            c.error_code, c.node_id, c.host, c.port = error, -1, "", -1
+            c.error_message = "" if version >= BATCHED_FROM else message
+
+
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
 
     def on_find(ctx: RequestContext, body: FindCoordinatorRequest) -> FindCoordinatorResponse:
         response = handle(broker, ctx.api_version, body)
+        if broker.authorizer.enabled:
+            _authorize(broker.authorizer, ctx, body, response)
         host, port = broker.address_for(ctx.listener_name)  # the advertised address of the client's listener
         for c in response.coordinators if ctx.api_version >= BATCHED_FROM else [response]:
             if c.node_id == broker.node_id:

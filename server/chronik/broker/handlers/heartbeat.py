@@ -11,6 +11,8 @@ from __future__ import annotations
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
 from chronik.broker.handlers import HandlerEnv
+from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.heartbeat_request import HeartbeatRequest
 from chronik_protocol.messages.heartbeat_response import HeartbeatResponse
 
@@ -22,6 +24,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups = coordinator(env)
 
     def on_heartbeat(ctx: RequestContext, body: HeartbeatRequest) -> HeartbeatResponse:
+        if not env.broker.authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, body.group_id):
+            return HeartbeatResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)  # KafkaApis: READ on the group
         error = groups.heartbeat(body.group_id, body.generation_id, body.member_id, body.group_instance_id)
         return HeartbeatResponse(error_code=error)
 

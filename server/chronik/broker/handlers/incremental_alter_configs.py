@@ -36,6 +36,7 @@ preprocess``, then ``ConfigurationControlManager.incrementalAlterConfigResource`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from chronik.broker.core import Broker
@@ -56,9 +57,11 @@ from chronik.broker.handlers.describe_configs import (
     TOPIC,
     ResourceError,
     check_node_id,
+    config_denial,
 )
 from chronik.config import BROKER_CONFIGS, TOPIC_CONFIGS, BrokerConfig, ConfigKey, ConfigType, to_config_string
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik_protocol.messages.incremental_alter_configs_request import IncrementalAlterConfigsRequest
 from chronik_protocol.messages.incremental_alter_configs_response import (
     AlterConfigsResourceResponse,
@@ -181,7 +184,10 @@ def apply_logger_ops(ops: list[Any], validate_only: bool) -> None:
 
 
 def handle(
-    broker: Broker, config: BrokerConfig, req: IncrementalAlterConfigsRequest
+    broker: Broker,
+    config: BrokerConfig,
+    req: IncrementalAlterConfigsRequest,
+    deny: Callable[[Any], ResourceError | None] | None = None,
 ) -> IncrementalAlterConfigsResponse:
     def one(r: Any) -> None:
         ops = list(r.configs)
@@ -207,13 +213,22 @@ def handle(
         else:
             raise ResourceError(ErrorCode.INVALID_REQUEST, f"Unknown resource type {r.resource_type}")
 
-    return IncrementalAlterConfigsResponse(responses=run_resources(req.resources, one, AlterConfigsResourceResponse))
+    return IncrementalAlterConfigsResponse(
+        responses=run_resources(req.resources, one, AlterConfigsResourceResponse, deny)
+    )
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, config = env.broker, env.config
 
     def on_alter(ctx: RequestContext, body: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
-        return handle(broker, config, body)
+        auth = broker.authorizer
+        if not auth.enabled:
+            return handle(broker, config, body)
+
+        def deny(r: Any) -> ResourceError | None:  # ALTER_CONFIGS on the topic / cluster (loggers too) / group
+            return config_denial(auth, ctx, AclOperation.ALTER_CONFIGS, r.resource_type, r.resource_name)
+
+        return handle(broker, config, body, deny)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_alter))

@@ -19,6 +19,8 @@ from twisted.internet.defer import Deferred
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
 from chronik.broker.handlers import HandlerEnv
+from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.join_group_request import JoinGroupRequest
 from chronik_protocol.messages.join_group_response import JoinGroupResponse
 
@@ -42,8 +44,13 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups = coordinator(env)
 
     def on_join(ctx: RequestContext, body: JoinGroupRequest) -> Any:
-        done: Deferred[JoinGroupResponse] = Deferred()
         version = ctx.api_version
+        if not env.broker.authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, body.group_id):
+            # KafkaApis: READ on the group, else JoinGroupRequest.getErrorResponse
+            return JoinGroupResponse(
+                error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, protocol_name=None if version >= 7 else "", members=[]
+            )
+        done: Deferred[JoinGroupResponse] = Deferred()
         groups.join(body, version, ctx.client_id or "", client_host(ctx), lambda r: done.callback(finish(version, r)))
         return done
 

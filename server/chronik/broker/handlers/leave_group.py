@@ -15,6 +15,7 @@ from chronik.broker.groups import coordinator
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.leave_group_request import LeaveGroupRequest
 from chronik_protocol.messages.leave_group_response import LeaveGroupResponse, MemberResponse
 
@@ -41,6 +42,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups = coordinator(env)
 
     def on_leave(ctx: RequestContext, body: LeaveGroupRequest) -> LeaveGroupResponse:
+        if not env.broker.authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, body.group_id):
+            return LeaveGroupResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)  # KafkaApis: READ on the group
         return handle(groups, ctx.api_version, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_leave))

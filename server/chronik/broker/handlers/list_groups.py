@@ -12,6 +12,7 @@ from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
+from chronik.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 from chronik_protocol.messages.list_groups_request import ListGroupsRequest
 from chronik_protocol.messages.list_groups_response import ListedGroup, ListGroupsResponse
 
@@ -45,6 +46,16 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     groups = coordinator(env)
 
     def on_list(ctx: RequestContext, body: ListGroupsRequest) -> ListGroupsResponse:
-        return handle(groups, ctx.api_version, body)
+        response = handle(groups, ctx.api_version, body)
+        auth = env.broker.authorizer
+        if auth.enabled and not auth.authorize(
+            ctx, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_NAME, log_denied=False
+        ):  # KafkaApis: DESCRIBE on the cluster lists every group, else those the caller may DESCRIBE
+            response.groups = [
+                g
+                for g in response.groups
+                if auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.group_id, log_denied=False)
+            ]
+        return response
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_list))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
-from chronik.broker.dispatch import Dispatcher, Handler
+from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.records import RecordBatch
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.list_offsets_request import ListOffsetsRequest
 from chronik_protocol.messages.list_offsets_response import (
     ListOffsetsPartitionResponse,
@@ -75,11 +77,25 @@ def lookup(partition: Partition, timestamp: int) -> tuple[int, int]:
     return -1, -1
 
 
-def handle(broker: Broker, version: int, req: ListOffsetsRequest) -> ListOffsetsResponse:
+def handle(
+    broker: Broker, version: int, req: ListOffsetsRequest, denied_topics: frozenset[str] = frozenset()
+) -> ListOffsetsResponse:
+    """Topics in ``denied_topics`` (no DESCRIBE) answer TOPIC_AUTHORIZATION_FAILED for every partition,
+    after the others (``KafkaApis.handleListOffsetRequest``)."""
     counts = Counter((lt.name, lp.partition_index) for lt in req.topics for lp in lt.partitions)
     answered: set[tuple[str, int]] = set()
     topics = []
+    unauthorized = []
     for lt in req.topics:
+        if lt.name in denied_topics:
+            failed = [
+                ListOffsetsPartitionResponse(
+                    partition_index=lp.partition_index, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                )
+                for lp in lt.partitions
+            ]
+            unauthorized.append(ListOffsetsTopicResponse(name=lt.name, partitions=failed))
+            continue
         topic = broker.topics.get(lt.name)
         results = []
         for lp in lt.partitions:
@@ -108,11 +124,15 @@ def handle(broker: Broker, version: int, req: ListOffsetsRequest) -> ListOffsets
             res.offset, res.timestamp = offset, ts
             res.leader_epoch = partition.leader_epoch if offset >= 0 else -1
         topics.append(ListOffsetsTopicResponse(name=lt.name, partitions=results))
-    return ListOffsetsResponse(topics=topics)
+    return ListOffsetsResponse(topics=topics + unauthorized)
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker = env.broker
-    dispatcher.register(
-        API_KEY, Handler(MIN_VERSION, MAX_VERSION, lambda ctx, body: handle(broker, ctx.api_version, body))
-    )
+
+    def on_list_offsets(ctx: RequestContext, body: ListOffsetsRequest) -> ListOffsetsResponse:
+        names = (t.name for t in body.topics)
+        blocked = denied(broker.authorizer, ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, names)
+        return handle(broker, ctx.api_version, body, blocked)
+
+    dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_list_offsets))

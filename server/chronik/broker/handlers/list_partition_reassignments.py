@@ -11,6 +11,7 @@ from __future__ import annotations
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation
 from chronik_protocol.messages.list_partition_reassignments_request import ListPartitionReassignmentsRequest
 from chronik_protocol.messages.list_partition_reassignments_response import ListPartitionReassignmentsResponse
 
@@ -23,7 +24,13 @@ def handle(version: int, req: ListPartitionReassignmentsRequest) -> ListPartitio
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
+    broker = env.broker
+
     def on_list(ctx: RequestContext, body: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse:
+        if not broker.authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE):  # ControllerApis: DESCRIBE cluster
+            return ListPartitionReassignmentsResponse(
+                error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, error_message="Cluster authorization failed."
+            )
         return handle(ctx.api_version, body)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_list))

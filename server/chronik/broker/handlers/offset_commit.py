@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.groups.persistence import CommittedOffset
 from chronik.broker.handlers import HandlerEnv
+from chronik.protocol.connection import error_response
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.offset_commit_request import OffsetCommitRequest
 from chronik_protocol.messages.offset_commit_response import (
     OffsetCommitResponse,
@@ -36,8 +39,14 @@ MIN_VERSION, MAX_VERSION = 0, 10
 TOPIC_IDS_FROM = 10
 
 
-def handle(broker: Broker, groups: GroupCoordinator, version: int, req: OffsetCommitRequest) -> tuple[Any, bool]:
-    """(response, whether anything was written)."""
+def handle(
+    broker: Broker,
+    groups: GroupCoordinator,
+    version: int,
+    req: OffsetCommitRequest,
+    denied_topics: frozenset[str] = frozenset(),
+) -> tuple[Any, bool]:
+    """(response, whether anything was written); ``denied_topics`` (no READ) → TOPIC_AUTHORIZATION_FAILED."""
     now = broker.now_ms()
     by_id = version >= TOPIC_IDS_FROM
     known: list[tuple[OffsetCommitResponsePartition, str, Any]] = []
@@ -45,10 +54,13 @@ def handle(broker: Broker, groups: GroupCoordinator, version: int, req: OffsetCo
     for t in req.topics:
         topic = broker.topics_by_id.get(t.topic_id) if by_id else broker.topics.get(t.name)
         results = []
+        blocked = bool(denied_topics) and (topic.name if topic else None if by_id else t.name) in denied_topics
         for p in t.partitions:
             res = OffsetCommitResponsePartition(partition_index=p.partition_index)
             results.append(res)
-            if broker.partition(topic, p.partition_index) is None:
+            if blocked:
+                res.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            elif broker.partition(topic, p.partition_index) is None:
                 # v10: only an unknown topic id is UNKNOWN_TOPIC_ID; a known topic's missing partition is not
                 unknown_id = by_id and topic is None
                 res.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -90,7 +102,17 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, groups, durable = env.broker, coordinator(env), env.group_commit
 
     def on_commit(ctx: RequestContext, body: OffsetCommitRequest) -> Any:
-        response, written = handle(broker, groups, ctx.api_version, body)
+        auth, blocked = broker.authorizer, frozenset[str]()
+        if auth.enabled:  # KafkaApis: READ on the group (else every partition fails), READ on each topic
+            if not auth.authorize(ctx, AclOperation.READ, ResourceType.GROUP, body.group_id):
+                return error_response(ctx.request, ErrorCode.GROUP_AUTHORIZATION_FAILED)
+            by_id = ctx.api_version >= TOPIC_IDS_FROM
+            names = [
+                (t2.name if (t2 := broker.topics_by_id.get(t.topic_id)) else None) if by_id else t.name
+                for t in body.topics
+            ]
+            blocked = denied(auth, ctx, AclOperation.READ, ResourceType.TOPIC, names)
+        response, written = handle(broker, groups, ctx.api_version, body, blocked)
         if written and durable is not None:
             return durable.wait().addCallback(lambda _: response)
         return response

@@ -8,8 +8,10 @@ subscribes to → GROUP_SUBSCRIBED_TO_TOPIC; else its offset (if any) is deleted
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
@@ -17,6 +19,7 @@ from chronik.broker.groups.classic import CONSUMER_PROTOCOL_TYPE, GroupState
 from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.offset_delete_request import OffsetDeleteRequest
 from chronik_protocol.messages.offset_delete_response import (
     OffsetDeleteResponse,
@@ -65,7 +68,29 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, groups, durable = env.broker, coordinator(env), env.group_commit
 
     def on_delete(ctx: RequestContext, body: OffsetDeleteRequest) -> Any:
+        auth, refused = broker.authorizer, []
+        if auth.enabled:  # KafkaApis: DELETE on the group, READ on each topic (refused topics answered first)
+            if not auth.authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, body.group_id):
+                return OffsetDeleteResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+            blocked = denied(auth, ctx, AclOperation.READ, ResourceType.TOPIC, (t.name for t in body.topics))
+            if blocked:
+                refused = [t for t in body.topics if t.name in blocked]
+                body = copy.copy(body)
+                body.topics = [t for t in body.topics if t.name not in blocked]
         response, written = handle(broker, groups, body)
+        if refused and not response.error_code:
+            response.topics[:0] = [
+                OffsetDeleteResponseTopic(
+                    name=t.name,
+                    partitions=[
+                        OffsetDeleteResponsePartition(
+                            partition_index=p.partition_index, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                        )
+                        for p in t.partitions
+                    ],
+                )
+                for t in refused
+            ]
         if written and durable is not None:
             return durable.wait().addCallback(lambda _: response)
         return response

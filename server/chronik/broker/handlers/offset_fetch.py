@@ -21,6 +21,7 @@ from chronik.broker.groups.coordinator import GroupCoordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
 from chronik.protocol.wire import ZERO_UUID
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.offset_fetch_request import OffsetFetchRequest
 from chronik_protocol.messages.offset_fetch_response import (
     OffsetFetchResponse,
@@ -114,10 +115,64 @@ def handle(broker: Broker, groups: GroupCoordinator, version: int, req: OffsetFe
     return OffsetFetchResponse(groups=results)
 
 
+def _authorize_topics(broker: Broker, ctx: RequestContext, all_topics: bool, topics: list[Any]) -> list[Any]:
+    """DESCRIBE on each topic: an all-topics answer drops the others silently; requested ones fail
+    with TOPIC_AUTHORIZATION_FAILED (``KafkaApis.fetchOffsetsForGroup``/``fetchAllOffsetsForGroup``)."""
+    auth, kept = broker.authorizer, []
+    for t in topics:
+        topic = broker.topics_by_id.get(t.topic_id) if ctx.api_version >= TOPIC_IDS_FROM else None
+        name = topic.name if topic is not None else t.name
+        if ctx.api_version >= TOPIC_IDS_FROM and topic is None:
+            kept.append(t)  # UNKNOWN_TOPIC_ID stays
+        elif all_topics:
+            if auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name, log_denied=False):
+                kept.append(t)
+        else:
+            if not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name):
+                for p in t.partitions:
+                    p.committed_offset, p.committed_leader_epoch, p.metadata = -1, -1, ""
+                    p.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            kept.append(t)
+    return kept
+
+
+def _authorize(broker: Broker, ctx: RequestContext, req: OffsetFetchRequest, response: OffsetFetchResponse) -> None:
+    """DESCRIBE on each group, else GROUP_AUTHORIZATION_FAILED for it (``OffsetFetchResponse.groupError``:
+    v0-1 per requested partition, v2+ the group's error without topics); then the topics' checks."""
+    auth, version = broker.authorizer, ctx.api_version
+    if version < GROUPS_FROM:
+        if not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, req.group_id):
+            failed = ErrorCode.GROUP_AUTHORIZATION_FAILED
+            if version >= 2:
+                response.error_code, response.topics = failed, []
+            else:
+                response.topics = [
+                    OffsetFetchResponseTopic(
+                        name=t.name,
+                        partitions=[
+                            OffsetFetchResponsePartition(partition_index=p, committed_offset=-1, error_code=failed)
+                            for p in t.partition_indexes
+                        ],
+                    )
+                    for t in req.topics or []
+                ]
+        elif not response.error_code:
+            response.topics = _authorize_topics(broker, ctx, req.topics is None, response.topics)
+        return
+    for g, out in zip(req.groups, response.groups, strict=True):
+        if not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.group_id):
+            out.error_code, out.topics = ErrorCode.GROUP_AUTHORIZATION_FAILED, []
+        elif not out.error_code:
+            out.topics = _authorize_topics(broker, ctx, g.topics is None, out.topics)
+
+
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     broker, groups = env.broker, coordinator(env)
 
     def on_fetch(ctx: RequestContext, body: OffsetFetchRequest) -> OffsetFetchResponse:
-        return handle(broker, groups, ctx.api_version, body)
+        response = handle(broker, groups, ctx.api_version, body)
+        if broker.authorizer.enabled:
+            _authorize(broker, ctx, body, response)
+        return response
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_fetch))

@@ -16,11 +16,13 @@ offset; answers follow Kafka's ``LeaderEpochFileCache.endOffsetFor`` over that s
 
 from __future__ import annotations
 
+from chronik.broker.authz import denied
 from chronik.broker.core import Broker
 from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.topics import Partition
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 from chronik_protocol.messages.offset_for_leader_epoch_request import OffsetForLeaderEpochRequest
 from chronik_protocol.messages.offset_for_leader_epoch_response import (
     EpochEndOffset,
@@ -44,9 +46,20 @@ def end_offset_for(partition: Partition, requested: int) -> tuple[int, int]:
     return requested, partition.log.log_start_offset
 
 
-def handle(broker: Broker, version: int, req: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
+def handle(
+    broker: Broker, version: int, req: OffsetForLeaderEpochRequest, denied_topics: frozenset[str] = frozenset()
+) -> OffsetForLeaderEpochResponse:
+    """Topics in ``denied_topics`` answer TOPIC_AUTHORIZATION_FAILED per partition, after the others."""
     topics = []
+    unauthorized = []
     for t in req.topics:
+        if t.topic in denied_topics:
+            failed = [
+                EpochEndOffset(partition=p.partition, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                for p in t.partitions
+            ]
+            unauthorized.append(OffsetForLeaderTopicResult(topic=t.topic, partitions=failed))
+            continue
         topic = broker.topics.get(t.topic)
         results = []
         for p in t.partitions:
@@ -62,7 +75,7 @@ def handle(broker: Broker, version: int, req: OffsetForLeaderEpochRequest) -> Of
             else:
                 res.leader_epoch, res.end_offset = end_offset_for(partition, p.leader_epoch)
         topics.append(OffsetForLeaderTopicResult(topic=t.topic, partitions=results))
-    return OffsetForLeaderEpochResponse(topics=topics)
+    return OffsetForLeaderEpochResponse(topics=topics + unauthorized)
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
@@ -71,6 +84,12 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     def on_offset_for_leader_epoch(
         ctx: RequestContext, body: OffsetForLeaderEpochRequest
     ) -> OffsetForLeaderEpochResponse:
-        return handle(broker, ctx.api_version, body)
+        auth, blocked = broker.authorizer, frozenset[str]()
+        # CLUSTER_ACTION (followers) covers every topic; consumers (KIP-320) need DESCRIBE on each
+        if auth.enabled and not auth.authorize(
+            ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_NAME, log_denied=False
+        ):
+            blocked = denied(auth, ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, (t.topic for t in body.topics))
+        return handle(broker, ctx.api_version, body, blocked)
 
     dispatcher.register(API_KEY, Handler(MIN_VERSION, MAX_VERSION, on_offset_for_leader_epoch))

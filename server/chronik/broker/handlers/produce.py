@@ -11,6 +11,11 @@ for every existing partition (``ReplicaManager.appendRecords``). Failed partitio
 offset -1; CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE (Kafka's
 ``UNKNOWN_LOG_APPEND_INFO``) and the request-level INVALID_RECORD checks also log start offset -1,
 other append errors the partition's log start offset.
+
+Quotas (KIP-13, KIP-219): with a ``producer_byte_rate`` quota in force, the request's size is
+recorded for the client's (user, client-id) after the append; over the quota the response (sent
+at once) carries ``throttle_time_ms`` and the connection is muted that long (acks=0 too, though
+it gets no response), as Kafka's ``handleProduceRequest`` does.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from chronik.broker.core import Broker
 from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.log_append import append_records
-from chronik.protocol.connection import error_response
 from chronik.protocol.errors import ErrorCode
+from chronik.quotas import user_of
 from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.produce_request import ProduceRequest
 from chronik_protocol.messages.produce_response import (
@@ -59,6 +64,23 @@ def _has_transactional_records(req: ProduceRequest) -> bool:
             if records is not None and len(records) > 22 and records[16] == 2 and records[22] & 0x10:
                 return True
     return False
+
+
+def _all_failed(req: ProduceRequest, error: int) -> ProduceResponse:
+    """``ProduceRequest.getErrorResponse``: every partition fails with ``error`` (offsets -1)."""
+    return ProduceResponse(
+        responses=[
+            TopicProduceResponse(
+                name=td.name,
+                topic_id=td.topic_id,
+                partition_responses=[
+                    PartitionProduceResponse(index=pd.index, error_code=error, base_offset=-1)
+                    for pd in td.partition_data
+                ],
+            )
+            for td in req.topic_data
+        ]
+    )
 
 
 def _denied_topics(broker: Broker, ctx: RequestContext, version: int, req: ProduceRequest) -> frozenset[str]:
@@ -146,9 +168,16 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
                 tid is None
                 or not broker.authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, tid)
             ):
-                return error_response(ctx.request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                return _all_failed(body, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
             denied_topics = _denied_topics(broker, ctx, ctx.api_version, body)
         response, needs_sync = handle(broker, ctx.api_version, body, denied_topics)
+        quota = broker.quotas.produce
+        if quota.enabled:  # KIP-219: answer at once with the throttle time, then mute
+            throttle = quota.record(user_of(ctx.principal), ctx.client_id, ctx.request.size, broker.now_ms())
+            if throttle > 0:
+                ctx.throttle_ms = throttle
+                if response is not None:
+                    response.throttle_time_ms = throttle
         if response is None:
             return NO_RESPONSE
         if needs_sync and group is not None:

@@ -20,6 +20,7 @@ from chronik.broker.dispatch import Dispatcher, Handler, RequestContext
 from chronik.broker.groups import coordinator
 from chronik.broker.handlers import HandlerEnv
 from chronik.protocol.errors import ErrorCode
+from chronik.security.acl import AclOperation, ResourceType
 from chronik_protocol.messages.sync_group_request import SyncGroupRequest
 from chronik_protocol.messages.sync_group_response import SyncGroupResponse
 
@@ -34,6 +35,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
     def on_sync(ctx: RequestContext, body: SyncGroupRequest) -> Any:
         if ctx.api_version >= PROTOCOL_FIELDS_FROM and (body.protocol_type is None or body.protocol_name is None):
             return SyncGroupResponse(error_code=ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+        if not env.broker.authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, body.group_id):
+            return SyncGroupResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)  # KafkaApis: READ on the group
         done: Deferred[SyncGroupResponse] = Deferred()
 
         def respond(response: SyncGroupResponse) -> None:

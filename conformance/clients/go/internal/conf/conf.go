@@ -115,6 +115,8 @@ type Scenario struct {
 	Bootstrap string
 	Prefix    string
 	Topic     string // T(Name)
+	// Security is the --security file, nil when not given.
+	Security *Security
 
 	mu    sync.Mutex
 	facts map[string]any
@@ -176,6 +178,7 @@ func Main(clientName, modulePath string, scenarios map[string]Func) {
 	prefix := fs.String("prefix", "", "topic prefix")
 	names := fs.String("scenarios", "", "comma-separated scenario names")
 	version := fs.Bool("client-version", false, "print the client library and version, then exit")
+	securityFile := fs.String("security", "", "JSON file: secured listeners, CA file, users (SCENARIOS.md)")
 	_ = fs.Parse(os.Args[1:])
 	if *version {
 		fmt.Printf("%s %s\n", clientName, ModuleVersion(modulePath))
@@ -185,6 +188,14 @@ func Main(clientName, modulePath string, scenarios map[string]Func) {
 		fmt.Fprintln(os.Stderr, "usage: --bootstrap HOST:PORT --prefix PREFIX --scenarios a,b,c | --client-version")
 		os.Exit(2)
 	}
+	var security *Security
+	if *securityFile != "" {
+		var err error
+		if security, err = loadSecurity(*securityFile); err != nil {
+			fmt.Fprintln(os.Stderr, "--security:", err)
+			os.Exit(2)
+		}
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
 	for _, name := range strings.Split(*names, ",") {
@@ -192,7 +203,7 @@ func Main(clientName, modulePath string, scenarios map[string]Func) {
 		if name == "" {
 			continue
 		}
-		r := run(name, *bootstrap, *prefix, scenarios[name])
+		r := run(name, *bootstrap, *prefix, security, scenarios[name])
 		if err := enc.Encode(r); err != nil {
 			fmt.Fprintln(os.Stderr, "writing result:", err)
 			os.Exit(1)
@@ -201,9 +212,9 @@ func Main(clientName, modulePath string, scenarios map[string]Func) {
 	os.Exit(0)
 }
 
-func run(name, bootstrap, prefix string, fn Func) result {
+func run(name, bootstrap, prefix string, security *Security, fn Func) result {
 	start := time.Now()
-	s := &Scenario{Name: name, Bootstrap: bootstrap, Prefix: prefix, facts: map[string]any{}, step: "start"}
+	s := &Scenario{Name: name, Bootstrap: bootstrap, Prefix: prefix, Security: security, facts: map[string]any{}, step: "start"}
 	topic := name
 	if strings.HasPrefix(name, "restart-") {
 		topic = "restart"
@@ -211,7 +222,7 @@ func run(name, bootstrap, prefix string, fn Func) result {
 	s.Topic = prefix + "." + topic
 	r := result{Scenario: name, Status: "pass"}
 	if fn == nil {
-		r.Status, r.Detail = "fail", "unknown scenario "+name+" (known: "+strings.Join(Names, ",")+")"
+		r.Status, r.Detail = "unsupported", "unknown scenario "+name+" (known: "+strings.Join(Names, ",")+")"
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), ScenarioTimeout)
 		done := make(chan error, 1)
@@ -278,4 +289,5 @@ var Names = []string{
 	"admin-topics", "admin-configs", "admin-partitions", "admin-records",
 	"restart-produce", "restart-consume",
 	"group-offsets", "group-rebalance", "group-cooperative", "group-static", "group-consumer-protocol",
+	"security-ssl", "security-sasl-plaintext", "security-sasl-ssl", "security-auth-failure",
 }

@@ -1,0 +1,161 @@
+"""The secured listeners both brokers serve for the ``security-*`` scenarios (SCENARIOS.md, "Security scenarios").
+
+Besides PLAINTEXT (the bootstrap of every other scenario) each broker gets an ``SSL``, a ``SASL_PLAINTEXT`` and a
+``SASL_SSL`` listener, configured identically with Kafka's own config names (:meth:`SecuritySetup.broker_props`):
+a PEM keystore (unencrypted PKCS#8 key + server certificate for ``127.0.0.1``/``localhost`` + CA) and a PEM
+truststore made here with ``cryptography`` (:func:`make_certs`), ``sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,
+SCRAM-SHA-512``, PLAIN users in each SASL listener's JAAS config, SCRAM users created after start with
+AlterUserScramCredentials (:meth:`SecuritySetup.create_scram_users`). No client authentication by certificate,
+no authorizer. The drivers learn the addresses and users from the JSON file of :meth:`SecuritySetup.write_file`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["LISTENERS", "MECHANISMS", "SecuritySetup", "make_certs"]
+
+#: Listener names (= their security protocols) in the order of the ``--security`` file keys.
+LISTENERS = ("SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SCRAM_ITERATIONS = 8192
+
+
+def make_certs(directory: Path) -> tuple[Path, Path]:
+    """A CA and a server certificate for 127.0.0.1/localhost (EC P-256, valid 7 days).
+
+    Returns ``(ca.pem, server.keystore.pem)``; the keystore holds the unencrypted PKCS#8 key (what Kafka's PEM
+    keystores read), the server certificate and the CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chronik conformance"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def cert(subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
+             issuer_key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
+        now = datetime.datetime.now(datetime.UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=7))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = name("Chronik conformance CA")
+    ca = cert(ca_name, ca_key, ca_name, ca_key, True)
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = cert(name("localhost"), server_key, ca_name, ca_key, False)
+    pem = serialization.Encoding.PEM
+    ca_path, keystore = directory / "ca.pem", directory / "server.keystore.pem"
+    ca_path.write_bytes(ca.public_bytes(pem))
+    key_pem = server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    keystore.write_bytes(key_pem + server.public_bytes(pem) + ca.public_bytes(pem))
+    return ca_path, keystore
+
+
+@dataclass
+class SecuritySetup:
+    """Certificates and users shared by both brokers (one per run, in ``directory``)."""
+
+    directory: Path
+    plain_user: tuple[str, str] = ("alice", "alice-secret")
+    scram_user: tuple[str, str] = ("scram-user", "scram-secret")
+    wrong_password: str = "not-the-password"
+    unknown_user: str = "nobody"
+    ca_file: Path = field(init=False)
+    keystore: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ca_file, self.keystore = make_certs(self.directory)
+
+    def users(self) -> dict[str, dict[str, str]]:
+        """``{mechanism: {"username", "password"}}``."""
+        plain = {"username": self.plain_user[0], "password": self.plain_user[1]}
+        scram = {"username": self.scram_user[0], "password": self.scram_user[1]}
+        return {"PLAIN": plain, "SCRAM-SHA-256": scram, "SCRAM-SHA-512": dict(scram)}
+
+    def broker_props(self) -> dict[str, str]:
+        """The properties both brokers get for the SSL/SASL listeners (``listeners`` itself is the broker's)."""
+        jaas = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'user_{self.plain_user[0]}="{self.plain_user[1]}";'
+        )
+        scram_jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        props = {
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_file),
+            "sasl.enabled.mechanisms": ",".join(MECHANISMS),
+        }
+        for listener in ("sasl_plaintext", "sasl_ssl"):
+            props[f"listener.name.{listener}.plain.sasl.jaas.config"] = jaas
+            for mech in ("scram-sha-256", "scram-sha-512"):  # Kafka wants a JAAS entry per enabled mechanism
+                props[f"listener.name.{listener}.{mech}.sasl.jaas.config"] = scram_jaas
+        return props
+
+    def create_scram_users(self, bootstrap: str, timeout: float = 30.0) -> None:
+        """Create the SCRAM user for both SCRAM mechanisms over PLAINTEXT (AlterUserScramCredentials, setup);
+        return once DescribeUserScramCredentials lists both."""
+        from confluent_kafka.admin import (
+            AdminClient,
+            ScramCredentialInfo,
+            ScramMechanism,
+            UserScramCredentialUpsertion,
+        )
+
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        user, password = self.scram_user
+        # One request per mechanism: KRaft's ScramControlManager refuses two changes of one user in one request
+        # ("A user credential cannot be altered twice in the same request", DUPLICATE_RESOURCE), and so does Chronik.
+        for mech in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512):
+            upsert = UserScramCredentialUpsertion(user, ScramCredentialInfo(mech, SCRAM_ITERATIONS), password.encode())
+            for name, fut in admin.alter_user_scram_credentials([upsert], request_timeout=timeout).items():
+                try:
+                    fut.result(timeout)
+                except Exception as exc:
+                    raise RuntimeError(f"creating {mech.name} user {name} on {bootstrap}: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                desc = admin.describe_user_scram_credentials([user], request_timeout=timeout)[user].result(timeout)
+                if len(desc.scram_credential_infos) == 2:
+                    return
+            except Exception:  # not visible yet
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"SCRAM user {user} not described by {bootstrap} after {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def write_file(self, path: Path, addresses: dict[str, str]) -> Path:
+        """The ``--security`` JSON file for one broker; ``addresses`` maps listener names to ``host:port``."""
+        data = {
+            "ssl": addresses["SSL"],
+            "sasl_plaintext": addresses["SASL_PLAINTEXT"],
+            "sasl_ssl": addresses["SASL_SSL"],
+            "ca_file": str(self.ca_file),
+            "users": self.users(),
+            "wrong_password": self.wrong_password,
+            "unknown_user": self.unknown_user,
+        }
+        path.write_text(json.dumps(data, indent=1))
+        return path
