@@ -7,11 +7,19 @@
  * (max.partition.fetch.bytes 1 MiB, receive.buffer.bytes 2 MiB, check.crcs=false), and prints one
  * line in ConsumerPerformance's CSV layout (rebalance.time.ms is 0, fetch.* equal the totals):
  *
- *   java -cp 'bench/.kafka/classes:bench/.kafka/lib/*' AssignConsumerPerf BOOTSTRAP TOPIC NUM_RECORDS TIMEOUT_MS
+ *   java -cp 'bench/.kafka/classes:conformance/.kafka/lib/*' AssignConsumerPerf BOOTSTRAP TOPIC NUM_RECORDS TIMEOUT_MS \
+ *       [CONFIG_FILE]
+ *
+ * CONFIG_FILE (optional) is a client properties file loaded on top of those settings, like
+ * ConsumerPerformance's --command-config: e.g. security.protocol=SSL and the ssl.truststore.* keys.
  *
  * bench/broker_bench.py compiles it into bench/.kafka/classes on first use.
  */
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -32,9 +40,9 @@ public final class AssignConsumerPerf {
     private static final DateTimeFormatter FMT =
         DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss:SSS").withZone(ZoneId.systemDefault());
 
-    public static void main(String[] args) {
-        if (args.length != 4) {
-            System.err.println("usage: AssignConsumerPerf BOOTSTRAP TOPIC NUM_RECORDS TIMEOUT_MS");
+    public static void main(String[] args) throws IOException {
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: AssignConsumerPerf BOOTSTRAP TOPIC NUM_RECORDS TIMEOUT_MS [CONFIG_FILE]");
             System.exit(2);
         }
         String bootstrap = args[0];
@@ -51,6 +59,11 @@ public final class AssignConsumerPerf {
         props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(2 * 1024 * 1024));
         props.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "assign-consumer-perf");
+        if (args.length == 5) {
+            try (InputStream in = Files.newInputStream(Paths.get(args[4]))) {
+                props.load(in);
+            }
+        }
 
         long records = 0;
         long bytes = 0;

@@ -5,6 +5,8 @@
     .venv/bin/python bench/broker_bench.py --only chronik,100B      # one broker, some scenarios
     .venv/bin/python bench/broker_bench.py --only chronik --py-spy /tmp/prof   # profile Chronik
     .venv/bin/python bench/broker_bench.py --json /tmp/bench.json   # also write the rows as JSON
+    .venv/bin/python bench/broker_bench.py --tls           # + every scenario again over TLS, about 7 minutes
+    .venv/bin/python bench/broker_bench.py --tls --only TLS # the TLS scenarios only
 
 For each broker, one after the other (never both at once: the machine is small):
 
@@ -12,7 +14,7 @@ For each broker, one after the other (never both at once: the machine is small):
   with the repo's ``.venv`` Python, everything else default (no fsync per message);
 * Apache Kafka 4.4.0: one KRaft node started by ``chronik_conformance.kafka_reference`` (combined broker+controller, the
   heap and GC flags of ``kafka-server-start.sh``, default flush settings); the jars are fetched with Maven into
-  ``bench/.kafka/lib`` on first use;
+  ``conformance/.kafka/lib`` on first use;
 
 the script waits until the broker answers ApiVersions, produces a warm-up topic (not reported), then for each
 scenario creates a 1-partition topic with ``org.apache.kafka.tools.TopicCommand`` and runs, with the same JVM
@@ -39,10 +41,20 @@ A thread samples the broker's RSS (``/proc/<pid>/status`` VmRSS, summed over the
 broker CPU time per record. The tools and the broker share the machine's cores (2 here), so the producer JVM
 itself is a bottleneck: read the figures as "on this machine", not as a broker's capacity.
 
+TLS (``--tls``): the script makes a CA and a server certificate for 127.0.0.1 (ECDSA P-256, ``cryptography``) in a
+temp dir and gives both brokers an SSL listener next to the PLAINTEXT one, with the same PEM key store
+(``ssl.keystore.type=PEM``, ``ssl.keystore.location``: PKCS#8 key, not encrypted, so no ``ssl.key.password``);
+Kafka's CONTROLLER listener and inter-broker traffic stay PLAINTEXT. Every scenario is then run a second time as
+``TLS <scenario>`` (after all the plaintext ones, after a warm-up over TLS) with the tools connecting to the SSL
+listener (``--command-config`` / AssignConsumerPerf's 5th argument: ``security.protocol=SSL``,
+``ssl.truststore.type=PEM``, ``ssl.truststore.location=<ca.pem>``; hostname verification on). Topics are created
+through the PLAINTEXT listener. The TLS version and cipher a Python client negotiates with each broker are printed.
+
 Printed: versions (Chronik git commit and dirty files, Python and libraries, Kafka, Java), one table per
 broker, then the comparison table: for each scenario and phase, records/s, MB/s, p50/p99 latency (ms) and peak
 RSS (MB) of both brokers with the ratio Chronik/Kafka (for rates > 1 means Chronik is faster; for latency and
-RSS < 1 means Chronik is better).
+RSS < 1 means Chronik is better). With ``--tls`` a second comparison table has the TLS rows, and a third the cost
+of TLS per broker (each TLS row's rec/s, p99 and CPU µs/record divided by the same scenario's over PLAINTEXT).
 
 Options:
 
@@ -54,6 +66,8 @@ Options:
 ``--records-100b N``   records per 100-byte scenario (full 2,000,000, quick 200,000).
 ``--records-1kb N``    records per 1 KiB scenario (full 500,000, quick 50,000).
 ``--rate N``           records/s of the latency scenario (default 5,000).
+``--tls``              also run every scenario over the brokers' SSL listeners (rows ``TLS ...``; ``--only TLS``
+                       keeps just those).
 ``--py-spy DIR``       profile Chronik with ``py-spy record --format raw`` during every Chronik phase and print the
                        top functions (self and inclusive) of each; the raw files stay in DIR. Profiling slows Chronik
                        down: do not compare the figures of such a run with Kafka's.
@@ -69,12 +83,16 @@ import argparse
 import collections
 import contextlib
 import dataclasses
+import datetime
+import ipaddress
 import json
 import os
 import platform
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -126,13 +144,14 @@ class Scenario:
     acks: str
     records: int
     throughput: int = -1  # records/s; -1 = unthrottled
+    tls: bool = False  # over the brokers' SSL listeners
 
     @property
     def name(self) -> str:
-        """``100B-acks=1``, ``1KB-acks=all``, ``100B-acks=all@5000/s``."""
+        """``100B-acks=1``, ``1KB-acks=all``, ``100B-acks=all@5000/s``; ``TLS 100B-acks=1`` over TLS."""
         size = "1KB" if self.size == 1024 else f"{self.size}B"
         rate = "" if self.throughput < 0 else f"@{self.throughput}/s"
-        return f"{size}-acks={self.acks}{rate}"
+        return f"{'TLS ' if self.tls else ''}{size}-acks={self.acks}{rate}"
 
     @property
     def topic(self) -> str:
@@ -145,15 +164,99 @@ class Scenario:
         return ("produce",) if self.throughput > 0 else PHASES
 
 
-def scenarios(records_100b: int, records_1kb: int, rate: int, rate_seconds: float) -> list[Scenario]:
-    """The four unthrottled scenarios and the fixed-rate latency scenario."""
-    out = [
-        Scenario(size, acks, records_100b if size == 100 else records_1kb)
-        for size in (100, 1024)
-        for acks in ("1", "all")
-    ]
-    out.append(Scenario(100, "all", max(int(rate * rate_seconds), 1), throughput=rate))
+def scenarios(records_100b: int, records_1kb: int, rate: int, rate_seconds: float, tls: bool = False) -> list[Scenario]:
+    """The four unthrottled scenarios and the fixed-rate latency scenario; with ``tls`` the same five again over
+    TLS, after the plaintext ones."""
+    out = []
+    for over_tls in (False, True) if tls else (False,):
+        out += [
+            Scenario(size, acks, records_100b if size == 100 else records_1kb, tls=over_tls)
+            for size in (100, 1024)
+            for acks in ("1", "all")
+        ]
+        out.append(Scenario(100, "all", max(int(rate * rate_seconds), 1), throughput=rate, tls=over_tls))
     return out
+
+
+# -- TLS ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for the SSL listeners of both brokers and the clients' properties file."""
+
+    ca: Path  # the CA certificate: the clients' trust store
+    keystore: Path  # the server's PKCS#8 key (not encrypted) + certificate + CA: both brokers' key store
+    client_config: Path  # security.protocol=SSL + ssl.truststore.*: --command-config of the tools
+
+    def broker_props(self) -> dict[str, str]:
+        """The ``ssl.*`` settings of both brokers (Kafka's names, which Chronik takes too)."""
+        return {"ssl.keystore.type": "PEM", "ssl.keystore.location": str(self.keystore)}
+
+
+def make_tls_files(directory: Path) -> TlsFiles:
+    """A CA and a server certificate for 127.0.0.1/localhost (ECDSA P-256, valid 2 days), made with ``cryptography``.
+
+    The key is PKCS#8 without encryption, so neither broker gets ``ssl.key.password`` (Kafka's PEM key store
+    wants an encrypted PKCS#8 key when that is set)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, issuer_key: ec.EllipticCurvePrivateKey, ca: bool
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = cert("Chronik bench CA", ca_key, "Chronik bench CA", ca_key, ca=True)
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server = cert("localhost", server_key, "Chronik bench CA", ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    key_pem = server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    files = TlsFiles(directory / "ca.pem", directory / "server.keystore.pem", directory / "client-ssl.properties")
+    files.ca.write_bytes(ca.public_bytes(pem))
+    files.keystore.write_bytes(key_pem + server.public_bytes(pem) + ca.public_bytes(pem))
+    files.client_config.write_text(
+        f"security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location={files.ca}\n"
+    )
+    return files
+
+
+def tls_probe(host: str, port: int, cafile: Path, timeout: float = 5.0) -> str:
+    """``TLSv1.3 TLS_AES_256_GCM_SHA384`` as negotiated by a Python client verifying against ``cafile``."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    with (
+        socket.create_connection((host, port), timeout=timeout) as sock,
+        context.wrap_socket(sock, server_hostname=host) as tls,
+    ):
+        cipher = tls.cipher()
+        return f"{tls.version()} {cipher[0] if cipher else '?'}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """Where the tools connect for one transport: the bootstrap address and their ``--command-config`` file."""
+
+    bootstrap: str
+    client_config: Path | None = None
 
 
 # -- results -----------------------------------------------------------------------------------------------------
@@ -340,10 +443,12 @@ class ChronikBroker:
 
     name = "chronik"
 
-    def __init__(self, keep: bool = False) -> None:
-        """``keep`` leaves the temp dir (data and ``chronik.log``) in place."""
+    def __init__(self, keep: bool = False, tls: TlsFiles | None = None) -> None:
+        """``keep`` leaves the temp dir (data and ``chronik.log``) in place; ``tls`` adds an SSL listener."""
         self.work_dir = Path(tempfile.mkdtemp(prefix="chronik-bench-"))
         self.port = free_port()
+        self.tls = tls
+        self.ssl_port = free_port() if tls else None
         self.keep = keep
         self.proc: subprocess.Popen[bytes] | None = None
         self.python = str(CHRONIK_PYTHON) if CHRONIK_PYTHON.exists() else sys.executable
@@ -366,6 +471,9 @@ class ChronikBroker:
 
     def start(self, timeout: float = 30.0) -> ChronikBroker:
         """Start the broker and wait until it answers ApiVersions; stop it if that fails."""
+        listeners = f"PLAINTEXT://127.0.0.1:{self.port}"
+        if self.tls is not None:
+            listeners += f",SSL://127.0.0.1:{self.ssl_port}"
         cmd = [
             self.python,
             "-m",
@@ -374,8 +482,10 @@ class ChronikBroker:
             "--data-dir",
             str(self.work_dir / "data"),
             "--override",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"listeners={listeners}",
         ]
+        for key, value in (self.tls.broker_props() if self.tls else {}).items():
+            cmd += ["--override", f"{key}={value}"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         deadline = time.monotonic() + timeout
@@ -414,6 +524,25 @@ class ChronikBroker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def kafka_broker(keep: bool = False, tls: TlsFiles | None = None) -> tuple[KafkaReference, int | None]:
+    """A ``KafkaReference`` (not started) and the port of its SSL listener if ``tls``.
+
+    With ``tls`` the node listens on PLAINTEXT (clients and inter-broker), SSL (clients) and CONTROLLER (plaintext,
+    KRaft)."""
+    if tls is None:
+        return KafkaReference(keep=keep), None
+    port, ssl_port, controller_port = free_port(), free_port(), free_port()
+    props = {
+        "listeners": (
+            f"PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:{ssl_port},CONTROLLER://127.0.0.1:{controller_port}"
+        ),
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:{ssl_port}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT",
+        **tls.broker_props(),
+    }
+    return KafkaReference(port=port, controller_port=controller_port, props=props, keep=keep), ssl_port
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -478,8 +607,11 @@ def create_topic(bootstrap: str, topic: str) -> None:
     )
 
 
-def produce_cmd(bootstrap: str, sc: Scenario, topic: str | None = None, records: int | None = None) -> list[str]:
-    """ProducerPerformance for a scenario."""
+def produce_cmd(
+    bootstrap: str, sc: Scenario, topic: str | None = None, records: int | None = None, config: Path | None = None
+) -> list[str]:
+    """ProducerPerformance for a scenario; ``config`` is a client properties file (``--command-config``)."""
+    extra = ["--command-config", str(config)] if config else []
     return tool_command(
         PRODUCER_PERF,
         "--bootstrap-server",
@@ -494,11 +626,13 @@ def produce_cmd(bootstrap: str, sc: Scenario, topic: str | None = None, records:
         str(sc.throughput),
         "--command-property",
         f"acks={sc.acks}",
+        *extra,
     )
 
 
-def consume_cmd(bootstrap: str, sc: Scenario, phase: str) -> list[str]:
-    """ConsumerPerformance (group) or AssignConsumerPerf (no group) reading a scenario's topic from the start."""
+def consume_cmd(bootstrap: str, sc: Scenario, phase: str, config: Path | None = None) -> list[str]:
+    """ConsumerPerformance (group) or AssignConsumerPerf (no group) reading a scenario's topic from the start;
+    ``config`` is a client properties file."""
     if phase == "consume":
         return tool_command(
             CONSUMER_PERF,
@@ -510,6 +644,7 @@ def consume_cmd(bootstrap: str, sc: Scenario, phase: str) -> list[str]:
             str(sc.records),
             "--timeout",
             str(CONSUMER_IDLE_TIMEOUT_MS),
+            *(["--command-config", str(config)] if config else []),
         )
     return tool_command(
         ASSIGN_PERF,
@@ -517,6 +652,7 @@ def consume_cmd(bootstrap: str, sc: Scenario, phase: str) -> list[str]:
         sc.topic,
         str(sc.records),
         str(CONSUMER_IDLE_TIMEOUT_MS),
+        *([str(config)] if config else []),
         extra_classpath=[CLASSES_DIR],
     )
 
@@ -599,20 +735,30 @@ def run_broker(
     warmup: Scenario,
     profiler: PySpy | None,
     log: Callable[[str], None],
+    endpoints: dict[bool, Endpoint] | None = None,
 ) -> list[Row]:
-    """Every scenario and phase against one started broker."""
+    """Every scenario and phase against one started broker.
+
+    ``endpoints`` maps ``Scenario.tls`` to where the tools connect (default: the PLAINTEXT listener). Topics are
+    created through the PLAINTEXT listener; each transport of the plan gets its own warm-up first."""
+    endpoints = endpoints or {False: Endpoint(broker.bootstrap)}
     rows: list[Row] = []
     sampler = ProcessSampler(broker.pid).start()
     try:
         idle = Row(name, "idle after start", "-", peak_rss_mb=sampler.current_rss() / MiB)
         rows.append(idle)
-        log(f"{name}: warm-up ({warmup.records} x {warmup.size} B, acks={warmup.acks})")
-        try:
-            create_topic(broker.bootstrap, "bench-warmup")
-            run_tool(produce_cmd(broker.bootstrap, warmup, topic="bench-warmup"))
-        except RuntimeError as e:
-            log(f"{name}: warm-up failed: {e}")
+        warmed: set[bool] = set()
         for sc in plan:
+            ep = endpoints[sc.tls]
+            if sc.tls not in warmed:
+                warmed.add(sc.tls)
+                label, topic = ("TLS warm-up", "bench-tls-warmup") if sc.tls else ("warm-up", "bench-warmup")
+                log(f"{name}: {label} ({warmup.records} x {warmup.size} B, acks={warmup.acks})")
+                try:
+                    create_topic(broker.bootstrap, topic)
+                    run_tool(produce_cmd(ep.bootstrap, warmup, topic=topic, config=ep.client_config))
+                except RuntimeError as e:
+                    log(f"{name}: {label} failed: {e}")
             try:
                 create_topic(broker.bootstrap, sc.topic)
             except RuntimeError as e:
@@ -623,12 +769,12 @@ def run_broker(
                     continue
                 row = Row(name, sc.name, phase)
                 if phase == "produce":
-                    cmd = produce_cmd(broker.bootstrap, sc)
+                    cmd = produce_cmd(ep.bootstrap, sc, config=ep.client_config)
                 else:
-                    cmd = consume_cmd(broker.bootstrap, sc, phase)
+                    cmd = consume_cmd(ep.bootstrap, sc, phase, config=ep.client_config)
                 log(f"{name}: {sc.name} {phase}")
                 prof = (
-                    profiler.record(broker.pid, f"{name}-{sc.name}-{phase}".replace("=", ""))
+                    profiler.record(broker.pid, f"{name}-{sc.name}-{phase}".replace("=", "").replace(" ", "-"))
                     if profiler is not None and isinstance(broker, ChronikBroker)
                     else contextlib.nullcontext(None)
                 )
@@ -795,6 +941,26 @@ def comparison_table(rows: list[Row]) -> str:
     return table(headers, body)
 
 
+def tls_cost_table(rows: list[Row]) -> str:
+    """Per broker, each TLS row's rates and p99 against the same scenario over PLAINTEXT (TLS/plaintext)."""
+    by_key = {(r.broker, r.scenario, r.phase): r for r in rows}
+    headers = ["scenario", "phase", "rec/s TLS/plain C", "K", "p99 TLS/plain C", "K", "CPU µs/rec TLS/plain C", "K"]
+    body = []
+    for r in rows:
+        if r.broker != "chronik" or not r.scenario.startswith("TLS "):
+            continue
+        plain = r.scenario.removeprefix("TLS ")
+        cells = [r.scenario, r.phase]
+        pairs = {b: (by_key.get((b, r.scenario, r.phase)), by_key.get((b, plain, r.phase))) for b in BROKERS}
+        for attr in ("records_per_s", "p99_ms", "cpu_us_per_record"):
+            for b in BROKERS:
+                tls_row, plain_row = pairs[b]
+                ok = tls_row is not None and plain_row is not None and tls_row.records_per_s and plain_row.records_per_s
+                cells.append(_ratio(getattr(tls_row, attr), getattr(plain_row, attr)) if ok else "-")
+        body.append(cells)
+    return table(headers, body)
+
+
 def _git(*args: str) -> str:
     done = subprocess.run(
         ["git", "--no-optional-locks", "-C", str(REPO), *args], capture_output=True, text=True, check=False
@@ -843,6 +1009,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--records-100b", type=int, default=None, help="records per 100 B scenario")
     p.add_argument("--records-1kb", type=int, default=None, help="records per 1 KiB scenario")
     p.add_argument("--rate", type=int, default=5000, help="records/s of the latency scenario")
+    p.add_argument("--tls", action="store_true", help="also run every scenario over SSL listeners (rows 'TLS ...')")
     p.add_argument("--py-spy", type=Path, default=None, metavar="DIR", help="profile Chronik's phases into DIR")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the rows as JSON")
     p.add_argument("--keep", action="store_true", help="keep the brokers' temp dirs")
@@ -859,7 +1026,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     records_100b = args.records_100b or (200_000 if args.quick else 2_000_000)
     records_1kb = args.records_1kb or (50_000 if args.quick else 500_000)
-    plan = scenarios(records_100b, records_1kb, args.rate, 3.0 if args.quick else 10.0)
+    plan = scenarios(records_100b, records_1kb, args.rate, 3.0 if args.quick else 10.0, tls=args.tls)
     warmup = Scenario(100, "1", 100_000 if args.quick else 500_000)
 
     only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -885,30 +1052,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.flush()
 
     profiler = PySpy(args.py_spy) if args.py_spy else None
+    tls_dir = Path(tempfile.mkdtemp(prefix="bench-tls-")) if any(sc.tls for sc in plan) else None
+    tls = make_tls_files(tls_dir) if tls_dir else None
+    tls_info: dict[str, str] = {}
     rows: list[Row] = []
     status = 0
     for name in brokers:
         log(f"starting {name}")
-        broker: ChronikBroker | KafkaReference = (
-            ChronikBroker(keep=args.keep) if name == "chronik" else KafkaReference(keep=args.keep)
-        )
+        broker: ChronikBroker | KafkaReference
+        if name == "chronik":
+            broker = ChronikBroker(keep=args.keep, tls=tls)
+            ssl_port = broker.ssl_port
+        else:
+            broker, ssl_port = kafka_broker(keep=args.keep, tls=tls)
         try:
             with broker:
                 log(f"{name} serves on {broker.bootstrap} (pid {broker.pid}, dir {broker.work_dir})")
-                rows += run_broker(broker, name, plan, phases, warmup, profiler, log)
+                endpoints = {False: Endpoint(broker.bootstrap)}
+                if tls is not None and ssl_port is not None:
+                    endpoints[True] = Endpoint(f"127.0.0.1:{ssl_port}", tls.client_config)
+                    try:
+                        tls_info[name] = f"127.0.0.1:{ssl_port}, {tls_probe('127.0.0.1', ssl_port, tls.ca)}"
+                    except (OSError, ssl.SSLError) as e:
+                        tls_info[name] = f"127.0.0.1:{ssl_port}, TLS probe failed: {e}"
+                    log(f"{name} SSL listener: {tls_info[name]}")
+                rows += run_broker(broker, name, plan, phases, warmup, profiler, log, endpoints)
         except (RuntimeError, TimeoutError) as e:
             log(f"{name} failed to start: {e}")
             status = 1
         log(f"{name} stopped")
+    if tls_dir is not None:
+        shutil.rmtree(tls_dir, ignore_errors=True)
 
     for name in brokers:
         mine = [r for r in rows if r.broker == name]
         if mine:
             print(f"\n== {name}")
             print(broker_table(mine))
+    if tls_info:
+        print("\n== SSL listeners (version and cipher a Python client negotiates; same certificate for both)")
+        for name, text in tls_info.items():
+            print(f"  {name:8} {text}")
     if len(brokers) == 2:
-        print("\n== Chronik (C) / Kafka (K); rates: > 1 = Chronik faster; latency, RSS, CPU: < 1 = Chronik better")
-        print(comparison_table(rows))
+        legend = "rates: > 1 = Chronik faster; latency, RSS, CPU: < 1 = Chronik better"
+        plain_rows = [r for r in rows if not r.scenario.startswith("TLS ")]
+        tls_rows = [r for r in rows if r.scenario.startswith("TLS ")]
+        print(f"\n== PLAINTEXT: Chronik (C) / Kafka (K); {legend}")
+        print(comparison_table(plain_rows))
+        if tls_rows:
+            print(f"\n== TLS: Chronik (C) / Kafka (K); {legend}")
+            print(comparison_table(tls_rows))
+            print("\n== TLS cost: TLS row / same scenario over PLAINTEXT, per broker (rates < 1 = TLS slower)")
+            print(tls_cost_table(rows))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\ntotal {time.monotonic() - t_start:.0f} s; load average at the end {load} (other work skews the figures)")
     if args.json:
