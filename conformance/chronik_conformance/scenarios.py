@@ -65,6 +65,9 @@ FAST_SCENARIOS: tuple[str, ...] = (
     "admin-configs",
     "admin-records",
     "restart",
+    "group-offsets",
+    "group-rebalance",
+    "group-consumer-protocol",
     *SECURITY_SCENARIOS,
 )
 
