@@ -38,6 +38,7 @@ from typing import Any
 from chronik.protocol.records import build_batch
 from chronik_conformance.sweep import (
     Difference,
+    Plan,
     Side,
     SweepError,
     SweepResult,
@@ -45,9 +46,11 @@ from chronik_conformance.sweep import (
     _Conn,
     _m,
     _records,
+    call_plain,
     compare,
     format_table,
-    to_plain,
+    produce_data,
+    run_tag,
 )
 from chronik_protocol.api_table import APIS
 
@@ -122,13 +125,13 @@ class SaslConn(_Conn):
 
 
 @dataclass
-class AclPlan:
+class AclPlan(Plan):
     """The run's resource names (``acl.<tag>.*``: bob's; ``aclx.<tag>.*``: nobody's)."""
 
-    tag: str
+    space: str = "acl"
 
     def n(self, what: str) -> str:
-        return f"acl.{self.tag}.{what}"
+        return self.t(what)
 
     @property
     def topic(self) -> str:
@@ -217,24 +220,7 @@ def setup_broker(admin: _Conn, bob: _Conn, plan: AclPlan, side: Side) -> None:
         if set(errors) - {14, 16} or time.monotonic() > deadline:
             raise SweepError(f"setup: committing offsets failed: {errors}")
         time.sleep(0.1)
-    data = [_m("PartitionProduceData", index=0, records=_batch())]
-    while True:
-        resp = admin.call(
-            0,
-            9,
-            _m(
-                "ProduceRequest",
-                acks=-1,
-                timeout_ms=5000,
-                topic_data=[_m("TopicProduceData", name=plan.topic, partition_data=data)],
-            ),
-        )
-        error = resp.responses[0].partition_responses[0].error_code
-        if error == 0:
-            break
-        if error != 6 or time.monotonic() > deadline:
-            raise SweepError(f"setup: producing to {plan.topic} failed with error {error}")
-        time.sleep(0.05)
+    produce_data(admin, plan.topic, 0, deadline)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -743,19 +729,10 @@ def _versions(case: Case, adv: dict[str, dict[int, tuple[int, int]]]) -> list[in
     return out
 
 
-def _call(conn: _Conn, api_key: int, version: int, body: Any) -> tuple[Any, str]:
-    try:
-        return to_plain(conn.call(api_key, version, body)), ""
-    except SweepError as exc:
-        return None, str(exc)
-    except Exception as exc:
-        return None, f"request not encodable: {type(exc).__name__}: {exc}"
-
-
 def run_acl_matrix(chronik_bootstrap: str, kafka_bootstrap: str, tag: str | None = None) -> list[dict[str, Any]]:
     """Run every case as alice and bob against both SASL_PLAINTEXT listeners; one result per (API, version,
     principal), in case order."""
-    plan = AclPlan(tag or format(int(time.time() * 1000) % 0xFFFFFFFF, "x"))
+    plan = AclPlan(tag or run_tag())
     where = {"chronik": chronik_bootstrap, "kafka": kafka_bootstrap}
     conns = {(b, u): SaslConn(addr, u, USERS[u]) for b, addr in where.items() for u in USERS}
     sides = {"chronik": Side(), "kafka": Side()}
@@ -789,7 +766,7 @@ def _run_case(
     )
     out = {}
     for b in ("chronik", "kafka"):
-        out[b] = _call(conns[(b, who)], case.api_key, version, case.build(plan, sides[b], version))
+        out[b] = call_plain(conns[(b, who)], case.api_key, version, case.build(plan, sides[b], version))
     errors = [f"{case.label}: {b}: {e}" for b, (_, e) in out.items() if e]
     if errors:
         row.status = "error"

@@ -17,8 +17,23 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["LISTENERS", "MECHANISMS", "SecuritySetup", "make_certs"]
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+__all__ = [
+    "LISTENERS",
+    "MECHANISMS",
+    "SecuritySetup",
+    "localhost_san",
+    "make_cert",
+    "make_certs",
+    "pem",
+    "pem_key",
+    "x509_name",
+]
 
 #: Listener names (= their security protocols) in the order of the ``--security`` file keys.
 LISTENERS = ("SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -26,49 +41,89 @@ MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 SCRAM_ITERATIONS = 8192
 
 
+def x509_name(**attrs: str) -> x509.Name:
+    """An X.509 name from attributes C, O, OU and CN, in the order given."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    oids = {
+        "C": NameOID.COUNTRY_NAME,
+        "O": NameOID.ORGANIZATION_NAME,
+        "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "CN": NameOID.COMMON_NAME,
+    }
+    return x509.Name([x509.NameAttribute(oids[k], v) for k, v in attrs.items()])
+
+
+def make_cert(
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    *,
+    ca: bool = False,
+    san: list[x509.GeneralName] | None = None,
+    days: int = 7,
+) -> x509.Certificate:
+    """A certificate of ``key`` for ``subject`` signed by ``issuer_key`` (SHA-256), valid from 5 minutes ago for
+    ``days``; ``san``: its subject alternative names."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def localhost_san() -> list[x509.GeneralName]:
+    """The subject alternative names of a server certificate for ``localhost`` and ``127.0.0.1``."""
+    from cryptography import x509
+
+    return [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+
+
+def pem_key(key: ec.EllipticCurvePrivateKey, password: bytes | None = None) -> bytes:
+    """The key as PKCS#8 PEM (encrypted with ``password`` when given)."""
+    from cryptography.hazmat.primitives import serialization
+
+    enc = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+
+
+def pem(cert: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
 def make_certs(directory: Path) -> tuple[Path, Path]:
     """A CA and a server certificate for 127.0.0.1/localhost (EC P-256, valid 7 days).
 
     Returns ``(ca.pem, server.keystore.pem)``; the keystore holds the unencrypted PKCS#8 key (what Kafka's PEM
     keystores read), the server certificate and the CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Chronik conformance"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    def cert(subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
-             issuer_key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
-        now = datetime.datetime.now(datetime.UTC)
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=7))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if not ca:
-            san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
 
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = name("Chronik conformance CA")
-    ca = cert(ca_name, ca_key, ca_name, ca_key, True)
+    ca_name = x509_name(O="Chronik conformance", CN="Chronik conformance CA")
+    ca = make_cert(ca_name, ca_key, ca_name, ca_key, ca=True)
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server = cert(name("localhost"), server_key, ca_name, ca_key, False)
-    pem = serialization.Encoding.PEM
+    server = make_cert(x509_name(O="Chronik conformance", CN="localhost"), server_key, ca_name, ca_key,
+                       san=localhost_san())
     ca_path, keystore = directory / "ca.pem", directory / "server.keystore.pem"
-    ca_path.write_bytes(ca.public_bytes(pem))
-    key_pem = server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    keystore.write_bytes(key_pem + server.public_bytes(pem) + ca.public_bytes(pem))
+    ca_path.write_bytes(pem(ca))
+    keystore.write_bytes(pem_key(server_key) + pem(server) + pem(ca))
     return ca_path, keystore
 
 

@@ -437,14 +437,20 @@ class Side:
     topic_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
+def run_tag() -> str:
+    """A tag that makes a run's resource names unique."""
+    return format(int(time.time() * 1000) % 0xFFFFFFFF, "x")
+
+
 @dataclass
 class Plan:
-    """Sweep-owned topic names (unique per run)."""
+    """Sweep-owned topic names (unique per run): ``<space>.<tag>.*``."""
 
     tag: str
+    space: str = "sweep"
 
     def t(self, what: str) -> str:
-        return f"sweep.{self.tag}.{what}"
+        return f"{self.space}.{self.tag}.{what}"
 
     @property
     def data(self) -> str:
@@ -1256,27 +1262,33 @@ def _setup(conn: _Conn, plan: Plan, side: Side, versions: dict[int, list[int]]) 
             break
         time.sleep(0.1)
     for topic, part in ((plan.data, 0), (plan.t("dr"), 0), (plan.t("dr"), 1)):
-        pd = [_m("PartitionProduceData", index=part, records=_batch())]
-        while True:  # NOT_LEADER_OR_FOLLOWER until Kafka's partition is ready
-            resp = conn.call(
-                0,
-                9,
-                _m(
-                    "ProduceRequest",
-                    acks=-1,
-                    timeout_ms=5000,
-                    topic_data=[_m("TopicProduceData", name=topic, partition_data=pd)],
-                ),
-            )
-            error = resp.responses[0].partition_responses[0].error_code
-            if error == 0:
-                break
-            if error != 6 or time.monotonic() > deadline:
-                raise SweepError(f"setup: producing to {topic} failed with error {error}")
-            time.sleep(0.05)
+        produce_data(conn, topic, part, deadline)
 
 
-def _run_case(conn: _Conn, api_key: int, version: int, body: Any) -> tuple[Any, str]:
+def produce_data(conn: _Conn, topic: str, part: int, deadline: float) -> None:
+    """Produce a batch of DATA_RECORDS records to topic[part], retrying NOT_LEADER_OR_FOLLOWER until ``deadline``."""
+    pd = [_m("PartitionProduceData", index=part, records=_batch())]
+    while True:  # NOT_LEADER_OR_FOLLOWER until Kafka's partition is ready
+        resp = conn.call(
+            0,
+            9,
+            _m(
+                "ProduceRequest",
+                acks=-1,
+                timeout_ms=5000,
+                topic_data=[_m("TopicProduceData", name=topic, partition_data=pd)],
+            ),
+        )
+        error = resp.responses[0].partition_responses[0].error_code
+        if error == 0:
+            break
+        if error != 6 or time.monotonic() > deadline:
+            raise SweepError(f"setup: producing to {topic} failed with error {error}")
+        time.sleep(0.05)
+
+
+def call_plain(conn: _Conn, api_key: int, version: int, body: Any) -> tuple[Any, str]:
+    """Send one request: its response as plain data and "", or None and what went wrong."""
     try:
         return to_plain(conn.call(api_key, version, body)), ""
     except SweepError as exc:
@@ -1291,7 +1303,7 @@ def _default_cases(api_key: int) -> Callable[[Plan, Side, int], Cases]:
 
 def run_sweep(chronik_bootstrap: str, kafka_bootstrap: str, tag: str | None = None) -> list[SweepResult]:
     """Sweep every (API, version) either broker advertises; one result each, by api key and version."""
-    plan = Plan(tag or format(int(time.time() * 1000) % 0xFFFFFFFF, "x"))
+    plan = Plan(tag or run_tag())
     conns = {"chronik": _Conn(chronik_bootstrap), "kafka": _Conn(kafka_bootstrap)}
     sides = {"chronik": Side(), "kafka": Side()}
     try:
@@ -1343,8 +1355,8 @@ def _sweep_api(
         diffs: list[Difference] = []
         errors: list[str] = []
         for (label, body_c), (_, body_k) in zip(cases_c, cases_k, strict=True):
-            resp_c, err_c = _run_case(conns["chronik"], api_key, v, body_c)
-            resp_k, err_k = _run_case(conns["kafka"], api_key, v, body_k)
+            resp_c, err_c = call_plain(conns["chronik"], api_key, v, body_c)
+            resp_k, err_k = call_plain(conns["kafka"], api_key, v, body_k)
             if err_c or err_k:
                 errors += [f"{label}: {who}: {e}" for who, e in (("chronik", err_c), ("kafka", err_k)) if e]
                 continue

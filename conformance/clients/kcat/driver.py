@@ -27,7 +27,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from common import Ctx, Got, Record, Unsupported, compare_records, fail, main, standard_records
+from common import (
+    AuthFailure,
+    Ctx,
+    Got,
+    Record,
+    Unsupported,
+    compare_records,
+    fail,
+    main,
+    security_scenarios,
+    standard_records,
+)
 
 KCAT = os.environ.get("KCAT", shutil.which("kcat") or "kcat")
 
@@ -366,7 +377,6 @@ def restart_consume(ctx: Ctx) -> None:
 
 # --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
 
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 #: kcat 1.7.1 is built on librdkafka 2.0.2, whose SCRAM client-final-message repeats the client nonce (fixed in
 #: librdkafka 2.6.1, confluentinc/librdkafka#4895): Kafka 4.x (and Chronik) refuse its proof, so SCRAM is unusable.
 USABLE = ("PLAIN",)
@@ -401,54 +411,25 @@ def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, pa
         ctx.bootstrap, ctx.conn = bootstrap, {}
 
 
-def security_ssl(ctx: Ctx) -> None:
-    secured_roundtrip(ctx, "SSL", None, 20, 0, "read-back")
-    ctx.facts["ca_verified"] = True
-
-
-def security_sasl(protocol: str) -> Callable[[Ctx], None]:
-    def run(ctx: Ctx) -> None:
-        used = []
-        for m, mech in enumerate(MECHANISMS):
-            if mech not in USABLE:
-                ctx.skip(SCRAM_SKIP)
-                continue
-            secured_roundtrip(ctx, protocol, mech, 10, m, f"read-back {mech}")
-            used.append(mech)
-        ctx.facts["mechanisms"] = used
-
-    return run
-
-
 def security_auth_failure(ctx: Ctx) -> None:
-    sec = ctx.secured()
+    af = AuthFailure(ctx, USABLE)
     bootstrap = ctx.bootstrap
-    refused: dict[str, str] = {}
-    ctx.bootstrap = sec["sasl_plaintext"]
+    ctx.bootstrap = af.sec["sasl_plaintext"]
     ctx.skip(SCRAM_SKIP)
     try:
-        for mech in USABLE:
-            u = sec["users"][mech]
-            for what, user, password in (
-                ("wrong password", u["username"], sec["wrong_password"]),
-                ("unknown user", sec["unknown_user"], u["password"]),
-            ):
-                ctx.step(f"{mech} {what}: kcat -L refused")
+        for mech in af.mechanisms:
+            for what, user, password in af.attempts(mech):
                 ctx.conn = secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password)
                 _, err, rc = kcat(ctx, ["-L", "-m", "5"], check=False)
                 m = re.search(r"SASL authentication error: ([^(\n]*)", err)
                 if rc == 0 or m is None:
                     fail(f"{mech} {what}", "SASL authentication error", f"exit {rc}: {err.strip()[-200:]}")
-                refused[f"{mech} {what}"] = f"_AUTHENTICATION: {m.group(1).strip()}"
+                af.refused[f"{mech} {what}"] = f"_AUTHENTICATION: {m.group(1).strip()}"
             ctx.conn = secured_conf(ctx, "SASL_PLAINTEXT", mech)
-            md = metadata_json(ctx)
-            names = [t["topic"] for t in md.get("topics", [])]
-            ctx.check(ctx.topic in names, f"{mech} login after the refusals: topic listed", ctx.topic,
-                      f"{len(names)} other topics")
+            af.listed(mech, [t["topic"] for t in metadata_json(ctx).get("topics", [])])
     finally:
         ctx.bootstrap, ctx.conn = bootstrap, {}
-    ctx.facts["refused"] = refused
-    ctx.facts["mechanisms"] = list(USABLE)
+    af.done()
     ctx.skip("SASL_AUTHENTICATION_FAILED (58): kcat prints librdkafka's _AUTHENTICATION with the broker's message")
 
 
@@ -468,9 +449,7 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "admin-records": unsupported("DeleteRecords"),
     "restart-produce": restart_produce,
     "restart-consume": restart_consume,
-    "security-ssl": security_ssl,
-    "security-sasl-plaintext": security_sasl("SASL_PLAINTEXT"),
-    "security-sasl-ssl": security_sasl("SASL_SSL"),
+    **security_scenarios(secured_roundtrip, USABLE, SCRAM_SKIP),
     "security-auth-failure": security_auth_failure,
 }
 

@@ -21,8 +21,24 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic, Records
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import T0, Ctx, Got, Record, Unsupported, compare_records, fail, main, standard_record, standard_records
-from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
+from common import (
+    T0,
+    AuthFailure,
+    Ctx,
+    Got,
+    Record,
+    Unsupported,
+    check_offsets,
+    check_offsets_for_times,
+    compare_records,
+    fail,
+    main,
+    sasl_mechanisms,
+    standard_record,
+    standard_records,
+    to_got,
+)
+from groups import PARTITIONS, RECORDS, Group, Key, Member, MemberListener, run_rebalance, run_static
 
 CLIENT_ID = "conformance-aiokafka"
 
@@ -129,23 +145,6 @@ async def produce(
         except Errors.KafkaError as exc:
             fail(f"delivery of record {i}", "success", type(exc).__name__, describe_error(exc))
     return out
-
-
-def check_offsets(meta: dict[int, Any], indices: list[int], expected: list[int]) -> None:
-    for i, e in zip(indices, expected, strict=True):
-        if meta[i].offset != e:
-            fail(f"delivery offset of record {i}", e, meta[i].offset)
-
-
-def to_got(r: Any) -> Got:
-    return Got(
-        offset=r.offset,
-        key=r.key,
-        value=r.value,
-        headers=tuple((k, v) for k, v in (r.headers or ())),
-        timestamp=r.timestamp,
-        create_time=r.timestamp_type == 0,
-    )
 
 
 async def poll_to(ctx: Ctx, c: AIOKafkaConsumer, tp: TopicPartition, end: int, label: str) -> list[Got]:
@@ -298,12 +297,7 @@ async def consume_timestamp(ctx: Ctx) -> None:
         tp = TopicPartition(ctx.topic, 0)
         ctx.step("offsets_for_times")
         found = {ts: (await c.offsets_for_times({tp: ts}))[tp] for ts in (T0 + 5000, T0 + 5500, T0 + 60000)}
-        offs = {str(k - T0): (None if v is None else v.offset) for k, v in found.items()}
-        ctx.facts["offsets_for_times"] = offs
-        ctx.facts["none_reported_as"] = offs["60000"]
-        ctx.check(offs["5000"] == 5, "offset for T0+5000", 5, offs["5000"])
-        ctx.check(offs["5500"] == 6, "offset for T0+5500", 6, offs["5500"])
-        ctx.check(offs["60000"] is None, "offset for T0+60000", None, offs["60000"])
+        check_offsets_for_times(ctx, found)
         c.assign([tp])
         c.seek(tp, 5)
         got = await poll_to(ctx, c, tp, 10, "read-back")
@@ -555,17 +549,8 @@ async def group_offsets(ctx: Ctx) -> None:
         await c2.stop()
 
 
-class _Listener(ConsumerRebalanceListener):
+class _Listener(MemberListener, ConsumerRebalanceListener):
     """Reports the rebalance callbacks to the member's log."""
-
-    def __init__(self, m: Member) -> None:
-        self.m = m
-
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.m.assigned(tp.partition for tp in assigned)
-
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        self.m.released("revoked", (tp.partition for tp in revoked))
 
 
 def _member(ctx: Ctx, instance_id: str | None = None) -> Callable[[Member], None]:
@@ -648,9 +633,6 @@ def group_static(ctx: Ctx) -> None:
 
 # --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
 
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-
-
 def secured_conf(
     ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None, password: str | None = None
 ) -> dict[str, Any]:
@@ -691,12 +673,8 @@ async def security_ssl(ctx: Ctx) -> None:
 
 def security_sasl(protocol: str) -> Callable[[Ctx], Awaitable[None]]:
     async def run(ctx: Ctx) -> None:
-        used = []
-        for m, mech in enumerate(MECHANISMS):
-            ctx.step(f"{mech}: produce and read back")
+        for m, mech in sasl_mechanisms(ctx):
             await secured_roundtrip(ctx, protocol, mech, 10, m, f"read-back {mech}")
-            used.append(mech)
-        ctx.facts["mechanisms"] = used
 
     return run
 
@@ -706,38 +684,29 @@ async def security_auth_failure(ctx: Ctx) -> None:
     # ("Unable to bootstrap"): the refusal is observed on one connection (aiokafka.conn.create_conn), which raises it.
     from aiokafka.conn import create_conn
 
-    sec = ctx.secured()
-    host, port = sec["sasl_plaintext"].rsplit(":", 1)
-    refused: dict[str, str] = {}
-    for mech in MECHANISMS:
-        u = sec["users"][mech]
-        for what, user, password in (
-            ("wrong password", u["username"], sec["wrong_password"]),
-            ("unknown user", sec["unknown_user"], u["password"]),
-        ):
-            ctx.step(f"{mech} {what}: authentication error")
+    af = AuthFailure(ctx)
+    host, port = af.sec["sasl_plaintext"].rsplit(":", 1)
+    for mech in af.mechanisms:
+        for what, user, password in af.attempts(mech):
             conf = secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password)
             try:
                 conn = await create_conn(host, int(port), client_id=CLIENT_ID, **conf)
             except Errors.SaslAuthenticationFailed as exc:
-                refused[f"{mech} {what}"] = describe_error(exc)
+                af.refused[f"{mech} {what}"] = describe_error(exc)
                 continue
             except Exception as exc:
                 fail(f"{mech} {what}", "SaslAuthenticationFailed (code 58)", describe_error(exc))
             conn.close()
             fail(f"{mech} {what}", "SaslAuthenticationFailed (code 58)", "a successful login")
-        ctx.step(f"{mech}: list topics with the right password after the refusals")
-        c = AIOKafkaConsumer(bootstrap_servers=sec["sasl_plaintext"], client_id=CLIENT_ID,
+        c = AIOKafkaConsumer(bootstrap_servers=af.sec["sasl_plaintext"], client_id=CLIENT_ID,
                              **secured_conf(ctx, "SASL_PLAINTEXT", mech))
         await c.start()
         try:
             topics = await c.topics()
         finally:
             await c.stop()
-        listed = ctx.topic in topics
-        ctx.check(listed, f"{mech} login after the refusals: topic listed", ctx.topic, f"{len(topics)} other topics")
-    ctx.facts["refused"] = refused
-    ctx.facts["mechanisms"] = list(MECHANISMS)
+        af.listed(mech, topics)
+    af.done()
 
 
 SCENARIOS: dict[str, Callable[[Ctx], Awaitable[None]] | Callable[[Ctx], None]] = {

@@ -16,22 +16,29 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 __all__ = [
+    "MECHANISMS",
     "SCENARIO_TIMEOUT",
     "T0",
+    "AuthFailure",
     "CheckFailed",
     "Ctx",
     "Got",
     "Record",
     "Unsupported",
+    "check_offsets",
+    "check_offsets_for_times",
     "compare_records",
     "main",
+    "sasl_mechanisms",
+    "security_scenarios",
     "standard_record",
     "standard_records",
+    "to_got",
 ]
 
 T0 = 1_700_000_000_000
@@ -145,6 +152,123 @@ def fail(name: str, expected: Any, actual: Any, error: str = "") -> None:
     if error:
         detail += f" ({error})"
     raise CheckFailed(detail)
+
+
+# --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
+
+#: The SASL mechanisms of the security scenarios, in partition order (mechanism m writes to partition m).
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def sasl_mechanisms(ctx: Ctx, usable: Sequence[str] = MECHANISMS, skip: str = "") -> Iterator[tuple[int, str]]:
+    """The (partition, mechanism) round trips of a security-sasl-* scenario; the ``mechanisms`` fact once all passed.
+
+    A mechanism not in ``usable`` is skipped with the ``skip`` check.
+    """
+    used = []
+    for m, mech in enumerate(MECHANISMS):
+        if mech not in usable:
+            ctx.skip(skip)
+            continue
+        ctx.step(f"{mech}: produce and read back")
+        yield m, mech
+        used.append(mech)
+    ctx.facts["mechanisms"] = used
+
+
+#: A driver's secured round trip: ``(ctx, protocol, mechanism or None, n, partition, label)`` produces standard
+#: records 0..n-1 to the partition of T(s) over the protocol's listener as the mechanism's user and reads them back.
+SecuredRoundtrip = Callable[["Ctx", str, "str | None", int, int, str], None]
+
+
+def security_scenarios(
+    roundtrip: SecuredRoundtrip, usable: Sequence[str] = MECHANISMS, skip: str = ""
+) -> dict[str, Callable[[Ctx], None]]:
+    """security-ssl, security-sasl-plaintext and security-sasl-ssl of a (sync) driver, from its round trip."""
+
+    def ssl(ctx: Ctx) -> None:
+        roundtrip(ctx, "SSL", None, 20, 0, "read-back")
+        ctx.facts["ca_verified"] = True
+
+    def sasl(protocol: str) -> Callable[[Ctx], None]:
+        def run(ctx: Ctx) -> None:
+            for m, mech in sasl_mechanisms(ctx, usable, skip):
+                roundtrip(ctx, protocol, mech, 10, m, f"read-back {mech}")
+
+        return run
+
+    return {
+        "security-ssl": ssl,
+        "security-sasl-plaintext": sasl("SASL_PLAINTEXT"),
+        "security-sasl-ssl": sasl("SASL_SSL"),
+    }
+
+
+class AuthFailure:
+    """The bookkeeping of security-auth-failure: each mechanism's refused logins, the good login after them, facts.
+
+    A driver loops ``for mech in af.mechanisms``, ``for what, user, password in af.attempts(mech)`` (records each
+    refusal in ``af.refused``), then calls ``af.listed(mech, topics)`` with what the right login lists, and
+    ``af.done()`` at the end.
+    """
+
+    def __init__(self, ctx: Ctx, mechanisms: Sequence[str] = MECHANISMS) -> None:
+        self.ctx = ctx
+        self.sec = ctx.secured()
+        self.mechanisms = tuple(mechanisms)
+        self.refused: dict[str, str] = {}
+
+    def attempts(self, mech: str) -> Iterator[tuple[str, str, str]]:
+        """The refused logins of ``mech``: (what, user, password), wrong password then unknown user."""
+        u = self.sec["users"][mech]
+        for what, user, password in (
+            ("wrong password", u["username"], self.sec["wrong_password"]),
+            ("unknown user", self.sec["unknown_user"], u["password"]),
+        ):
+            self.ctx.step(f"{mech} {what}: authentication error")
+            yield what, user, password
+        self.ctx.step(f"{mech}: metadata with the right password after the refusals")
+
+    def listed(self, mech: str, topics: Collection[str]) -> None:
+        """Check that the right login of ``mech`` after the refusals lists T(s)."""
+        self.ctx.check(self.ctx.topic in topics, f"{mech} login after the refusals: topic listed", self.ctx.topic,
+                       f"{len(topics)} other topics")
+
+    def done(self) -> None:
+        self.ctx.facts["refused"] = self.refused
+        self.ctx.facts["mechanisms"] = list(self.mechanisms)
+
+
+# --- kafka-python and aiokafka (the same record and metadata classes) ----------------------------------------------
+
+
+def check_offsets(meta: dict[int, Any], indices: list[int], expected: list[int]) -> None:
+    """Delivery ``meta[i].offset`` of each record i of ``indices`` is the ``expected`` one."""
+    for i, e in zip(indices, expected, strict=True):
+        if meta[i].offset != e:
+            fail(f"delivery offset of record {i}", e, meta[i].offset)
+
+
+def to_got(r: Any) -> Got:
+    """A kafka-python or aiokafka ``ConsumerRecord`` as read back."""
+    return Got(
+        offset=r.offset,
+        key=r.key,
+        value=r.value,
+        headers=tuple((k, v) for k, v in (r.headers or ())),
+        timestamp=r.timestamp,
+        create_time=r.timestamp_type == 0,
+    )
+
+
+def check_offsets_for_times(ctx: Ctx, found: Mapping[int, Any]) -> None:
+    """Check consume-timestamp's lookups: ``found`` maps T0+5000, T0+5500, T0+60000 to an ``OffsetAndTimestamp``."""
+    offs = {str(k - T0): (None if v is None else v.offset) for k, v in found.items()}
+    ctx.facts["offsets_for_times"] = offs
+    ctx.facts["none_reported_as"] = offs["60000"]
+    ctx.check(offs["5000"] == 5, "offset for T0+5000", 5, offs["5000"])
+    ctx.check(offs["5500"] == 6, "offset for T0+5500", 6, offs["5500"])
+    ctx.check(offs["60000"] is None, "offset for T0+60000", None, offs["60000"])
 
 
 def _short(b: bytes | None, limit: int = 60) -> str:

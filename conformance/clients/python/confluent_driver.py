@@ -30,7 +30,20 @@ from confluent_kafka.admin import (
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import T0, CheckFailed, Ctx, Got, Record, compare_records, fail, main, standard_record, standard_records
+from common import (
+    T0,
+    AuthFailure,
+    CheckFailed,
+    Ctx,
+    Got,
+    Record,
+    compare_records,
+    fail,
+    main,
+    security_scenarios,
+    standard_record,
+    standard_records,
+)
 from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
 
 _LOG = logging.getLogger("librdkafka")
@@ -400,14 +413,19 @@ def _describe(ctx: Ctx, a: AdminClient, name: str) -> dict[str, ConfigEntry]:
     return a.describe_configs([res])[res].result(ctx.remaining(20))  # type: ignore[no-any-return]
 
 
-def admin_configs(ctx: Ctx) -> None:
-    a = admin(ctx)
-    name = f"{ctx.prefix}.admin-configs-new"
-    _create(ctx, a, name, 1)
-    try:
-        _admin_configs(ctx, a, name)
-    finally:
-        a.delete_topics([name])
+def on_new_topic(what: str, fn: Callable[[Ctx, AdminClient, str], None]) -> Callable[[Ctx], None]:
+    """The scenario that runs ``fn`` on a new one-partition topic ``PREFIX.<what>``, deleted after."""
+
+    def run(ctx: Ctx) -> None:
+        a = admin(ctx)
+        name = f"{ctx.prefix}.{what}"
+        _create(ctx, a, name, 1)
+        try:
+            fn(ctx, a, name)
+        finally:
+            a.delete_topics([name])
+
+    return run
 
 
 def _admin_configs(ctx: Ctx, a: AdminClient, name: str) -> None:
@@ -438,16 +456,6 @@ def _admin_configs(ctx: Ctx, a: AdminClient, name: str) -> None:
     ctx.facts["altered_retention_ms"] = {"value": r.value, "source": src}
     ctx.check(src == "DYNAMIC_TOPIC_CONFIG", "retention.ms source after alter", "DYNAMIC_TOPIC_CONFIG", src)
     ctx.check(cp.value == "compact", "cleanup.policy after alter", "compact", cp.value)
-
-
-def admin_partitions(ctx: Ctx) -> None:
-    a = admin(ctx)
-    name = f"{ctx.prefix}.admin-partitions-new"
-    _create(ctx, a, name, 1)
-    try:
-        _admin_partitions(ctx, a, name)
-    finally:
-        a.delete_topics([name])
 
 
 def _admin_partitions(ctx: Ctx, a: AdminClient, name: str) -> None:
@@ -667,9 +675,6 @@ def group_static(ctx: Ctx) -> None:
 
 # --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
 
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-
-
 def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None,
                  password: str | None = None) -> dict[str, Any]:
     """Client settings for the ``protocol`` listener of the ``--security`` file (the mechanism's user by default)."""
@@ -686,9 +691,9 @@ def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: st
     return conf
 
 
-def secured_roundtrip(ctx: Ctx, conn: dict[str, Any], n: int, partition: int, label: str) -> None:
-    """Produce standard records 0..n-1 to ``partition`` of T(s) over ``conn`` and read them back identical."""
-    ctx.conn = conn
+def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, partition: int, label: str) -> None:
+    """Produce standard records 0..n-1 to ``partition`` of T(s) over the secured listener and read them back."""
+    ctx.conn = secured_conf(ctx, protocol, mechanism)
     try:
         recs = [(i, standard_record(ctx.scenario, i)) for i in range(n)]
         p = new_producer(ctx, acks="all", **{"linger.ms": 5, "message.timeout.ms": 15000})
@@ -698,24 +703,6 @@ def secured_roundtrip(ctx: Ctx, conn: dict[str, Any], n: int, partition: int, la
         compare_records(ctx, label, got, recs)
     finally:
         ctx.conn = {}
-
-
-def security_ssl(ctx: Ctx) -> None:
-    secured_roundtrip(ctx, secured_conf(ctx, "SSL"), 20, 0, "read-back")
-    ctx.facts["ca_verified"] = True
-
-
-def security_sasl(protocol: str) -> Callable[[Ctx], None]:
-    def run(ctx: Ctx) -> None:
-        used = []
-        for m, mech in enumerate(MECHANISMS):
-            ctx.step(f"{mech}: produce and read back")
-            secured_roundtrip(ctx, secured_conf(ctx, protocol, mech), 10, m, f"read-back {mech}")
-            used.append(mech)
-        ctx.facts["mechanisms"] = used
-
-    run.__name__ = f"security_{protocol.lower()}"
-    return run
 
 
 def login_error(conf: dict[str, Any], seconds: float) -> list[KafkaError]:
@@ -729,29 +716,20 @@ def login_error(conf: dict[str, Any], seconds: float) -> list[KafkaError]:
 
 
 def security_auth_failure(ctx: Ctx) -> None:
-    sec = ctx.secured()
-    refused: dict[str, str] = {}
-    for mech in MECHANISMS:
-        user = sec["users"][mech]["username"]
-        for what, conf in (
-            ("wrong password", secured_conf(ctx, "SASL_PLAINTEXT", mech, password=sec["wrong_password"])),
-            ("unknown user", secured_conf(ctx, "SASL_PLAINTEXT", mech, user=sec["unknown_user"])),
-        ):
-            ctx.step(f"{mech} {what}: authentication error")
-            seen = login_error(conf, ctx.remaining(10))
+    af = AuthFailure(ctx)
+    for mech in af.mechanisms:
+        for what, user, password in af.attempts(mech):
+            seen = login_error(secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password), ctx.remaining(10))
             auth = [e for e in seen if e.code() == KafkaError._AUTHENTICATION]
             if not auth:
                 fail(f"{mech} {what}", "_AUTHENTICATION", [kerr(e) for e in seen] or "no error in 10 s")
             msg = re.sub(r" \(after \d+ms in state \w+\)", "", auth[0].str()).split("SASL authentication error: ")[-1]
-            refused[f"{mech} {what}"] = f"{auth[0].name()}: {msg}"
-        ctx.step(f"{mech}: metadata with the right password of {user} after the refusals")
+            af.refused[f"{mech} {what}"] = f"{auth[0].name()}: {msg}"
         md = AdminClient({**secured_conf(ctx, "SASL_PLAINTEXT", mech), "logger": _LOG}).list_topics(
             timeout=ctx.remaining(10)
         )
-        listed = ctx.topic in md.topics
-        ctx.check(listed, f"{mech} login after the refusals: topic listed", ctx.topic, f"{len(md.topics)} other topics")
-    ctx.facts["refused"] = refused
-    ctx.facts["mechanisms"] = list(MECHANISMS)
+        af.listed(mech, md.topics)
+    af.done()
     ctx.skip("SASL_AUTHENTICATION_FAILED (58): librdkafka reports _AUTHENTICATION (-169) with the broker's message")
 
 
@@ -766,8 +744,8 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "consume-timestamp": consume_timestamp,
     "idempotent": idempotent,
     "admin-topics": admin_topics,
-    "admin-configs": admin_configs,
-    "admin-partitions": admin_partitions,
+    "admin-configs": on_new_topic("admin-configs-new", _admin_configs),
+    "admin-partitions": on_new_topic("admin-partitions-new", _admin_partitions),
     "admin-records": admin_records,
     "restart-produce": restart_produce,
     "restart-consume": restart_consume,
@@ -776,9 +754,7 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "group-cooperative": group_rebalance("cooperative"),
     "group-consumer-protocol": group_rebalance("consumer"),
     "group-static": group_static,
-    "security-ssl": security_ssl,
-    "security-sasl-plaintext": security_sasl("SASL_PLAINTEXT"),
-    "security-sasl-ssl": security_sasl("SASL_SSL"),
+    **security_scenarios(secured_roundtrip),
     "security-auth-failure": security_auth_failure,
 }
 

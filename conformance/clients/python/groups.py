@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from traceback import format_exception_only
+from typing import Any
 
 from common import CheckFailed, Ctx, fail
 
@@ -33,6 +34,7 @@ __all__ = [
     "Group",
     "Key",
     "Member",
+    "MemberListener",
     "run_rebalance",
     "run_static",
 ]
@@ -233,6 +235,19 @@ class Member:
     def history(self) -> list[Event]:
         with self._lock:
             return list(self.events)
+
+
+class MemberListener:
+    """The rebalance listener of kafka-python and aiokafka (mixed into their ``ConsumerRebalanceListener``)."""
+
+    def __init__(self, m: Member) -> None:
+        self.m = m
+
+    def on_partitions_assigned(self, assigned: Iterable[Any]) -> None:
+        self.m.assigned(tp.partition for tp in assigned)
+
+    def on_partitions_revoked(self, revoked: Iterable[Any]) -> None:
+        self.m.released("revoked", (tp.partition for tp in revoked))
 
 
 def stop_all(members: Sequence[Member], seconds: float = 5.0) -> None:

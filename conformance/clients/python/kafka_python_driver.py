@@ -14,8 +14,23 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafka
 import kafka.errors as Errors
-from common import T0, Ctx, Got, Record, Unsupported, compare_records, fail, main, standard_record, standard_records
-from groups import PARTITIONS, RECORDS, Group, Key, Member, run_rebalance, run_static
+from common import (
+    T0,
+    Ctx,
+    Got,
+    Record,
+    Unsupported,
+    check_offsets,
+    check_offsets_for_times,
+    compare_records,
+    fail,
+    main,
+    security_scenarios,
+    standard_record,
+    standard_records,
+    to_got,
+)
+from groups import PARTITIONS, RECORDS, Group, Key, Member, MemberListener, run_rebalance, run_static
 from kafka import (
     ConsumerRebalanceListener,
     KafkaAdminClient,
@@ -97,23 +112,6 @@ def produce(
         except Errors.KafkaError as exc:
             fail(f"delivery of record {i}", "success", type(exc).__name__, describe_error(exc))
     return out
-
-
-def check_offsets(meta: dict[int, Any], indices: list[int], expected: list[int]) -> None:
-    for i, e in zip(indices, expected, strict=True):
-        if meta[i].offset != e:
-            fail(f"delivery offset of record {i}", e, meta[i].offset)
-
-
-def to_got(r: Any) -> Got:
-    return Got(
-        offset=r.offset,
-        key=r.key,
-        value=r.value,
-        headers=tuple((k, v) for k, v in (r.headers or ())),
-        timestamp=r.timestamp,
-        create_time=r.timestamp_type == 0,
-    )
 
 
 def poll_to(ctx: Ctx, c: KafkaConsumer, tp: TopicPartition, end: int, label: str) -> list[Got]:
@@ -298,12 +296,7 @@ def consume_timestamp(ctx: Ctx) -> None:
         ctx.step("offsets_for_times")
         for ts in (T0 + 5000, T0 + 5500, T0 + 60000):
             found[ts] = c.offsets_for_times({tp: ts}, timeout_ms=ctx.remaining() * 1000)[tp]
-        offs = {str(k - T0): (None if v is None else v.offset) for k, v in found.items()}
-        ctx.facts["offsets_for_times"] = offs
-        ctx.facts["none_reported_as"] = offs["60000"]
-        ctx.check(offs["5000"] == 5, "offset for T0+5000", 5, offs["5000"])
-        ctx.check(offs["5500"] == 6, "offset for T0+5500", 6, offs["5500"])
-        ctx.check(offs["60000"] is None, "offset for T0+60000", None, offs["60000"])
+        check_offsets_for_times(ctx, found)
         c.assign([tp])
         c.seek(tp, 5)
         got = poll_to(ctx, c, tp, 10, "read-back")
@@ -543,17 +536,8 @@ def group_offsets(ctx: Ctx) -> None:
         c2.close(autocommit=False)
 
 
-class _Listener(ConsumerRebalanceListener):
+class _Listener(MemberListener, ConsumerRebalanceListener):
     """Reports the rebalance callbacks to the member's log."""
-
-    def __init__(self, m: Member) -> None:
-        self.m = m
-
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.m.assigned(tp.partition for tp in assigned)
-
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        self.m.released("revoked", (tp.partition for tp in revoked))
 
     def on_partitions_lost(self, lost: list[TopicPartition]) -> None:
         self.m.released("lost", (tp.partition for tp in lost))
@@ -641,9 +625,6 @@ def group_static(ctx: Ctx) -> None:
 
 # --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
 
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-
-
 def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None) -> dict[str, Any]:
     """Client settings for the ``protocol`` listener of the ``--security`` file, as the mechanism's user."""
     sec = ctx.secured()
@@ -656,8 +637,8 @@ def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None) -> dict[
     return conf
 
 
-def secured_roundtrip(ctx: Ctx, conn: dict[str, Any], n: int, partition: int, label: str) -> None:
-    ctx.conn = conn
+def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, partition: int, label: str) -> None:
+    ctx.conn = secured_conf(ctx, protocol, mechanism)
     try:
         recs = list(enumerate(standard_records(ctx.scenario, n)))
         p = new_producer(ctx, acks="all", linger_ms=5)
@@ -669,23 +650,6 @@ def secured_roundtrip(ctx: Ctx, conn: dict[str, Any], n: int, partition: int, la
         compare_records(ctx, label, read(ctx, 0, label, part=partition), recs)
     finally:
         ctx.conn = {}
-
-
-def security_ssl(ctx: Ctx) -> None:
-    secured_roundtrip(ctx, secured_conf(ctx, "SSL"), 20, 0, "read-back")
-    ctx.facts["ca_verified"] = True
-
-
-def security_sasl(protocol: str) -> Callable[[Ctx], None]:
-    def run(ctx: Ctx) -> None:
-        used = []
-        for m, mech in enumerate(MECHANISMS):
-            ctx.step(f"{mech}: produce and read back")
-            secured_roundtrip(ctx, secured_conf(ctx, protocol, mech), 10, m, f"read-back {mech}")
-            used.append(mech)
-        ctx.facts["mechanisms"] = used
-
-    return run
 
 
 def security_auth_failure(ctx: Ctx) -> None:
@@ -718,9 +682,7 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "group-cooperative": group_rebalance("cooperative"),
     "group-consumer-protocol": group_consumer_protocol,
     "group-static": group_static,
-    "security-ssl": security_ssl,
-    "security-sasl-plaintext": security_sasl("SASL_PLAINTEXT"),
-    "security-sasl-ssl": security_sasl("SASL_SSL"),
+    **security_scenarios(secured_roundtrip),
     "security-auth-failure": security_auth_failure,
 }
 

@@ -35,9 +35,9 @@ func main() {
 		"consume-latest":          consumeLatest,
 		"consume-timestamp":       consumeTimestamp,
 		"idempotent":              idempotent,
-		"admin-topics":            adminTopics,
+		"admin-topics":            withTopicAdmin((*conf.TopicAdmin).AdminTopics),
 		"admin-configs":           adminConfigs,
-		"admin-partitions":        adminPartitions,
+		"admin-partitions":        withTopicAdmin((*conf.TopicAdmin).AdminPartitions),
 		"admin-records":           adminRecords,
 		"restart-produce":         restartProduce,
 		"restart-consume":         restartConsume,
@@ -46,10 +46,10 @@ func main() {
 		"group-cooperative":       groupRebalance(true),
 		"group-static":            groupStatic,
 		"group-consumer-protocol": groupConsumerProtocol,
-		"security-ssl":            securitySSL,
-		"security-sasl-plaintext": securitySASL("SASL_PLAINTEXT"),
-		"security-sasl-ssl":       securitySASL("SASL_SSL"),
-		"security-auth-failure":   securityAuthFailure,
+		"security-ssl":            security.SSL,
+		"security-sasl-plaintext": security.SASL("SASL_PLAINTEXT"),
+		"security-sasl-ssl":       security.SASL("SASL_SSL"),
+		"security-auth-failure":   security.AuthFailureScenario,
 	}
 	for name, codec := range map[string]kgo.CompressionCodec{
 		"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(), "snappy": kgo.SnappyCompression(),
@@ -154,19 +154,6 @@ func produceWith(ctx context.Context, s *conf.Scenario, cl *kgo.Client, topic st
 	return offsets, nil
 }
 
-func checkDeliveryOffsets(offsets []int64, want func(int) int64) error {
-	for i, o := range offsets {
-		w := int64(i)
-		if want != nil {
-			w = want(i)
-		}
-		if o != w {
-			return fmt.Errorf("delivery offset of record %d: expected %d, got %d", i, w, o)
-		}
-	}
-	return nil
-}
-
 // consume reads n records of topic/partition starting at offset with a new client, then keeps
 // polling for `extra` to catch records that should not be there.
 func consume(ctx context.Context, s *conf.Scenario, topic string, partition int32, offset kgo.Offset, n int, extra time.Duration) ([]conf.Record, error) {
@@ -222,19 +209,6 @@ func newAdmin(s *conf.Scenario) (*kadm.Client, error) {
 		return nil, err
 	}
 	return kadm.NewClient(cl), nil
-}
-
-func waitFor(ctx context.Context, within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 func listed(ctx context.Context, adm *kadm.Client, name string) (bool, error) {
@@ -367,21 +341,12 @@ func roundtrip(name string, codec kgo.CompressionCodec) conf.Func {
 	return func(ctx context.Context, s *conf.Scenario) error {
 		recs := conf.StandardRange(s.Name, 0, 200)
 		s.Fact("compression", name)
-		offsets, err := produce(ctx, s, s.Topic, recs, nil,
-			kgo.ProducerBatchCompression(codec), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(5*time.Millisecond))
-		s.Fact("produced", len(recs))
-		if err != nil {
-			return err
-		}
-		if err := checkDeliveryOffsets(offsets, nil); err != nil {
-			return err
-		}
-		got, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), len(recs), 200*time.Millisecond)
-		s.Fact("consumed", len(got))
-		if err != nil {
-			return err
-		}
-		return conf.CompareRecords("read back", recs, got)
+		return conf.ReadBack(s, "", recs, true, func() ([]int64, error) {
+			return produce(ctx, s, s.Topic, recs, nil,
+				kgo.ProducerBatchCompression(codec), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerLinger(5*time.Millisecond))
+		}, func() ([]conf.Record, error) {
+			return consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), len(recs), 200*time.Millisecond)
+		})
 	}
 }
 
@@ -413,17 +378,7 @@ func maxMessageBytes(ctx context.Context, s *conf.Scenario) error {
 		return fmt.Errorf("record B: expected kerr.MESSAGE_TOO_LARGE (code 10), got %s", describe(err))
 	}
 	got, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), 1, time.Second)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	if len(got) != 1 {
-		return fmt.Errorf("read back: expected exactly 1 record (A), got %d", len(got))
-	}
-	if got[0].Offset != 0 || !bytes.Equal(got[0].Key, a.Key) || !bytes.Equal(got[0].Value, a.Value) {
-		return fmt.Errorf("read back: expected record A at offset 0, got key %q (%d-byte value) at offset %d", got[0].Key, len(got[0].Value), got[0].Offset)
-	}
-	return nil
+	return conf.CheckOnlyRecordA(s, a, got, err)
 }
 
 func acks(level kgo.Acks) conf.Func {
@@ -433,17 +388,11 @@ func acks(level kgo.Acks) conf.Func {
 			opts = append(opts, kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(1))
 		}
 		recs := conf.StandardRange(s.Name, 0, 100)
-		_, err := produce(ctx, s, s.Topic, recs, nil, opts...)
-		s.Fact("produced", len(recs))
-		if err != nil {
-			return err
-		}
-		got, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), len(recs), 200*time.Millisecond)
-		s.Fact("consumed", len(got))
-		if err != nil {
-			return err
-		}
-		return conf.CompareRecords("read back", recs, got)
+		return conf.ReadBack(s, "", recs, false, func() ([]int64, error) {
+			return produce(ctx, s, s.Topic, recs, nil, opts...)
+		}, func() ([]conf.Record, error) {
+			return consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), len(recs), 200*time.Millisecond)
+		})
 	}
 }
 
@@ -459,11 +408,7 @@ func consumeEarliest(ctx context.Context, s *conf.Scenario) error {
 	}
 	defer cl.Close()
 	got, err := readFrom(ctx, s, cl, s.Topic, len(recs), 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back", recs, got)
+	return conf.CheckConsumed(s, "read back", recs, got, err)
 }
 
 type fetchHook struct{ fetched chan struct{} }
@@ -518,14 +463,7 @@ func consumeLatest(ctx context.Context, s *conf.Scenario) error {
 		return err
 	}
 	got, err := readFrom(ctx, s, cl, s.Topic, 1, time.Second)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	if len(got) != 1 {
-		return fmt.Errorf("read: expected exactly 1 record (offset 10), got %d (first at offset %d)", len(got), got[0].Offset)
-	}
-	return conf.CompareRecord("read", conf.Standard(s.Name, 10), got[0])
+	return conf.CheckLatestRead(s, got, err)
 }
 
 func offsetAfter(ctx context.Context, adm *kadm.Client, topic string, ms int64) (int64, error) {
@@ -541,42 +479,24 @@ func offsetAfter(ctx context.Context, adm *kadm.Client, topic string, ms int64) 
 }
 
 func consumeTimestamp(ctx context.Context, s *conf.Scenario) error {
-	recs := conf.StandardRange(s.Name, 0, 10)
-	if _, err := produce(ctx, s, s.Topic, recs, nil); err != nil {
-		return err
-	}
 	adm, err := newAdmin(s)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	lookup := map[string]int64{}
-	for _, q := range []struct {
-		delta int64
-		want  int64
-	}{{5000, 5}, {5500, 6}, {60000, -1}} {
-		s.Step("ListOffsetsAfterMilli(T0+%d)", q.delta)
-		off, err := offsetAfter(ctx, adm, s.Topic, conf.T0+q.delta)
-		if err != nil {
-			return fmt.Errorf("ListOffsetsAfterMilli(T0+%d): %s", q.delta, describe(err))
-		}
-		lookup[fmt.Sprintf("T0+%d", q.delta)] = off
-		s.Fact("offsets_for_times", lookup)
-		if q.want == -1 {
-			// kadm reports "no such offset" as the end offset (10) or -1.
-			if off != -1 && off != 10 {
-				return fmt.Errorf("ListOffsetsAfterMilli(T0+%d): expected none (-1 or end offset 10), got %d", q.delta, off)
-			}
-		} else if off != q.want {
-			return fmt.Errorf("ListOffsetsAfterMilli(T0+%d): expected %d, got %d", q.delta, q.want, off)
-		}
-	}
-	got, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(lookup["T0+5000"]), 5, 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
+	// kadm reports "no such offset" as the end offset (10) or -1.
+	return conf.ConsumeTimestamp(s, "ListOffsetsAfterMilli", func(recs []conf.Record) error {
+		_, err := produce(ctx, s, s.Topic, recs, nil)
 		return err
-	}
-	return conf.CompareRecords("read back from offset 5", recs[5:], got)
+	}, func(ms int64) (int64, error) {
+		off, err := offsetAfter(ctx, adm, s.Topic, ms)
+		if err != nil {
+			return 0, errors.New(describe(err))
+		}
+		return off, nil
+	}, func(offset int64, n int) ([]conf.Record, error) {
+		return consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(offset), n, 200*time.Millisecond)
+	})
 }
 
 func idempotent(ctx context.Context, s *conf.Scenario) error {
@@ -597,7 +517,7 @@ func idempotent(ctx context.Context, s *conf.Scenario) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDeliveryOffsets(offsets, func(i int) int64 { return int64(i / 3) }); err != nil {
+	if err := conf.CheckDeliveryOffsets(offsets, func(i int) int64 { return int64(i / 3) }); err != nil {
 		return err
 	}
 	starts := map[int32]kgo.Offset{0: kgo.NewOffset().At(0), 1: kgo.NewOffset().At(0), 2: kgo.NewOffset().At(0)}
@@ -612,75 +532,65 @@ func idempotent(ctx context.Context, s *conf.Scenario) error {
 		return err
 	}
 	for p := int32(0); p < 3; p++ {
-		var want, have []conf.Record
-		for i := int(p); i < n; i += 3 {
-			r := conf.Standard(s.Name, i)
-			r.Offset = int64(i / 3)
-			want = append(want, r)
-		}
+		var have []conf.Record
 		for _, r := range got {
 			if r.Partition == p {
 				have = append(have, r)
 			}
 		}
-		if err := conf.CompareRecords(fmt.Sprintf("partition %d", p), want, have); err != nil {
+		if err := conf.CompareRecords(fmt.Sprintf("partition %d", p), conf.IdempotentWant(s, n, p), have); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func adminTopics(ctx context.Context, s *conf.Scenario) error {
-	adm, err := newAdmin(s)
-	if err != nil {
-		return err
+// topicAdmin is adm as the admin-topics and admin-partitions scenarios use it.
+func topicAdmin(adm *kadm.Client) *conf.TopicAdmin {
+	return &conf.TopicAdmin{
+		Create: func(ctx context.Context, name string, partitions int32, configs map[string]*string) error {
+			_, err := adm.CreateTopic(ctx, partitions, 1, configs, name)
+			return err
+		},
+		Delete: func(ctx context.Context, name string) error {
+			_, err := adm.DeleteTopic(ctx, name)
+			return err
+		},
+		Listed: func(ctx context.Context, name string) (bool, error) { return listed(ctx, adm, name) },
+		PartitionIDs: func(ctx context.Context, name string) ([]int32, error) {
+			return partitionIDs(ctx, adm, name)
+		},
+		SetPartitions: func(ctx context.Context, name string, n int) error {
+			rs, err := adm.UpdatePartitions(ctx, n, name)
+			if err != nil {
+				return err
+			}
+			r, err := rs.On(name, nil)
+			if err != nil {
+				return err
+			}
+			return r.Err
+		},
+		DescribeCall: "Metadata", DescribeError: "describing", SetPartitionsCall: "UpdatePartitions",
+		TopicExists: conf.ExpectedError{Name: "kerr.TOPIC_ALREADY_EXISTS (code 36)",
+			Is: func(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }},
+		InvalidPartitions: conf.ExpectedError{Name: "kerr.INVALID_PARTITIONS (code 37)",
+			Is: func(err error) bool { return errors.Is(err, kerr.InvalidPartitions) }},
+		ErrName:  errName,
+		Describe: describe,
 	}
-	defer adm.Close()
-	name := s.TopicFor("admin-topics-new")
-	retention := "3600000"
-	cfgs := map[string]*string{"retention.ms": &retention}
-	s.Step("CreateTopic %s", name)
-	if _, err := adm.CreateTopic(ctx, 3, 1, cfgs, name); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
-	}
-	s.Step("ListTopics after create")
-	var lerr error
-	if !waitFor(ctx, 5*time.Second, func() bool { ok, err := listed(ctx, adm, name); lerr = err; return ok }) {
-		if lerr != nil {
-			return fmt.Errorf("ListTopics: %s", describe(lerr))
+}
+
+// withTopicAdmin runs a TopicAdmin scenario with a new admin client.
+func withTopicAdmin(run func(*conf.TopicAdmin, context.Context, *conf.Scenario) error) conf.Func {
+	return func(ctx context.Context, s *conf.Scenario) error {
+		adm, err := newAdmin(s)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("ListTopics after create: %s not listed", name)
+		defer adm.Close()
+		return run(topicAdmin(adm), ctx, s)
 	}
-	s.Step("Metadata %s", name)
-	ids, err := partitionIDs(ctx, adm, name)
-	if err != nil {
-		return fmt.Errorf("describing %s: %s", name, describe(err))
-	}
-	s.Fact("partitions", len(ids))
-	if len(ids) != 3 {
-		return fmt.Errorf("describing %s: expected 3 partitions, got %v", name, ids)
-	}
-	s.Step("CreateTopic %s again", name)
-	_, err = adm.CreateTopic(ctx, 3, 1, cfgs, name)
-	if err == nil {
-		return fmt.Errorf("second CreateTopic %s: expected TOPIC_ALREADY_EXISTS (36), got success", name)
-	}
-	s.Fact("create_again_error", errName(err))
-	if !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("second CreateTopic %s: expected kerr.TOPIC_ALREADY_EXISTS (code 36), got %s", name, describe(err))
-	}
-	s.Step("DeleteTopic %s", name)
-	if _, err := adm.DeleteTopic(ctx, name); err != nil {
-		return fmt.Errorf("DeleteTopic %s: %s", name, describe(err))
-	}
-	s.Step("waiting for %s to leave the listing", name)
-	if !waitFor(ctx, 10*time.Second, func() bool { ok, err := listed(ctx, adm, name); lerr = err; return err == nil && !ok }) {
-		if lerr != nil {
-			return fmt.Errorf("ListTopics after delete: %s", describe(lerr))
-		}
-		return fmt.Errorf("ListTopics 10 s after delete: %s still listed", name)
-	}
-	return nil
 }
 
 func topicConfig(ctx context.Context, adm *kadm.Client, name string) (map[string]kadm.Config, error) {
@@ -709,14 +619,14 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 	}
 	defer adm.Close()
 	name := s.TopicFor("admin-configs-new")
-	s.Step("CreateTopic %s", name)
-	if _, err := adm.CreateTopic(ctx, 1, 1, nil, name); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
+	drop, err := topicAdmin(adm).CreateTemporary(ctx, s, name)
+	if err != nil {
+		return err
 	}
-	defer func() { _, _ = adm.DeleteTopic(context.Background(), name) }()
+	defer drop()
 	s.Step("DescribeTopicConfigs %s", name)
 	var cfg map[string]kadm.Config
-	waitFor(ctx, 5*time.Second, func() bool { cfg, err = topicConfig(ctx, adm, name); return err == nil })
+	_, _ = conf.WaitFor(ctx, 5*time.Second, func() (bool, error) { cfg, err = topicConfig(ctx, adm, name); return err == nil, nil })
 	if err != nil {
 		return fmt.Errorf("DescribeTopicConfigs %s: %s", name, describe(err))
 	}
@@ -747,11 +657,11 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 	}
 	s.Step("DescribeTopicConfigs %s after alter", name)
 	var check error
-	waitFor(ctx, 5*time.Second, func() bool {
+	_, _ = conf.WaitFor(ctx, 5*time.Second, func() (bool, error) {
 		cfg, err := topicConfig(ctx, adm, name)
 		if err != nil {
 			check = fmt.Errorf("DescribeTopicConfigs after alter: %s", describe(err))
-			return false
+			return false, nil
 		}
 		r, rok := cfg["retention.ms"]
 		c, cok := cfg["cleanup.policy"]
@@ -766,58 +676,9 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 			s.Fact("retention_after", map[string]any{"value": r.MaybeValue(), "source": r.Source.String()})
 			check = nil
 		}
-		return check == nil
+		return check == nil, nil
 	})
 	return check
-}
-
-func adminPartitions(ctx context.Context, s *conf.Scenario) error {
-	adm, err := newAdmin(s)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
-	name := s.TopicFor("admin-partitions-new")
-	s.Step("CreateTopic %s", name)
-	if _, err := adm.CreateTopic(ctx, 1, 1, nil, name); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
-	}
-	defer func() { _, _ = adm.DeleteTopic(context.Background(), name) }()
-	update := func(n int) error {
-		rs, err := adm.UpdatePartitions(ctx, n, name)
-		if err != nil {
-			return err
-		}
-		r, err := rs.On(name, nil)
-		if err != nil {
-			return err
-		}
-		return r.Err
-	}
-	s.Step("UpdatePartitions %s to 4", name)
-	if err := update(4); err != nil {
-		return fmt.Errorf("UpdatePartitions(4): %s", describe(err))
-	}
-	s.Step("Metadata %s", name)
-	var ids []int32
-	waitFor(ctx, 5*time.Second, func() bool { ids, err = partitionIDs(ctx, adm, name); return err == nil && len(ids) == 4 })
-	if err != nil {
-		return fmt.Errorf("describing %s: %s", name, describe(err))
-	}
-	s.Fact("partitions", ids)
-	if fmt.Sprint(ids) != "[0 1 2 3]" {
-		return fmt.Errorf("partitions after increase: expected [0 1 2 3], got %v", ids)
-	}
-	s.Step("UpdatePartitions %s to 2", name)
-	err = update(2)
-	if err == nil {
-		return fmt.Errorf("UpdatePartitions(2): expected INVALID_PARTITIONS (37), got success")
-	}
-	s.Fact("decrease_error", errName(err))
-	if !errors.Is(err, kerr.InvalidPartitions) {
-		return fmt.Errorf("UpdatePartitions(2): expected kerr.INVALID_PARTITIONS (code 37), got %s", describe(err))
-	}
-	return nil
 }
 
 func adminRecords(ctx context.Context, s *conf.Scenario) error {
@@ -888,11 +749,7 @@ func adminRecords(ctx context.Context, s *conf.Scenario) error {
 		return err
 	}
 	read, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(got["earliest after delete"]), 6, 200*time.Millisecond)
-	s.Fact("consumed", len(read))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back from the earliest offset", recs[4:], read)
+	return conf.CheckConsumed(s, "read back from the earliest offset", recs[4:], read, err)
 }
 
 func restartProduce(ctx context.Context, s *conf.Scenario) error {
@@ -902,15 +759,11 @@ func restartProduce(ctx context.Context, s *conf.Scenario) error {
 	if err != nil {
 		return err
 	}
-	return checkDeliveryOffsets(offsets, nil)
+	return conf.CheckDeliveryOffsets(offsets, nil)
 }
 
 func restartConsume(ctx context.Context, s *conf.Scenario) error {
 	recs := conf.StandardRange("restart", 0, 100)
 	got, err := consume(ctx, s, s.Topic, 0, kgo.NewOffset().At(0), len(recs), 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back", recs, got)
+	return conf.CheckConsumed(s, "read back", recs, got, err)
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -46,62 +44,43 @@ func securedOpts(sec *conf.Security, protocol, mechanism, user, password string)
 	return opts, nil
 }
 
-func withSecured(s *conf.Scenario, protocol, mechanism string, fn func() error) error {
-	sec, err := s.Secured()
-	if err != nil {
-		return err
-	}
-	u := sec.Users[mechanism]
-	opts, err := securedOpts(sec, protocol, mechanism, u.Username, u.Password)
-	if err != nil {
-		return err
-	}
-	bootstrap := s.Bootstrap
-	s.Bootstrap, secureOpts = sec.Addr(protocol), opts
-	defer func() { s.Bootstrap, secureOpts = bootstrap, nil }()
-	return fn()
-}
-
-func securedRoundtrip(ctx context.Context, s *conf.Scenario, n int, p int32, label string) error {
-	recs := conf.StandardRange(s.Name, 0, n)
-	offsets, err := produce(ctx, s, s.Topic, recs, func(int) int32 { return p })
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	if err := checkDeliveryOffsets(offsets, nil); err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	got, err := consume(ctx, s, s.Topic, p, kgo.NewOffset().At(0), n, 0)
-	s.Fact("consumed_"+label, len(got))
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	return conf.CompareRecords("read back "+label, recs, got)
-}
-
-func securitySSL(ctx context.Context, s *conf.Scenario) error {
-	err := withSecured(s, "SSL", "", func() error { return securedRoundtrip(ctx, s, 20, 0, "SSL") })
-	if err == nil {
-		s.Fact("ca_verified", true)
-	}
-	return err
-}
-
-func securitySASL(protocol string) conf.Func {
-	return func(ctx context.Context, s *conf.Scenario) error {
-		var used []string
-		for m, mech := range conf.Mechanisms {
-			s.Step("%s: produce and read back", mech)
-			if err := withSecured(s, protocol, mech, func() error {
-				return securedRoundtrip(ctx, s, 10, int32(m), mech)
-			}); err != nil {
-				return err
-			}
-			used = append(used, mech)
-			s.Fact("mechanisms", used)
+// security is what the security scenarios need of franz-go.
+var security = &conf.SecurityClient{
+	Use: func(sec *conf.Security, protocol, mechanism string, u conf.User) (func(), error) {
+		opts, err := securedOpts(sec, protocol, mechanism, u.Username, u.Password)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	}
+		secureOpts = opts
+		return func() { secureOpts = nil }, nil
+	},
+	Produce: func(ctx context.Context, s *conf.Scenario, recs []conf.Record, p int32) ([]int64, error) {
+		return produce(ctx, s, s.Topic, recs, func(int) int32 { return p })
+	},
+	Consume: func(ctx context.Context, s *conf.Scenario, p int32, n int) ([]conf.Record, error) {
+		return consume(ctx, s, s.Topic, p, kgo.NewOffset().At(0), n, 0)
+	},
+	Attempt: func(ctx context.Context, sec *conf.Security, mech, user, password string) error {
+		_, err := metadataAs(ctx, sec, mech, user, password)
+		return err
+	},
+	Login: func(ctx context.Context, sec *conf.Security, mech, user, password string) ([]string, error) {
+		md, err := metadataAs(ctx, sec, mech, user, password)
+		if err != nil {
+			return nil, errors.New(describe(err))
+		}
+		var names []string
+		for _, t := range md.Topics {
+			if t.Topic != nil {
+				names = append(names, *t.Topic)
+			}
+		}
+		return names, nil
+	},
+	AuthFailure:   "kerr.SaslAuthenticationFailed",
+	IsAuthFailure: func(err error) bool { return errors.Is(err, kerr.SaslAuthenticationFailed) },
+	Refused:       describe,
+	Describe:      describe,
 }
 
 // metadataAs sends one Metadata request (all topics) as user/password over SASL_PLAINTEXT.
@@ -119,46 +98,4 @@ func metadataAs(ctx context.Context, sec *conf.Security, mech, user, password st
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	return kmsg.NewPtrMetadataRequest().RequestWith(rctx, cl)
-}
-
-func securityAuthFailure(ctx context.Context, s *conf.Scenario) error {
-	sec, err := s.Secured()
-	if err != nil {
-		return err
-	}
-	refused := map[string]string{}
-	for _, mech := range conf.Mechanisms {
-		u := sec.Users[mech]
-		for _, a := range []struct{ what, user, password string }{
-			{"wrong password", u.Username, sec.WrongPassword},
-			{"unknown user", sec.UnknownUser, u.Password},
-		} {
-			s.Step("%s %s: authentication error", mech, a.what)
-			_, err := metadataAs(ctx, sec, mech, a.user, a.password)
-			if err == nil {
-				return fmt.Errorf("%s %s: expected kerr.SaslAuthenticationFailed, got a successful login", mech, a.what)
-			}
-			if !errors.Is(err, kerr.SaslAuthenticationFailed) {
-				return fmt.Errorf("%s %s: expected kerr.SaslAuthenticationFailed (code 58), got %s", mech, a.what, describe(err))
-			}
-			refused[mech+" "+a.what] = describe(err)
-		}
-		s.Step("%s: metadata with the right password after the refusals", mech)
-		md, err := metadataAs(ctx, sec, mech, u.Username, u.Password)
-		if err != nil {
-			return fmt.Errorf("%s login after the refusals: %s", mech, describe(err))
-		}
-		var names []string
-		for _, t := range md.Topics {
-			if t.Topic != nil {
-				names = append(names, *t.Topic)
-			}
-		}
-		if !slices.Contains(names, s.Topic) {
-			return fmt.Errorf("%s login after the refusals: %s not listed (got %d topics)", mech, s.Topic, len(names))
-		}
-	}
-	s.Fact("refused", refused)
-	s.Fact("mechanisms", conf.Mechanisms)
-	return nil
 }

@@ -35,9 +35,9 @@ func main() {
 		"consume-latest":          consumeLatest,
 		"consume-timestamp":       consumeTimestamp,
 		"idempotent":              idempotent,
-		"admin-topics":            adminTopics,
+		"admin-topics":            withTopicAdmin((*conf.TopicAdmin).AdminTopics),
 		"admin-configs":           adminConfigs,
-		"admin-partitions":        adminPartitions,
+		"admin-partitions":        withTopicAdmin((*conf.TopicAdmin).AdminPartitions),
 		"admin-records":           adminRecords,
 		"restart-produce":         restartProduce,
 		"restart-consume":         restartConsume,
@@ -46,10 +46,10 @@ func main() {
 		"group-cooperative":       groupRebalance(true),
 		"group-static":            groupStatic,
 		"group-consumer-protocol": groupConsumerProtocol,
-		"security-ssl":            securitySSL,
-		"security-sasl-plaintext": securitySASL("SASL_PLAINTEXT"),
-		"security-sasl-ssl":       securitySASL("SASL_SSL"),
-		"security-auth-failure":   securityAuthFailure,
+		"security-ssl":            security.SSL,
+		"security-sasl-plaintext": security.SASL("SASL_PLAINTEXT"),
+		"security-sasl-ssl":       security.SASL("SASL_SSL"),
+		"security-auth-failure":   security.AuthFailureScenario,
 	}
 	for name, codec := range map[string]sarama.CompressionCodec{
 		"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP, "snappy": sarama.CompressionSnappy,
@@ -214,26 +214,13 @@ func produce(ctx context.Context, s *conf.Scenario, cfg *sarama.Config, topic st
 	return offsets, firstErr
 }
 
-func checkDeliveryOffsets(offsets []int64, base func(int) int64) error {
-	for i, o := range offsets {
-		want := int64(i)
-		if base != nil {
-			want = base(i)
-		}
-		if o != want {
-			return fmt.Errorf("delivery offset of record %d: expected %d, got %d", i, want, o)
-		}
-	}
-	return nil
-}
-
 // consume reads n records of topic/partition starting at offset (or OffsetOldest/OffsetNewest),
 // then keeps listening for `extra` to catch records that should not be there.
 func consume(ctx context.Context, s *conf.Scenario, topic string, partition int32, offset int64, n int, extra time.Duration) ([]conf.Record, error) {
 	s.Step("creating the consumer")
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	cl, err := newClient(s, "consumer client")
 	if err != nil {
-		return nil, fmt.Errorf("consumer client: %s", describe(err))
+		return nil, err
 	}
 	defer cl.Close()
 	c, err := sarama.NewConsumerFromClient(cl)
@@ -306,6 +293,15 @@ func retriableLeader(err error) bool {
 		errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, sarama.ErrNotConnected)
 }
 
+// newClient connects a client with newConfig() (what prefixes the error).
+func newClient(s *conf.Scenario, what string) (sarama.Client, error) {
+	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", what, describe(err))
+	}
+	return cl, nil
+}
+
 func newAdmin(s *conf.Scenario) (sarama.ClusterAdmin, error) {
 	s.Step("creating the cluster admin")
 	a, err := sarama.NewClusterAdmin([]string{s.Bootstrap}, newConfig())
@@ -315,25 +311,14 @@ func newAdmin(s *conf.Scenario) (sarama.ClusterAdmin, error) {
 	return a, nil
 }
 
-func waitFor(ctx context.Context, within time.Duration, cond func() (bool, error)) (bool, error) {
-	deadline := time.Now().Add(within)
-	for {
-		ok, err := cond()
-		if ok || time.Now().After(deadline) || ctx.Err() != nil {
-			return ok, err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // ---------------------------------------------------------------------------------------------
 // scenarios
 
 func connect(ctx context.Context, s *conf.Scenario) error {
 	s.Step("connecting to %s", s.Bootstrap)
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	cl, err := newClient(s, "connect")
 	if err != nil {
-		return fmt.Errorf("connect: %s", describe(err))
+		return err
 	}
 	defer cl.Close()
 	brokers := cl.Brokers()
@@ -382,9 +367,9 @@ func connect(ctx context.Context, s *conf.Scenario) error {
 }
 
 func metadata(ctx context.Context, s *conf.Scenario) error {
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	cl, err := newClient(s, "connect")
 	if err != nil {
-		return fmt.Errorf("connect: %s", describe(err))
+		return err
 	}
 	defer cl.Close()
 	brokers := cl.Brokers()
@@ -445,21 +430,12 @@ func roundtrip(codec sarama.CompressionCodec) conf.Func {
 		cfg.Producer.Flush.Frequency = 5 * time.Millisecond // Sarama's linger
 		cfg.Producer.Flush.Messages = 1000
 		recs := conf.StandardRange(s.Name, 0, 200)
-		offsets, err := produce(ctx, s, cfg, s.Topic, recs, nil)
-		s.Fact("produced", len(recs))
 		s.Fact("compression", codec.String())
-		if err != nil {
-			return err
-		}
-		if err := checkDeliveryOffsets(offsets, nil); err != nil {
-			return err
-		}
-		got, err := consume(ctx, s, s.Topic, 0, 0, len(recs), 200*time.Millisecond)
-		s.Fact("consumed", len(got))
-		if err != nil {
-			return err
-		}
-		return conf.CompareRecords("read back", recs, got)
+		return conf.ReadBack(s, "", recs, true, func() ([]int64, error) {
+			return produce(ctx, s, cfg, s.Topic, recs, nil)
+		}, func() ([]conf.Record, error) {
+			return consume(ctx, s, s.Topic, 0, 0, len(recs), 200*time.Millisecond)
+		})
 	}
 }
 
@@ -494,17 +470,7 @@ func maxMessageBytes(ctx context.Context, s *conf.Scenario) error {
 		return fmt.Errorf("record B: expected sarama.ErrMessageSizeTooLarge (MESSAGE_TOO_LARGE, code 10), got %s", describe(err))
 	}
 	got, err := consume(ctx, s, s.Topic, 0, 0, 1, time.Second)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	if len(got) != 1 {
-		return fmt.Errorf("read back: expected exactly 1 record (A), got %d", len(got))
-	}
-	if got[0].Offset != 0 || !bytes.Equal(got[0].Key, a.Key) || !bytes.Equal(got[0].Value, a.Value) {
-		return fmt.Errorf("read back: expected record A at offset 0, got key %q (%d-byte value) at offset %d", got[0].Key, len(got[0].Value), got[0].Offset)
-	}
-	return nil
+	return conf.CheckOnlyRecordA(s, a, got, err)
 }
 
 func acks(level sarama.RequiredAcks) conf.Func {
@@ -513,17 +479,11 @@ func acks(level sarama.RequiredAcks) conf.Func {
 		cfg.Producer.RequiredAcks = level
 		cfg.Producer.Idempotent = false
 		recs := conf.StandardRange(s.Name, 0, 100)
-		_, err := produce(ctx, s, cfg, s.Topic, recs, nil)
-		s.Fact("produced", len(recs))
-		if err != nil {
-			return err
-		}
-		got, err := consume(ctx, s, s.Topic, 0, 0, len(recs), 200*time.Millisecond)
-		s.Fact("consumed", len(got))
-		if err != nil {
-			return err
-		}
-		return conf.CompareRecords("read back", recs, got)
+		return conf.ReadBack(s, "", recs, false, func() ([]int64, error) {
+			return produce(ctx, s, cfg, s.Topic, recs, nil)
+		}, func() ([]conf.Record, error) {
+			return consume(ctx, s, s.Topic, 0, 0, len(recs), 200*time.Millisecond)
+		})
 	}
 }
 
@@ -534,20 +494,16 @@ func consumeEarliest(ctx context.Context, s *conf.Scenario) error {
 	}
 	// OffsetOldest is Sarama's "no position, reset to earliest".
 	got, err := consume(ctx, s, s.Topic, 0, sarama.OffsetOldest, len(recs), 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back", recs, got)
+	return conf.CheckConsumed(s, "read back", recs, got, err)
 }
 
 func consumeLatest(ctx context.Context, s *conf.Scenario) error {
 	if _, err := produce(ctx, s, newConfig(), s.Topic, conf.StandardRange(s.Name, 0, 10), nil); err != nil {
 		return err
 	}
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	cl, err := newClient(s, "consumer client")
 	if err != nil {
-		return fmt.Errorf("consumer client: %s", describe(err))
+		return err
 	}
 	defer cl.Close()
 	c, err := sarama.NewConsumerFromClient(cl)
@@ -574,52 +530,32 @@ func consumeLatest(ctx context.Context, s *conf.Scenario) error {
 		return err
 	}
 	got, err := readFrom(ctx, s, pc, s.Topic, 0, 1, time.Second)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	if len(got) != 1 {
-		return fmt.Errorf("read: expected exactly 1 record (offset 10), got %d (first at offset %d)", len(got), got[0].Offset)
-	}
-	return conf.CompareRecord("read", conf.Standard(s.Name, 10), got[0])
+	return conf.CheckLatestRead(s, got, err)
 }
 
 func consumeTimestamp(ctx context.Context, s *conf.Scenario) error {
-	recs := conf.StandardRange(s.Name, 0, 10)
-	if _, err := produce(ctx, s, newConfig(), s.Topic, recs, nil); err != nil {
+	var cl sarama.Client
+	defer func() {
+		if cl != nil {
+			cl.Close()
+		}
+	}()
+	return conf.ConsumeTimestamp(s, "GetOffset", func(recs []conf.Record) error {
+		if _, err := produce(ctx, s, newConfig(), s.Topic, recs, nil); err != nil {
+			return err
+		}
+		var err error
+		cl, err = newClient(s, "client")
 		return err
-	}
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
-	if err != nil {
-		return fmt.Errorf("client: %s", describe(err))
-	}
-	defer cl.Close()
-	lookup := map[string]int64{}
-	for _, q := range []struct {
-		delta int64
-		want  int64
-	}{{5000, 5}, {5500, 6}, {60000, -1}} {
-		s.Step("GetOffset(T0+%d)", q.delta)
-		off, err := cl.GetOffset(s.Topic, 0, conf.T0+q.delta)
+	}, func(ms int64) (int64, error) {
+		off, err := cl.GetOffset(s.Topic, 0, ms)
 		if err != nil {
-			return fmt.Errorf("GetOffset(T0+%d): %s", q.delta, describe(err))
+			return 0, errors.New(describe(err))
 		}
-		lookup[fmt.Sprintf("T0+%d", q.delta)] = off
-		s.Fact("offsets_for_times", lookup)
-		if q.want == -1 {
-			if off != -1 && off != 10 {
-				return fmt.Errorf("GetOffset(T0+%d): expected none (-1 or end offset 10), got %d", q.delta, off)
-			}
-		} else if off != q.want {
-			return fmt.Errorf("GetOffset(T0+%d): expected %d, got %d", q.delta, q.want, off)
-		}
-	}
-	got, err := consume(ctx, s, s.Topic, 0, lookup["T0+5000"], 5, 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back from offset 5", recs[5:], got)
+		return off, nil
+	}, func(offset int64, n int) ([]conf.Record, error) {
+		return consume(ctx, s, s.Topic, 0, offset, n, 200*time.Millisecond)
+	})
 }
 
 func idempotent(ctx context.Context, s *conf.Scenario) error {
@@ -638,17 +574,12 @@ func idempotent(ctx context.Context, s *conf.Scenario) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDeliveryOffsets(offsets, func(i int) int64 { return int64(i / 3) }); err != nil {
+	if err := conf.CheckDeliveryOffsets(offsets, func(i int) int64 { return int64(i / 3) }); err != nil {
 		return err
 	}
 	total := 0
 	for p := int32(0); p < 3; p++ {
-		var want []conf.Record
-		for i := int(p); i < n; i += 3 {
-			r := conf.Standard(s.Name, i)
-			r.Offset = int64(i / 3)
-			want = append(want, r)
-		}
+		want := conf.IdempotentWant(s, n, p)
 		got, err := consume(ctx, s, s.Topic, p, 0, len(want), 200*time.Millisecond)
 		total += len(got)
 		s.Fact("consumed", total)
@@ -690,61 +621,38 @@ func partitionIDs(a sarama.ClusterAdmin, name string) ([]int32, error) {
 	return ids, nil
 }
 
-func adminTopics(ctx context.Context, s *conf.Scenario) error {
-	a, err := newAdmin(s)
-	if err != nil {
-		return err
+// topicAdmin is a as the admin-topics and admin-partitions scenarios use it.
+func topicAdmin(a sarama.ClusterAdmin) *conf.TopicAdmin {
+	return &conf.TopicAdmin{
+		Create: func(_ context.Context, name string, partitions int32, configs map[string]*string) error {
+			return a.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1, ConfigEntries: configs}, false)
+		},
+		Delete:       func(_ context.Context, name string) error { return a.DeleteTopic(name) },
+		Listed:       func(_ context.Context, name string) (bool, error) { return topicListed(a, name) },
+		PartitionIDs: func(_ context.Context, name string) ([]int32, error) { return partitionIDs(a, name) },
+		SetPartitions: func(_ context.Context, name string, n int) error {
+			return a.CreatePartitions(name, int32(n), nil, false)
+		},
+		DescribeCall: "DescribeTopics", DescribeError: "DescribeTopics", SetPartitionsCall: "CreatePartitions",
+		TopicExists: conf.ExpectedError{Name: "sarama.ErrTopicAlreadyExists (TOPIC_ALREADY_EXISTS, code 36)",
+			Is: func(err error) bool { return errors.Is(err, sarama.ErrTopicAlreadyExists) }},
+		InvalidPartitions: conf.ExpectedError{Name: "sarama.ErrInvalidPartitions (INVALID_PARTITIONS, code 37)",
+			Is: func(err error) bool { return errors.Is(err, sarama.ErrInvalidPartitions) }},
+		ErrName:  errName,
+		Describe: describe,
 	}
-	defer a.Close()
-	name := s.TopicFor("admin-topics-new")
-	retention := "3600000"
-	detail := &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1, ConfigEntries: map[string]*string{"retention.ms": &retention}}
-	s.Step("CreateTopic %s", name)
-	if err := a.CreateTopic(name, detail, false); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
+}
+
+// withTopicAdmin runs a TopicAdmin scenario with a new cluster admin.
+func withTopicAdmin(run func(*conf.TopicAdmin, context.Context, *conf.Scenario) error) conf.Func {
+	return func(ctx context.Context, s *conf.Scenario) error {
+		a, err := newAdmin(s)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return run(topicAdmin(a), ctx, s)
 	}
-	s.Step("ListTopics after create")
-	ok, err := waitFor(ctx, 5*time.Second, func() (bool, error) { return topicListed(a, name) })
-	if err != nil {
-		return fmt.Errorf("ListTopics: %s", describe(err))
-	}
-	if !ok {
-		return fmt.Errorf("ListTopics after create: %s not listed", name)
-	}
-	s.Step("DescribeTopics %s", name)
-	ids, err := partitionIDs(a, name)
-	if err != nil {
-		return fmt.Errorf("DescribeTopics %s: %s", name, describe(err))
-	}
-	s.Fact("partitions", len(ids))
-	if len(ids) != 3 {
-		return fmt.Errorf("DescribeTopics %s: expected 3 partitions, got %v", name, ids)
-	}
-	s.Step("CreateTopic %s again", name)
-	err = a.CreateTopic(name, detail, false)
-	if err == nil {
-		return fmt.Errorf("second CreateTopic %s: expected TOPIC_ALREADY_EXISTS (36), got success", name)
-	}
-	s.Fact("create_again_error", errName(err))
-	if !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-		return fmt.Errorf("second CreateTopic %s: expected sarama.ErrTopicAlreadyExists (TOPIC_ALREADY_EXISTS, code 36), got %s", name, describe(err))
-	}
-	s.Step("DeleteTopic %s", name)
-	if err := a.DeleteTopic(name); err != nil {
-		return fmt.Errorf("DeleteTopic %s: %s", name, describe(err))
-	}
-	s.Step("waiting for %s to leave the listing", name)
-	gone, err := waitFor(ctx, 10*time.Second, func() (bool, error) {
-		ok, err := topicListed(a, name)
-		return err == nil && !ok, err
-	})
-	if err != nil {
-		return fmt.Errorf("ListTopics after delete: %s", describe(err))
-	}
-	if !gone {
-		return fmt.Errorf("ListTopics 10 s after delete: %s still listed", name)
-	}
-	return nil
 }
 
 func findEntry(entries []sarama.ConfigEntry, name string) *sarama.ConfigEntry {
@@ -763,15 +671,15 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 	}
 	defer a.Close()
 	name := s.TopicFor("admin-configs-new")
-	s.Step("CreateTopic %s", name)
-	if err := a.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
+	drop, err := topicAdmin(a).CreateTemporary(ctx, s, name)
+	if err != nil {
+		return err
 	}
-	defer func() { _ = a.DeleteTopic(name) }()
+	defer drop()
 	res := sarama.ConfigResource{Type: sarama.TopicResource, Name: name}
 	s.Step("DescribeConfig %s", name)
 	var entries []sarama.ConfigEntry
-	_, _ = waitFor(ctx, 5*time.Second, func() (bool, error) {
+	_, _ = conf.WaitFor(ctx, 5*time.Second, func() (bool, error) {
 		entries, err = a.DescribeConfig(res)
 		return err == nil, err
 	})
@@ -798,7 +706,7 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 	}
 	s.Step("DescribeConfig %s after alter", name)
 	var check error
-	_, _ = waitFor(ctx, 5*time.Second, func() (bool, error) {
+	_, _ = conf.WaitFor(ctx, 5*time.Second, func() (bool, error) {
 		entries, err := a.DescribeConfig(res)
 		if err != nil {
 			check = fmt.Errorf("DescribeConfig after alter: %s", describe(err))
@@ -821,55 +729,14 @@ func adminConfigs(ctx context.Context, s *conf.Scenario) error {
 	return check
 }
 
-func adminPartitions(ctx context.Context, s *conf.Scenario) error {
-	a, err := newAdmin(s)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name := s.TopicFor("admin-partitions-new")
-	s.Step("CreateTopic %s", name)
-	if err := a.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false); err != nil {
-		return fmt.Errorf("CreateTopic %s: %s", name, describe(err))
-	}
-	defer func() { _ = a.DeleteTopic(name) }()
-	s.Step("CreatePartitions %s to 4", name)
-	if err := a.CreatePartitions(name, 4, nil, false); err != nil {
-		return fmt.Errorf("CreatePartitions(4): %s", describe(err))
-	}
-	s.Step("DescribeTopics %s", name)
-	var ids []int32
-	_, _ = waitFor(ctx, 5*time.Second, func() (bool, error) {
-		ids, err = partitionIDs(a, name)
-		return err == nil && len(ids) == 4, nil
-	})
-	if err != nil {
-		return fmt.Errorf("DescribeTopics %s: %s", name, describe(err))
-	}
-	s.Fact("partitions", ids)
-	if fmt.Sprint(ids) != "[0 1 2 3]" {
-		return fmt.Errorf("partitions after increase: expected [0 1 2 3], got %v", ids)
-	}
-	s.Step("CreatePartitions %s to 2", name)
-	err = a.CreatePartitions(name, 2, nil, false)
-	if err == nil {
-		return fmt.Errorf("CreatePartitions(2): expected INVALID_PARTITIONS (37), got success")
-	}
-	s.Fact("decrease_error", errName(err))
-	if !errors.Is(err, sarama.ErrInvalidPartitions) {
-		return fmt.Errorf("CreatePartitions(2): expected sarama.ErrInvalidPartitions (INVALID_PARTITIONS, code 37), got %s", describe(err))
-	}
-	return nil
-}
-
 func adminRecords(ctx context.Context, s *conf.Scenario) error {
 	recs := conf.StandardRange(s.Name, 0, 10)
 	if _, err := produce(ctx, s, newConfig(), s.Topic, recs, nil); err != nil {
 		return err
 	}
-	cl, err := sarama.NewClient([]string{s.Bootstrap}, newConfig())
+	cl, err := newClient(s, "client")
 	if err != nil {
-		return fmt.Errorf("client: %s", describe(err))
+		return err
 	}
 	defer cl.Close()
 	a, err := sarama.NewClusterAdminFromClient(cl)
@@ -936,11 +803,7 @@ func adminRecords(ctx context.Context, s *conf.Scenario) error {
 		return err
 	}
 	got, err := consume(ctx, s, s.Topic, 0, listed["earliest after delete"], 6, 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back from the earliest offset", recs[4:], got)
+	return conf.CheckConsumed(s, "read back from the earliest offset", recs[4:], got, err)
 }
 
 func restartProduce(ctx context.Context, s *conf.Scenario) error {
@@ -952,15 +815,11 @@ func restartProduce(ctx context.Context, s *conf.Scenario) error {
 	if err != nil {
 		return err
 	}
-	return checkDeliveryOffsets(offsets, nil)
+	return conf.CheckDeliveryOffsets(offsets, nil)
 }
 
 func restartConsume(ctx context.Context, s *conf.Scenario) error {
 	recs := conf.StandardRange("restart", 0, 100)
 	got, err := consume(ctx, s, s.Topic, 0, 0, len(recs), 200*time.Millisecond)
-	s.Fact("consumed", len(got))
-	if err != nil {
-		return err
-	}
-	return conf.CompareRecords("read back", recs, got)
+	return conf.CheckConsumed(s, "read back", recs, got, err)
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -57,122 +56,62 @@ func securedConfig(sec *conf.Security, protocol, mechanism, user, password strin
 	}, nil
 }
 
-// withSecured runs fn with every new config (and the scenario's bootstrap) on the secured listener.
-func withSecured(s *conf.Scenario, protocol, mechanism string, fn func() error) error {
-	sec, err := s.Secured()
+// saramaClient connects over SASL_PLAINTEXT with the mechanism as user/password (retries:
+// whether a failed metadata request is retried).
+func saramaClient(sec *conf.Security, mech, user, password string, retries bool) (sarama.Client, error) {
+	apply, err := securedConfig(sec, "SASL_PLAINTEXT", mech, user, password)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	u := sec.Users[mechanism]
-	apply, err := securedConfig(sec, protocol, mechanism, u.Username, u.Password)
-	if err != nil {
-		return err
+	cfg := newConfig()
+	apply(cfg)
+	if !retries {
+		cfg.Metadata.Retry.Max = 0
 	}
-	bootstrap := s.Bootstrap
-	s.Bootstrap, secureConn = sec.Addr(protocol), apply
-	defer func() { s.Bootstrap, secureConn = bootstrap, nil }()
-	return fn()
+	return sarama.NewClient([]string{sec.SASLPlaintext}, cfg)
 }
 
-// securedRoundtrip produces standard records 0..n-1 to partition p of T(s) and reads them back identical.
-func securedRoundtrip(ctx context.Context, s *conf.Scenario, n int, p int32, label string) error {
-	recs := conf.StandardRange(s.Name, 0, n)
-	offsets, err := produce(ctx, s, newConfig(), s.Topic, recs, func(int) int32 { return p })
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	if err := checkDeliveryOffsets(offsets, nil); err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	got, err := consume(ctx, s, s.Topic, p, 0, n, 0)
-	s.Fact("consumed_"+label, len(got))
-	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
-	}
-	return conf.CompareRecords("read back "+label, recs, got)
-}
-
-func securitySSL(ctx context.Context, s *conf.Scenario) error {
-	err := withSecured(s, "SSL", "", func() error { return securedRoundtrip(ctx, s, 20, 0, "SSL") })
-	if err == nil {
-		s.Fact("ca_verified", true)
-	}
-	return err
-}
-
-func securitySASL(protocol string) conf.Func {
-	return func(ctx context.Context, s *conf.Scenario) error {
-		var used []string
-		for m, mech := range conf.Mechanisms {
-			s.Step("%s: produce and read back", mech)
-			if err := withSecured(s, protocol, mech, func() error {
-				return securedRoundtrip(ctx, s, 10, int32(m), mech)
-			}); err != nil {
-				return err
-			}
-			used = append(used, mech)
-			s.Fact("mechanisms", used)
-		}
-		return nil
-	}
-}
-
-func securityAuthFailure(ctx context.Context, s *conf.Scenario) error {
-	sec, err := s.Secured()
-	if err != nil {
-		return err
-	}
-	refused := map[string]string{}
-	for _, mech := range conf.Mechanisms {
-		u := sec.Users[mech]
-		for _, a := range []struct{ what, user, password string }{
-			{"wrong password", u.Username, sec.WrongPassword},
-			{"unknown user", sec.UnknownUser, u.Password},
-		} {
-			s.Step("%s %s: authentication error", mech, a.what)
-			apply, err := securedConfig(sec, "SASL_PLAINTEXT", mech, a.user, a.password)
-			if err != nil {
-				return err
-			}
-			cfg := newConfig()
-			apply(cfg)
-			cfg.Metadata.Retry.Max = 0
-			cl, err := sarama.NewClient([]string{sec.SASLPlaintext}, cfg)
-			if err == nil {
-				cl.Close()
-				return fmt.Errorf("%s %s: expected sarama.ErrSASLAuthenticationFailed, got a successful login", mech, a.what)
-			}
-			if !errors.Is(err, sarama.ErrSASLAuthenticationFailed) {
-				return fmt.Errorf("%s %s: expected sarama.ErrSASLAuthenticationFailed (code 58), got %s", mech, a.what, describe(err))
-			}
-			refused[mech+" "+a.what] = fmt.Sprintf("sarama.ErrSASLAuthenticationFailed (SASL_AUTHENTICATION_FAILED, code 58): %v", err)
-		}
-		s.Step("%s: metadata with the right password after the refusals", mech)
-		apply, err := securedConfig(sec, "SASL_PLAINTEXT", mech, u.Username, u.Password)
+// security is what the security scenarios need of Sarama.
+var security = &conf.SecurityClient{
+	Use: func(sec *conf.Security, protocol, mechanism string, u conf.User) (func(), error) {
+		apply, err := securedConfig(sec, protocol, mechanism, u.Username, u.Password)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		cfg := newConfig()
-		apply(cfg)
-		cl, err := sarama.NewClient([]string{sec.SASLPlaintext}, cfg)
+		secureConn = apply
+		return func() { secureConn = nil }, nil
+	},
+	Produce: func(ctx context.Context, s *conf.Scenario, recs []conf.Record, p int32) ([]int64, error) {
+		return produce(ctx, s, newConfig(), s.Topic, recs, func(int) int32 { return p })
+	},
+	Consume: func(ctx context.Context, s *conf.Scenario, p int32, n int) ([]conf.Record, error) {
+		return consume(ctx, s, s.Topic, p, 0, n, 0)
+	},
+	Attempt: func(_ context.Context, sec *conf.Security, mech, user, password string) error {
+		cl, err := saramaClient(sec, mech, user, password, false)
+		if err == nil {
+			cl.Close()
+		}
+		return err
+	},
+	Login: func(_ context.Context, sec *conf.Security, mech, user, password string) ([]string, error) {
+		cl, err := saramaClient(sec, mech, user, password, true)
 		if err != nil {
-			return fmt.Errorf("%s login after the refusals: %s", mech, describe(err))
+			return nil, errors.New(describe(err))
 		}
+		defer cl.Close()
 		topics, err := cl.Topics()
-		cl.Close()
 		if err != nil {
-			return fmt.Errorf("%s login after the refusals: listing topics: %s", mech, describe(err))
+			return nil, fmt.Errorf("listing topics: %s", describe(err))
 		}
-		if !slices.Contains(topics, s.Topic) {
-			return fmt.Errorf("%s login after the refusals: %s not listed (got %d topics)", mech, s.Topic, len(topics))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	s.Fact("refused", refused)
-	s.Fact("mechanisms", conf.Mechanisms)
-	return nil
+		return topics, nil
+	},
+	AuthFailure:   "sarama.ErrSASLAuthenticationFailed",
+	IsAuthFailure: func(err error) bool { return errors.Is(err, sarama.ErrSASLAuthenticationFailed) },
+	Refused: func(err error) string {
+		return fmt.Sprintf("sarama.ErrSASLAuthenticationFailed (SASL_AUTHENTICATION_FAILED, code 58): %v", err)
+	},
+	Describe: describe,
 }
 
 // scramClient is an RFC 5802 SCRAM client (Sarama leaves SCRAM to the application).

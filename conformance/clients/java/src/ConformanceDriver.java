@@ -272,8 +272,7 @@ public final class ConformanceDriver {
         }
         ctx.facts.put("produced", md.size());
         List<ConsumerRecord<byte[], byte[]>> got = readFrom(ctx, topic, 0, 0L, 200, 0);
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 0, 200, 0);
+        checkConsumed(ctx, ctx.scenario, got, 0, 200, 0);
     }
 
     static void maxMessageBytes(Ctx ctx) throws Exception {
@@ -324,50 +323,39 @@ public final class ConformanceDriver {
         List<RecordMetadata> md = produceStandard(ctx, producer, topic, 0, 100, i -> 0);
         ctx.facts.put("produced", md.size());
         List<ConsumerRecord<byte[], byte[]>> got = readFrom(ctx, topic, 0, 0L, 100, 0);
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 0, 100, 0);
+        checkConsumed(ctx, ctx.scenario, got, 0, 100, 0);
     }
 
     static void consumeEarliest(Ctx ctx) throws Exception {
         String topic = ctx.topic("consume-earliest");
         KafkaProducer<byte[], byte[]> producer = ctx.producer(acksAll());
         produceStandard(ctx, producer, topic, 0, 20, i -> 0);
-        Properties cp = new Properties();
-        cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(cp);
-        TopicPartition tp = new TopicPartition(topic, 0);
-        consumer.assign(Collections.singletonList(tp));
+        KafkaConsumer<byte[], byte[]> consumer = assigned(ctx, new TopicPartition(topic, 0), "earliest");
         List<ConsumerRecord<byte[], byte[]>> got = pollUntil(ctx, consumer, 20, 0, "20 records (reset earliest)");
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 0, 20, 0);
+        checkConsumed(ctx, ctx.scenario, got, 0, 20, 0);
     }
 
     static void consumeLatest(Ctx ctx) throws Exception {
         String topic = ctx.topic("consume-latest");
         KafkaProducer<byte[], byte[]> producer = ctx.producer(acksAll());
         produceStandard(ctx, producer, topic, 0, 10, i -> 0);
-        Properties cp = new Properties();
-        cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(cp);
         TopicPartition tp = new TopicPartition(topic, 0);
-        consumer.assign(Collections.singletonList(tp));
+        KafkaConsumer<byte[], byte[]> consumer = assigned(ctx, tp, "latest");
         ctx.step = "consumer.position (reset latest)";
         long pos = consumer.position(tp, Duration.ofMillis(ctx.remainingMs()));
         ctx.facts.put("position", pos);
         check(pos == 10, "position after reset to latest", 10, pos);
         produceStandard(ctx, producer, topic, 10, 1, i -> 0);
         List<ConsumerRecord<byte[], byte[]>> got = pollUntil(ctx, consumer, 1, 1000, "record 10");
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 10, 1, 10);
+        checkConsumed(ctx, ctx.scenario, got, 10, 1, 10);
     }
 
     static void consumeTimestamp(Ctx ctx) throws Exception {
         String topic = ctx.topic("consume-timestamp");
         KafkaProducer<byte[], byte[]> producer = ctx.producer(acksAll());
         produceStandard(ctx, producer, topic, 0, 10, i -> 0);
-        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(new Properties());
         TopicPartition tp = new TopicPartition(topic, 0);
-        consumer.assign(Collections.singletonList(tp));
+        KafkaConsumer<byte[], byte[]> consumer = assigned(ctx, tp, null);
         long[] ts = {T0 + 5000, T0 + 5500, T0 + 60000};
         Long[] want = {5L, 6L, null};
         String[] keys = {"offset_for_T0+5000", "offset_for_T0+5500", "offset_for_T0+60000"};
@@ -386,8 +374,7 @@ public final class ConformanceDriver {
         ctx.step = "seek to " + found5000;
         consumer.seek(tp, found5000);
         List<ConsumerRecord<byte[], byte[]>> got = pollUntil(ctx, consumer, 5, 0, "records 5..9");
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 5, 5, 5);
+        checkConsumed(ctx, ctx.scenario, got, 5, 5, 5);
     }
 
     static void idempotent(Ctx ctx) throws Exception {
@@ -502,12 +489,7 @@ public final class ConformanceDriver {
                 "DYNAMIC_TOPIC_CONFIG", ret.source());
         check(cp != null && "compact".equals(cp.value()), "cleanup.policy after alter", "compact", cp == null ? null : cp.value());
 
-        ctx.step = "deleteTopics " + topic;
-        try {
-            ctx.await(admin.deleteTopics(Collections.singletonList(topic)).all(), "deleteTopics");
-        } catch (ExecutionException e) {
-            ctx.facts.put("delete_error", errorName(e.getCause())); // not checked
-        }
+        deleteUnchecked(ctx, admin, topic);
     }
 
     static void adminPartitions(Ctx ctx) throws Exception {
@@ -540,12 +522,7 @@ public final class ConformanceDriver {
                         + describe(e.getCause()));
             }
         }
-        ctx.step = "deleteTopics " + topic;
-        try {
-            ctx.await(admin.deleteTopics(Collections.singletonList(topic)).all(), "deleteTopics");
-        } catch (ExecutionException e) {
-            ctx.facts.put("delete_error", errorName(e.getCause())); // not checked
-        }
+        deleteUnchecked(ctx, admin, topic);
     }
 
     static void adminRecords(Ctx ctx) throws Exception {
@@ -575,13 +552,11 @@ public final class ConformanceDriver {
         ctx.facts.put("earliest_after_delete", earliest2);
         check(earliest2 == 4, "listOffsets earliest after deleteRecords", 4, earliest2);
 
-        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(new Properties());
-        consumer.assign(Collections.singletonList(tp));
+        KafkaConsumer<byte[], byte[]> consumer = assigned(ctx, tp, null);
         ctx.step = "consumer seekToBeginning";
         consumer.seekToBeginning(Collections.singletonList(tp));
         List<ConsumerRecord<byte[], byte[]>> got = pollUntil(ctx, consumer, 6, 0, "records 4..9");
-        ctx.facts.put("consumed", got.size());
-        checkStandard(ctx.scenario, got, 4, 6, 4);
+        checkConsumed(ctx, ctx.scenario, got, 4, 6, 4);
     }
 
     static void restartProduce(Ctx ctx) throws Exception {
@@ -595,8 +570,7 @@ public final class ConformanceDriver {
     static void restartConsume(Ctx ctx) throws Exception {
         String topic = ctx.topic("restart");
         List<ConsumerRecord<byte[], byte[]>> got = readFrom(ctx, topic, 0, 0L, 100, 0);
-        ctx.facts.put("consumed", got.size());
-        checkStandard("restart", got, 0, 100, 0);
+        checkConsumed(ctx, "restart", got, 0, 100, 0);
     }
 
     // ------------------------------------------------------------------ helpers: produce / consume
@@ -645,12 +619,20 @@ public final class ConformanceDriver {
         return md;
     }
 
+    /** A fresh consumer assigned `tp` (no group), resetting to `reset` (null: no reset, auto.offset.reset=none). */
+    static KafkaConsumer<byte[], byte[]> assigned(Ctx ctx, TopicPartition tp, String reset) {
+        Properties cp = new Properties();
+        if (reset != null) cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, reset);
+        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(cp);
+        consumer.assign(Collections.singletonList(tp));
+        return consumer;
+    }
+
     /** A fresh consumer reads `count` records of topic/partition from `offset` (then polls `extraMs` more). */
     static List<ConsumerRecord<byte[], byte[]>> readFrom(Ctx ctx, String topic, int partition, long offset, int count,
                                                          long extraMs) throws Exception {
-        KafkaConsumer<byte[], byte[]> consumer = ctx.consumer(new Properties());
         TopicPartition tp = new TopicPartition(topic, partition);
-        consumer.assign(Collections.singletonList(tp));
+        KafkaConsumer<byte[], byte[]> consumer = assigned(ctx, tp, null);
         consumer.seek(tp, offset);
         return pollUntil(ctx, consumer, count, extraMs, count + " records of " + tp + " from offset " + offset);
     }
@@ -683,6 +665,13 @@ public final class ConformanceDriver {
         }
     }
 
+    /** Records how many were read (fact "consumed") and checks them with checkStandard. */
+    static void checkConsumed(Ctx ctx, String s, List<ConsumerRecord<byte[], byte[]>> got, int firstIndex, int count,
+                              long firstOffset) {
+        ctx.facts.put("consumed", got.size());
+        checkStandard(s, got, firstIndex, count, firstOffset);
+    }
+
     static void checkStandard(String s, List<ConsumerRecord<byte[], byte[]>> got, int firstIndex, int count, long firstOffset) {
         check(got.size() == count, "records read", count, got.size());
         for (int k = 0; k < count; k++) compareStandard(s, got.get(k), firstIndex + k, firstOffset + k, "");
@@ -704,6 +693,26 @@ public final class ConformanceDriver {
 
     // ------------------------------------------------------------------ helpers: admin
 
+    /** Delete a topic at the end of a scenario; an error is only a fact (delete_error). */
+    static void deleteUnchecked(Ctx ctx, Admin admin, String topic) throws Exception {
+        ctx.step = "deleteTopics " + topic;
+        try {
+            ctx.await(admin.deleteTopics(Collections.singletonList(topic)).all(), "deleteTopics");
+        } catch (ExecutionException e) {
+            ctx.facts.put("delete_error", errorName(e.getCause())); // not checked
+        }
+    }
+
+    /** Whether to retry after `e`: UNKNOWN_TOPIC_OR_PARTITION before `until` (metadata propagation); sleeps 200 ms. */
+    static boolean retryUnknownTopic(Ctx ctx, ExecutionException e, long until) throws InterruptedException {
+        if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
+                && System.currentTimeMillis() < until) {
+            ctx.sleep(200);
+            return true;
+        }
+        return false;
+    }
+
     /** Describe one topic; retries briefly while the broker does not know it yet (metadata propagation). */
     static TopicDescription describeTopic(Ctx ctx, Admin admin, String topic) throws Exception {
         long until = System.currentTimeMillis() + 5_000;
@@ -713,11 +722,7 @@ public final class ConformanceDriver {
                 Map<String, TopicDescription> all = ctx.await(allTopicNames(r), "describeTopics " + topic);
                 return all.get(topic);
             } catch (ExecutionException e) {
-                if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
-                        && System.currentTimeMillis() < until) {
-                    ctx.sleep(200);
-                    continue;
-                }
+                if (retryUnknownTopic(ctx, e, until)) continue;
                 throw e;
             }
         }
@@ -745,11 +750,7 @@ public final class ConformanceDriver {
             try {
                 c = ctx.await(admin.describeConfigs(Collections.singletonList(res)).all(), "describeConfigs").get(res);
             } catch (ExecutionException e) {
-                if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
-                        && System.currentTimeMillis() < until) {
-                    ctx.sleep(200);
-                    continue;
-                }
+                if (retryUnknownTopic(ctx, e, until)) continue;
                 throw e;
             }
             if (ready.ok(c) || System.currentTimeMillis() > until) return c;
