@@ -21,6 +21,7 @@ from chronik.protocol.errors import ErrorCode
 from chronik.security.credentials import META_KEY, CredentialStore, ScramCredential
 from chronik.security.jaas import JaasError, parse_jaas_config
 from chronik.security.listeners import SecurityConfigError, sasl_listener
+from chronik.security.mechanism import AuthenticationFailed
 from chronik.security.oauthbearer import JwksValidator, OAuthBearerServer, TokenInvalid, UnsecuredValidator
 from chronik.security.principal import NoMatchingRule, SslPrincipalMapper
 from chronik.security.sasl import SaslAuthenticator, SaslListener
@@ -285,6 +286,27 @@ def test_oauthbearer_exchange_and_error_challenge() -> None:
     server = OAuthBearerServer(UnsecuredValidator({}))
     with pytest.raises(Exception, match="authorization id"):
         server.evaluate(f"n,a=mallory,\x01auth=Bearer {good}\x01\x01".encode())
+
+
+def test_oauthbearer_malformed_message_gets_kafkas_generic_failure() -> None:
+    # Kafka: OAuthBearerClientInitialResponse throws a SaslException, which SaslServerAuthenticator answers with the
+    # generic text (Sarama answers an error challenge with a literal backslash-x-0-1, not the byte 0x01).
+    now = int(time.time())
+    generic = "Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER"
+    for first, second in (
+        (None, b"\\x01"),
+        (None, b"\x01"),  # ^A without an error challenge before it
+        (None, b"n,,\x01auth=Basic abc\x01\x01"),
+        (None, b"n,,\x01novalue\x01auth=Bearer a.b.\x01\x01"),
+        (unsecured({"sub": "carol", "exp": now - 60}), b"\\x01"),
+    ):
+        server = OAuthBearerServer(UnsecuredValidator({}))
+        if first is not None:
+            assert server.evaluate(f"n,,\x01auth=Bearer {first}\x01\x01".encode()) == b'{"status":"invalid_token"}'
+        with pytest.raises(AuthenticationFailed) as info:
+            server.evaluate(second)
+        assert info.value.client_message == generic
+        assert "Invalid OAUTHBEARER client first message" in info.value.detail
 
 
 def test_jwks_validator(tmp_path: Path) -> None:

@@ -110,8 +110,9 @@ SCENARIO_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("group-consumer-protocol", 12),
     TopicSpec("group-static", 4),
     TopicSpec("security-ssl"),
-    TopicSpec("security-sasl-plaintext", 3),  # partition m: mechanism m of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
-    TopicSpec("security-sasl-ssl", 3),
+    # partition m: mechanism m of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
+    TopicSpec("security-sasl-plaintext", 4),
+    TopicSpec("security-sasl-ssl", 4),
     TopicSpec("security-auth-failure"),
 )
 

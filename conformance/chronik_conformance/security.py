@@ -4,13 +4,18 @@ Besides PLAINTEXT (the bootstrap of every other scenario) each broker gets an ``
 ``SASL_SSL`` listener, configured identically with Kafka's own config names (:meth:`SecuritySetup.broker_props`):
 a PEM keystore (unencrypted PKCS#8 key + server certificate for ``127.0.0.1``/``localhost`` + CA) and a PEM
 truststore made here with ``cryptography`` (:func:`make_certs`), ``sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,
-SCRAM-SHA-512``, PLAIN users in each SASL listener's JAAS config, SCRAM users created after start with
-AlterUserScramCredentials (:meth:`SecuritySetup.create_scram_users`). No client authentication by certificate,
-no authorizer. The drivers learn the addresses and users from the JSON file of :meth:`SecuritySetup.write_file`.
+SCRAM-SHA-512,OAUTHBEARER``, PLAIN users in each SASL listener's JAAS config, SCRAM users created after start with
+AlterUserScramCredentials (:meth:`SecuritySetup.create_scram_users`), OAUTHBEARER with Kafka's default (unsecured)
+validator, ``OAuthBearerUnsecuredValidatorCallbackHandler``, whose options come from the listener's
+``oauthbearer.sasl.jaas.config``: unsecured JWTs (``alg`` ``none``, no signature) with ``sub`` and an unexpired
+``exp`` (:func:`unsecured_jwt` makes the valid, expired and signed ones of the ``--security`` file). No client
+authentication by certificate, no authorizer. The drivers learn the addresses and users from the JSON file of
+:meth:`SecuritySetup.write_file`.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import json
@@ -32,13 +37,35 @@ __all__ = [
     "make_certs",
     "pem",
     "pem_key",
+    "unsecured_jwt",
     "x509_name",
 ]
 
 #: Listener names (= their security protocols) in the order of the ``--security`` file keys.
 LISTENERS = ("SSL", "SASL_PLAINTEXT", "SASL_SSL")
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 SCRAM_ITERATIONS = 8192
+#: The OAUTHBEARER JAAS options both brokers get: 1 s of clock skew for ``OAuthBearerUnsecuredValidatorCallbackHandler``
+#: and the ``sub`` of the broker's own unsecured token (Kafka logs in on every OAUTHBEARER listener at startup, with
+#: ``OAuthBearerUnsecuredLoginCallbackHandler``, and refuses to start without it: "No principal name in JWT claim: sub";
+#: Chronik ignores it).
+OAUTH_JAAS_OPTIONS = {"unsecuredLoginStringClaim_sub": "broker", "unsecuredValidatorAllowableClockSkewMs": "1000"}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsecured_jwt(sub: str, *, exp_in: float, signature: bytes = b"") -> str:
+    """An unsecured JWT (RFC 7519 section 6: header ``{"alg":"none"}``, empty signature) for ``sub``, issued now (or
+    at ``exp`` when that is past) and expiring ``exp_in`` seconds from now; with ``signature`` the header says HS256
+    and the token carries it (what Kafka's unsecured validator refuses: "must not contain a digital signature")."""
+    now = int(time.time())
+    exp = now + int(exp_in)
+    header = {"alg": "HS256", "typ": "JWT"} if signature else {"alg": "none"}
+    claims = {"sub": sub, "iat": min(now, exp - 60), "exp": exp}
+    parts = [json.dumps(header, separators=(",", ":")).encode(), json.dumps(claims, separators=(",", ":")).encode()]
+    return ".".join([*(_b64url(p) for p in parts), _b64url(signature)])
 
 
 def x509_name(**attrs: str) -> x509.Name:
@@ -136,6 +163,7 @@ class SecuritySetup:
     scram_user: tuple[str, str] = ("scram-user", "scram-secret")
     wrong_password: str = "not-the-password"
     unknown_user: str = "nobody"
+    oauth_principal: str = "oauth-user"
     ca_file: Path = field(init=False)
     keystore: Path = field(init=False)
 
@@ -143,10 +171,12 @@ class SecuritySetup:
         self.ca_file, self.keystore = make_certs(self.directory)
 
     def users(self) -> dict[str, dict[str, str]]:
-        """``{mechanism: {"username", "password"}}``."""
+        """``{mechanism: {"username", "password"}}``; OAUTHBEARER: ``{"username": principal, "token": JWT}`` (an
+        unsecured JWT for the principal, valid for a day)."""
         plain = {"username": self.plain_user[0], "password": self.plain_user[1]}
         scram = {"username": self.scram_user[0], "password": self.scram_user[1]}
-        return {"PLAIN": plain, "SCRAM-SHA-256": scram, "SCRAM-SHA-512": dict(scram)}
+        oauth = {"username": self.oauth_principal, "token": unsecured_jwt(self.oauth_principal, exp_in=86400)}
+        return {"PLAIN": plain, "SCRAM-SHA-256": scram, "SCRAM-SHA-512": dict(scram), "OAUTHBEARER": oauth}
 
     def broker_props(self) -> dict[str, str]:
         """The properties both brokers get for the SSL/SASL listeners (``listeners`` itself is the broker's)."""
@@ -155,6 +185,8 @@ class SecuritySetup:
             f'user_{self.plain_user[0]}="{self.plain_user[1]}";'
         )
         scram_jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        options = "".join(f' {k}="{v}"' for k, v in OAUTH_JAAS_OPTIONS.items())
+        oauth_jaas = f"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required{options};"
         props = {
             "ssl.keystore.type": "PEM",
             "ssl.keystore.location": str(self.keystore),
@@ -166,6 +198,8 @@ class SecuritySetup:
             props[f"listener.name.{listener}.plain.sasl.jaas.config"] = jaas
             for mech in ("scram-sha-256", "scram-sha-512"):  # Kafka wants a JAAS entry per enabled mechanism
                 props[f"listener.name.{listener}.{mech}.sasl.jaas.config"] = scram_jaas
+            # No server callback handler: Kafka's default for OAUTHBEARER is the unsecured validator (4.4 too).
+            props[f"listener.name.{listener}.oauthbearer.sasl.jaas.config"] = oauth_jaas
         return props
 
     def create_scram_users(self, bootstrap: str, timeout: float = 30.0) -> None:
@@ -211,6 +245,8 @@ class SecuritySetup:
             "users": self.users(),
             "wrong_password": self.wrong_password,
             "unknown_user": self.unknown_user,
+            "expired_token": unsecured_jwt(self.oauth_principal, exp_in=-3600),
+            "bad_token": unsecured_jwt(self.oauth_principal, exp_in=86400, signature=b"not-a-signature"),
         }
         path.write_text(json.dumps(data, indent=1))
         return path

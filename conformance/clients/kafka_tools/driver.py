@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
 
-from common import Ctx, Unsupported, fail, main, standard_records
+from common import PASSWORD_MECHANISMS, Ctx, Unsupported, fail, main, skip_unusable, standard_records
 
 from chronik_conformance.kafka_reference import KAFKA_VERSION, ensure_kafka_lib, tool_command
 
@@ -245,7 +245,7 @@ def group_offsets(ctx: Ctx) -> None:
 
 # ---- security (SCENARIOS.md, "Security scenarios") ------------------------------------------
 
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MECHANISMS = PASSWORD_MECHANISMS
 
 
 def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None,
@@ -284,6 +284,7 @@ def security_ssl(ctx: Ctx) -> None:
 def security_auth_failure(ctx: Ctx) -> None:
     sec = ctx.secured()
     refused: dict[str, str] = {}
+    skip_unusable(ctx, MECHANISMS)
     bootstrap = ctx.bootstrap
     ctx.bootstrap = sec["sasl_plaintext"]
     try:

@@ -281,7 +281,8 @@ class Ctx {
     return this.security
   }
 
-  /** Kafka settings of a secured listener (SSL, SASL_PLAINTEXT, SASL_SSL), as `mechanism`'s user unless given. */
+  /** Kafka settings of a secured listener (SSL, SASL_PLAINTEXT, SASL_SSL), as `mechanism`'s user unless given
+   *  (OAUTHBEARER: `password` is the token sent, by default the user's). */
   securedKafka(protocol, mechanism, user, password, extra = {}) {
     const sec = this.secured()
     const conf = { ...extra }
@@ -289,7 +290,10 @@ class Ctx {
       // verify the chain against the CA and the name (IP SAN) against the address (Node's default checks)
       conf.ssl = { ca: [fs.readFileSync(sec.ca_file, 'utf-8')], rejectUnauthorized: true }
     }
-    if (mechanism) {
+    if (mechanism === 'OAUTHBEARER') {
+      const token = password !== undefined ? password : sec.users[mechanism].token
+      conf.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) }
+    } else if (mechanism) {
       const u = sec.users[mechanism]
       conf.sasl = {
         mechanism: mechanism.toLowerCase(),
@@ -1135,7 +1139,7 @@ scenarios['group-offsets'] = async ctx => {
 // ---------------------------------------------------------------------------------------------
 // security (SCENARIOS.md, "Security scenarios")
 
-const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
+const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
 
 /** Over a secured listener: produce standard records 0..n-1 to `partition`, read them back identical (group). */
 async function securedRoundtrip(ctx, protocol, mechanism, n, partition, label) {
@@ -1177,10 +1181,13 @@ scenarios['security-auth-failure'] = async ctx => {
   const noRetry = { retry: { retries: 0 } }
   for (const mech of MECHANISMS) {
     const u = sec.users[mech]
-    for (const [what, user, password] of [
-      ['wrong password', u.username, sec.wrong_password],
-      ['unknown user', sec.unknown_user, u.password],
-    ]) {
+    // kafkajs's OAUTHBEARER authenticator ends the exchange once the token is sent: the broker's error challenge
+    // ({"status":"invalid_token"}) is taken for success and never answered, so no refusal is reported.
+    if (mech === 'OAUTHBEARER') ctx.skipped.push("OAUTHBEARER refusals: kafkajs takes the broker's error challenge for a successful login")
+    const attempts = mech === 'OAUTHBEARER'
+      ? []
+      : [['wrong password', u.username, sec.wrong_password], ['unknown user', sec.unknown_user, u.password]]
+    for (const [what, user, password] of attempts) {
       ctx.at(`${mech} ${what}: authentication error`)
       const admin = ctx.securedKafka('SASL_PLAINTEXT', mech, user, password, noRetry).admin(noRetry)
       let err = null
@@ -1196,7 +1203,7 @@ scenarios['security-auth-failure'] = async ctx => {
       check(name === 'KafkaJSSASLAuthenticationError', `${mech} ${what} error`, 'KafkaJSSASLAuthenticationError', describeError(err))
       refused[`${mech} ${what}`] = describeError(err)
     }
-    ctx.at(`${mech}: list topics with the right password after the refusals`)
+    ctx.at(`${mech}: list topics with the right credentials after the refusals`)
     const admin = ctx.securedKafka('SASL_PLAINTEXT', mech).admin()
     ctx.closers.push(() => admin.disconnect())
     await admin.connect()

@@ -17,11 +17,13 @@ from typing import Any
 import aiokafka
 import aiokafka.errors as Errors
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.abc import AbstractTokenProvider
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic, RecordsToDelete
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (
+    MECHANISMS,
     T0,
     AuthFailure,
     Ctx,
@@ -32,6 +34,7 @@ from common import (
     check_offsets_for_times,
     compare_records,
     fail,
+    kafka_python_sasl,
     main,
     sasl_mechanisms,
     standard_record,
@@ -644,13 +647,18 @@ def secured_conf(
     if protocol.endswith("SSL"):
         conf["ssl_context"] = create_ssl_context(cafile=sec["ca_file"])  # verifies the chain and the IP SAN
     if mechanism is not None:
-        u = sec["users"][mechanism]
-        conf.update(
-            sasl_mechanism=mechanism,
-            sasl_plain_username=user or u["username"],
-            sasl_plain_password=password if password is not None else u["password"],
-        )
+        conf.update(kafka_python_sasl(sec, mechanism, FixedToken, user, password))
     return conf
+
+
+class FixedToken(AbstractTokenProvider):
+    """An OAUTHBEARER token provider handing out one token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def token(self) -> str:
+        return self._token
 
 
 async def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, partition: int, label: str) -> None:
@@ -673,7 +681,7 @@ async def security_ssl(ctx: Ctx) -> None:
 
 def security_sasl(protocol: str) -> Callable[[Ctx], Awaitable[None]]:
     async def run(ctx: Ctx) -> None:
-        for m, mech in sasl_mechanisms(ctx):
+        for m, mech in sasl_mechanisms(ctx, MECHANISMS):
             await secured_roundtrip(ctx, protocol, mech, 10, m, f"read-back {mech}")
 
     return run
@@ -684,10 +692,14 @@ async def security_auth_failure(ctx: Ctx) -> None:
     # ("Unable to bootstrap"): the refusal is observed on one connection (aiokafka.conn.create_conn), which raises it.
     from aiokafka.conn import create_conn
 
-    af = AuthFailure(ctx)
+    af = AuthFailure(ctx, MECHANISMS)
     host, port = af.sec["sasl_plaintext"].rsplit(":", 1)
     for mech in af.mechanisms:
-        for what, user, password in af.attempts(mech):
+        if mech == "OAUTHBEARER":
+            # OAuthAuthenticator.step() ends the exchange once the token is sent: the broker's error challenge
+            # ({"status":"invalid_token"}) is taken for success and never answered, so no refusal is reported.
+            ctx.skip("OAUTHBEARER refusals: aiokafka takes the broker's error challenge for a successful login")
+        for what, user, password in () if mech == "OAUTHBEARER" else af.attempts(mech):
             conf = secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password)
             try:
                 conn = await create_conn(host, int(port), client_id=CLIENT_ID, **conf)

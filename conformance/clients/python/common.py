@@ -22,6 +22,7 @@ from typing import IO, Any
 
 __all__ = [
     "MECHANISMS",
+    "PASSWORD_MECHANISMS",
     "SCENARIO_TIMEOUT",
     "T0",
     "AuthFailure",
@@ -36,6 +37,7 @@ __all__ = [
     "main",
     "sasl_mechanisms",
     "security_scenarios",
+    "skip_unusable",
     "standard_record",
     "standard_records",
     "to_got",
@@ -157,18 +159,34 @@ def fail(name: str, expected: Any, actual: Any, error: str = "") -> None:
 # --- security (SCENARIOS.md, "Security scenarios") ----------------------------------------------------------------
 
 #: The SASL mechanisms of the security scenarios, in partition order (mechanism m writes to partition m).
-MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+#: The mechanisms with a username and password (a driver without OAUTHBEARER uses these).
+PASSWORD_MECHANISMS = MECHANISMS[:3]
 
 
-def sasl_mechanisms(ctx: Ctx, usable: Sequence[str] = MECHANISMS, skip: str = "") -> Iterator[tuple[int, str]]:
+def not_implemented(mech: str) -> str:
+    """The skipped check of a mechanism the driver does not implement."""
+    return f"{mech}: not implemented in this driver"
+
+
+def skip_unusable(ctx: Ctx, usable: Sequence[str], skip: Mapping[str, str] | None = None) -> None:
+    """List each mechanism not in ``usable`` as a skipped check: ``skip[mech]``, else :func:`not_implemented`."""
+    for mech in MECHANISMS:
+        if mech not in usable:
+            ctx.skip((skip or {}).get(mech) or not_implemented(mech))
+
+
+def sasl_mechanisms(
+    ctx: Ctx, usable: Sequence[str] = PASSWORD_MECHANISMS, skip: Mapping[str, str] | None = None
+) -> Iterator[tuple[int, str]]:
     """The (partition, mechanism) round trips of a security-sasl-* scenario; the ``mechanisms`` fact once all passed.
 
-    A mechanism not in ``usable`` is skipped with the ``skip`` check.
+    A mechanism not in ``usable`` is a skipped check (:func:`skip_unusable`).
     """
     used = []
+    skip_unusable(ctx, usable, skip)
     for m, mech in enumerate(MECHANISMS):
         if mech not in usable:
-            ctx.skip(skip)
             continue
         ctx.step(f"{mech}: produce and read back")
         yield m, mech
@@ -182,7 +200,7 @@ SecuredRoundtrip = Callable[["Ctx", str, "str | None", int, int, str], None]
 
 
 def security_scenarios(
-    roundtrip: SecuredRoundtrip, usable: Sequence[str] = MECHANISMS, skip: str = ""
+    roundtrip: SecuredRoundtrip, usable: Sequence[str] = PASSWORD_MECHANISMS, skip: Mapping[str, str] | None = None
 ) -> dict[str, Callable[[Ctx], None]]:
     """security-ssl, security-sasl-plaintext and security-sasl-ssl of a (sync) driver, from its round trip."""
 
@@ -204,30 +222,57 @@ def security_scenarios(
     }
 
 
+def kafka_python_sasl(
+    sec: dict[str, Any], mechanism: str, token_provider: Callable[[str], Any], user: str | None = None,
+    password: str | None = None,
+) -> dict[str, Any]:
+    """kafka-python's and aiokafka's (same names) SASL settings for the mechanism's user, or ``user``/``password``;
+    OAUTHBEARER: ``token_provider(token)`` (the user's token, or ``password``) as ``sasl_oauth_token_provider``."""
+    u = sec["users"][mechanism]
+    if mechanism == "OAUTHBEARER":
+        token = password if password is not None else u["token"]
+        return {"sasl_mechanism": mechanism, "sasl_oauth_token_provider": token_provider(token)}
+    return {
+        "sasl_mechanism": mechanism,
+        "sasl_plain_username": user or u["username"],
+        "sasl_plain_password": password if password is not None else u["password"],
+    }
+
+
 class AuthFailure:
     """The bookkeeping of security-auth-failure: each mechanism's refused logins, the good login after them, facts.
 
     A driver loops ``for mech in af.mechanisms``, ``for what, user, password in af.attempts(mech)`` (records each
-    refusal in ``af.refused``), then calls ``af.listed(mech, topics)`` with what the right login lists, and
-    ``af.done()`` at the end.
+    refusal in ``af.refused``; for OAUTHBEARER ``password`` is the token to send), then calls
+    ``af.listed(mech, topics)`` with what the right login lists, and ``af.done()`` at the end. The mechanisms of
+    :data:`MECHANISMS` not in ``mechanisms`` are skipped checks (:func:`skip_unusable`).
     """
 
-    def __init__(self, ctx: Ctx, mechanisms: Sequence[str] = MECHANISMS) -> None:
+    def __init__(
+        self, ctx: Ctx, mechanisms: Sequence[str] = PASSWORD_MECHANISMS, skip: Mapping[str, str] | None = None
+    ) -> None:
         self.ctx = ctx
         self.sec = ctx.secured()
         self.mechanisms = tuple(mechanisms)
         self.refused: dict[str, str] = {}
+        skip_unusable(ctx, self.mechanisms, skip)
 
     def attempts(self, mech: str) -> Iterator[tuple[str, str, str]]:
-        """The refused logins of ``mech``: (what, user, password), wrong password then unknown user."""
+        """The refused logins of ``mech``: (what, user, password), wrong password then unknown user; for
+        OAUTHBEARER (what, principal, token), an expired token then a signed one."""
         u = self.sec["users"][mech]
-        for what, user, password in (
-            ("wrong password", u["username"], self.sec["wrong_password"]),
-            ("unknown user", self.sec["unknown_user"], u["password"]),
-        ):
+        tries = (
+            (("expired token", u["username"], self.sec["expired_token"]),
+             ("signed token", u["username"], self.sec["bad_token"]))
+            if mech == "OAUTHBEARER"
+            else (("wrong password", u["username"], self.sec["wrong_password"]),
+                  ("unknown user", self.sec["unknown_user"], u["password"]))
+        )
+        for what, user, password in tries:
             self.ctx.step(f"{mech} {what}: authentication error")
             yield what, user, password
-        self.ctx.step(f"{mech}: metadata with the right password after the refusals")
+        right = "token" if mech == "OAUTHBEARER" else "password"
+        self.ctx.step(f"{mech}: metadata with the right {right} after the refusals")
 
     def listed(self, mech: str, topics: Collection[str]) -> None:
         """Check that the right login of ``mech`` after the refusals lists T(s)."""

@@ -31,6 +31,7 @@ from confluent_kafka.admin import (
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (
+    MECHANISMS,
     T0,
     AuthFailure,
     CheckFailed,
@@ -677,14 +678,26 @@ def group_static(ctx: Ctx) -> None:
 
 def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None, user: str | None = None,
                  password: str | None = None) -> dict[str, Any]:
-    """Client settings for the ``protocol`` listener of the ``--security`` file (the mechanism's user by default)."""
+    """Client settings for the ``protocol`` listener of the ``--security`` file (the mechanism's user by default).
+
+    OAUTHBEARER: librdkafka's own unsecured JWT for the user (``sasl.oauthbearer.config``), or with ``password``
+    that token as is (``oauth_cb``; its client-side lifetime is in the future even for an expired token, as
+    librdkafka refuses to hand on a token it knows to be expired)."""
     sec = ctx.secured()
     conf: dict[str, Any] = {"bootstrap.servers": sec[protocol.lower()], "security.protocol": protocol}
     if protocol.endswith("SSL"):
         # Verify the server's certificate chain against the CA and its name (IP SAN) against the address.
         conf.update({"ssl.ca.location": sec["ca_file"], "enable.ssl.certificate.verification": True,
                      "ssl.endpoint.identification.algorithm": "https"})
-    if mechanism is not None:
+    if mechanism == "OAUTHBEARER":
+        conf["sasl.mechanism"] = mechanism
+        if password is None:
+            principal = user or sec["users"][mechanism]["username"]
+            conf.update({"enable.sasl.oauthbearer.unsecure.jwt": True,
+                         "sasl.oauthbearer.config": f"principal={principal}"})
+        else:
+            conf["oauth_cb"] = lambda _config, token=password: (token, time.time() + 300)
+    elif mechanism is not None:
         u = sec["users"][mechanism]
         conf.update({"sasl.mechanism": mechanism, "sasl.username": user or u["username"],
                      "sasl.password": password if password is not None else u["password"]})
@@ -716,7 +729,7 @@ def login_error(conf: dict[str, Any], seconds: float) -> list[KafkaError]:
 
 
 def security_auth_failure(ctx: Ctx) -> None:
-    af = AuthFailure(ctx)
+    af = AuthFailure(ctx, MECHANISMS)
     for mech in af.mechanisms:
         for what, user, password in af.attempts(mech):
             seen = login_error(secured_conf(ctx, "SASL_PLAINTEXT", mech, user, password), ctx.remaining(10))
@@ -754,7 +767,7 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "group-cooperative": group_rebalance("cooperative"),
     "group-consumer-protocol": group_rebalance("consumer"),
     "group-static": group_static,
-    **security_scenarios(secured_roundtrip),
+    **security_scenarios(secured_roundtrip, MECHANISMS),
     "security-auth-failure": security_auth_failure,
 }
 

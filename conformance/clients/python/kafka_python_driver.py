@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kafka
 import kafka.errors as Errors
 from common import (
+    MECHANISMS,
     T0,
     Ctx,
     Got,
@@ -24,6 +25,7 @@ from common import (
     check_offsets_for_times,
     compare_records,
     fail,
+    kafka_python_sasl,
     main,
     security_scenarios,
     standard_record,
@@ -41,6 +43,7 @@ from kafka import (
 )
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+from kafka.net.sasl.oauth import AbstractTokenProvider
 
 
 def version() -> str:
@@ -632,9 +635,18 @@ def secured_conf(ctx: Ctx, protocol: str, mechanism: str | None = None) -> dict[
     if protocol.endswith("SSL"):
         conf.update(ssl_cafile=sec["ca_file"], ssl_check_hostname=True)  # chain and IP SAN verified
     if mechanism is not None:
-        u = sec["users"][mechanism]
-        conf.update(sasl_mechanism=mechanism, sasl_plain_username=u["username"], sasl_plain_password=u["password"])
+        conf.update(kafka_python_sasl(sec, mechanism, FixedToken))
     return conf
+
+
+class FixedToken(AbstractTokenProvider):
+    """An OAUTHBEARER token provider handing out one token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
 
 
 def secured_roundtrip(ctx: Ctx, protocol: str, mechanism: str | None, n: int, partition: int, label: str) -> None:
@@ -682,7 +694,7 @@ SCENARIOS: dict[str, Callable[[Ctx], None]] = {
     "group-cooperative": group_rebalance("cooperative"),
     "group-consumer-protocol": group_consumer_protocol,
     "group-static": group_static,
-    **security_scenarios(secured_roundtrip),
+    **security_scenarios(secured_roundtrip, MECHANISMS),
     "security-auth-failure": security_auth_failure,
 }
 

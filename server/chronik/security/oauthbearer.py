@@ -19,7 +19,10 @@ The client's initial response is ``n,[a=<authzid>],\\x01auth=Bearer <token>\\x01
 
 A rejected token is answered, as in Kafka, with a JSON error challenge
 (``{"status":"invalid_token"}``); the client acknowledges with ``\\x01`` and the authentication
-then fails with that JSON as the message. The token's ``exp`` bounds the session (KIP-368).
+then fails with that JSON as the message. A malformed client message (e.g. Sarama's literal
+backslash-x-0-1 instead of ``\\x01``) is a ``SaslException`` in Kafka's ``OAuthBearerClientInitialResponse``,
+answered with the generic "Authentication failed during authentication due to invalid credentials
+with SASL mechanism OAUTHBEARER" (the reason only logged). The token's ``exp`` bounds the session (KIP-368).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from chronik.security.mechanism import AuthenticationFailed
+from chronik.security.scram import generic_failure
 
 __all__ = ["JwksValidator", "OAuthBearerServer", "Token", "TokenInvalid", "UnsecuredValidator"]
 
@@ -233,6 +237,8 @@ class OAuthBearerServer:
         self.credential_expiry_ms: int | None = None
         self.token: Token | None = None
         self.rejection = ""  # why the last token was rejected (for the log)
+        # Kafka's response to a SaslException (a malformed message): the reason stays in the log.
+        self._generic = generic_failure(self.mechanism)
 
     def evaluate(self, token: bytes) -> bytes:
         if token == b"\x01" and self._error is not None:
@@ -241,20 +247,22 @@ class OAuthBearerServer:
         try:
             text = token.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise AuthenticationFailed("Invalid OAUTHBEARER client first message: not UTF-8") from e
+            raise AuthenticationFailed(self._generic, "Invalid OAUTHBEARER client first message: not UTF-8") from e
         m = _CLIENT_RESPONSE.match(text)
         if m is None:
-            raise AuthenticationFailed("Invalid OAUTHBEARER client first message")
+            raise AuthenticationFailed(self._generic, f"Invalid OAUTHBEARER client first message: {text[:64]!r}")
         authzid = m.group(1) or ""
         pairs: dict[str, str] = {}
         for kv in m.group(2).split("\x01")[1:]:
             key, sep, value = kv.partition("=")
             if not sep:
-                raise AuthenticationFailed("Invalid OAUTHBEARER client first message: malformed key-value pair")
+                raise AuthenticationFailed(
+                    self._generic, "Invalid OAUTHBEARER client first message: malformed key-value pair"
+                )
             pairs[key] = value
         auth = _AUTH.match(pairs.get("auth", ""))
         if auth is None or auth.group(1).lower() != "bearer":
-            raise AuthenticationFailed("Invalid OAUTHBEARER client first message: no Bearer token")
+            raise AuthenticationFailed(self._generic, "Invalid OAUTHBEARER client first message: no Bearer token")
         try:
             validated = self._validator.validate(auth.group(2))
         except TokenInvalid as e:

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -19,7 +20,8 @@ import (
 // secureOpts, when set, are added to every client baseOpts makes (scenarios run one at a time).
 var secureOpts []kgo.Opt
 
-// securedOpts returns the client options of the protocol's listener (empty mechanism: no SASL).
+// securedOpts returns the client options of the protocol's listener (empty mechanism: no SASL;
+// OAUTHBEARER: password is the token sent).
 func securedOpts(sec *conf.Security, protocol, mechanism, user, password string) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if strings.HasSuffix(protocol, "SSL") {
@@ -37,6 +39,8 @@ func securedOpts(sec *conf.Security, protocol, mechanism, user, password string)
 		m = scram.Auth{User: user, Pass: password}.AsSha256Mechanism()
 	case "SCRAM-SHA-512":
 		m = scram.Auth{User: user, Pass: password}.AsSha512Mechanism()
+	case conf.OAuthBearer:
+		m = oauth.Auth{Token: password}.AsMechanism()
 	}
 	if m != nil {
 		opts = append(opts, kgo.SASL(m))
@@ -46,8 +50,9 @@ func securedOpts(sec *conf.Security, protocol, mechanism, user, password string)
 
 // security is what the security scenarios need of franz-go.
 var security = &conf.SecurityClient{
+	OAuthBearer: true,
 	Use: func(sec *conf.Security, protocol, mechanism string, u conf.User) (func(), error) {
-		opts, err := securedOpts(sec, protocol, mechanism, u.Username, u.Password)
+		opts, err := securedOpts(sec, protocol, mechanism, u.Username, u.Secret(mechanism))
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,8 @@
 // The security scenarios of conformance/SCENARIOS.md (security-ssl, security-sasl-plaintext,
 // security-sasl-ssl, security-auth-failure) over the listeners of the runner's --security file.
-// kafka-clients 2.8 and 4.x: PEM truststores (KIP-651, 2.7+), credentials in sasl.jaas.config.
+// kafka-clients 2.8 and 4.x: PEM truststores (KIP-651, 2.7+), credentials in sasl.jaas.config;
+// OAUTHBEARER: the client's own unsecured JWT (OAuthBearerUnsecuredLoginCallbackHandler, the default),
+// or a given token as is (FixedToken, for the expired and signed tokens that must be refused).
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +15,10 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.auth.login.AppConfigurationEntry;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,11 +26,46 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
+import org.apache.kafka.common.security.oauthbearer.OAuthBearerToken;
+import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
 
-final class SecurityScenarios {
+public final class SecurityScenarios {
     private SecurityScenarios() {}
 
-    static final String[] MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+    static final String[] MECHANISMS = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"};
+    static final String OAUTHBEARER = "OAUTHBEARER";
+    static final String OAUTH_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
+
+    /** A login callback handler handing out the JAAS option {@code token} as is (lifetime: 5 minutes from now). */
+    public static final class FixedToken implements AuthenticateCallbackHandler {
+        private String token;
+        private String principal;
+
+        @Override
+        public void configure(Map<String, ?> configs, String mechanism, List<AppConfigurationEntry> entries) {
+            token = (String) entries.get(0).getOptions().get("token");
+            principal = (String) entries.get(0).getOptions().get("principal");
+        }
+
+        @Override
+        public void handle(Callback[] callbacks) throws UnsupportedCallbackException {
+            for (Callback cb : callbacks) {
+                if (!(cb instanceof OAuthBearerTokenCallback)) throw new UnsupportedCallbackException(cb);
+                final long lifetime = System.currentTimeMillis() + 300_000L;
+                ((OAuthBearerTokenCallback) cb).token(new OAuthBearerToken() {
+                    @Override public String value() { return token; }
+                    @Override public Set<String> scope() { return java.util.Collections.emptySet(); }
+                    @Override public long lifetimeMs() { return lifetime; }
+                    @Override public String principalName() { return principal; }
+                    @Override public Long startTimeMs() { return null; }
+                });
+            }
+        }
+
+        @Override
+        public void close() {}
+    }
 
     /** The parsed --security file, or null when the runner gave none. */
     static volatile Map<String, Object> security;
@@ -55,7 +96,8 @@ final class SecurityScenarios {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
-    /** Client settings for a secured listener (the mechanism's own user and password unless given). */
+    /** Client settings for a secured listener (the mechanism's own user and password unless given; OAUTHBEARER:
+     *  the client's unsecured JWT for the user, or the password as the token). */
     static Properties conn(String protocol, String mechanism, String username, String password) {
         Map<String, Object> sec = sec();
         Properties p = new Properties();
@@ -67,7 +109,17 @@ final class SecurityScenarios {
             p.put("ssl.truststore.location", (String) sec.get("ca_file"));
             p.put("ssl.endpoint.identification.algorithm", "https");
         }
-        if (mechanism != null) {
+        if (OAUTHBEARER.equals(mechanism)) {
+            String u = username != null ? username : user(mechanism, "username");
+            p.put("sasl.mechanism", mechanism);
+            if (password == null) {
+                p.put("sasl.jaas.config", OAUTH_MODULE + " required unsecuredLoginStringClaim_sub=" + jaasQuote(u) + ";");
+            } else {
+                p.put("sasl.login.callback.handler.class", FixedToken.class.getName());
+                p.put("sasl.jaas.config", OAUTH_MODULE + " required principal=" + jaasQuote(u) + " token="
+                        + jaasQuote(password) + ";");
+            }
+        } else if (mechanism != null) {
             String module = mechanism.equals("PLAIN")
                     ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                     : "org.apache.kafka.common.security.scram.ScramLoginModule";
@@ -130,10 +182,15 @@ final class SecurityScenarios {
         Map<String, Object> sec = sec();
         Map<String, Object> refused = new LinkedHashMap<>();
         for (String mech : MECHANISMS) {
-            String[][] attempts = {
-                {"wrong password", user(mech, "username"), (String) sec.get("wrong_password")},
-                {"unknown user", (String) sec.get("unknown_user"), user(mech, "password")},
-            };
+            String[][] attempts = OAUTHBEARER.equals(mech)
+                    ? new String[][] {
+                        {"expired token", user(mech, "username"), (String) sec.get("expired_token")},
+                        {"signed token", user(mech, "username"), (String) sec.get("bad_token")},
+                    }
+                    : new String[][] {
+                        {"wrong password", user(mech, "username"), (String) sec.get("wrong_password")},
+                        {"unknown user", (String) sec.get("unknown_user"), user(mech, "password")},
+                    };
             for (String[] a : attempts) {
                 ctx.step = mech + " " + a[0] + ": authentication error";
                 Admin admin = admin(ctx, conn("SASL_PLAINTEXT", mech, a[1], a[2]));
@@ -154,7 +211,7 @@ final class SecurityScenarios {
                         + "): " + err.getMessage());
                 ctx.closeAll();
             }
-            ctx.step = mech + ": list topics with the right password after the refusals";
+            ctx.step = mech + ": list topics with the right credentials after the refusals";
             Admin admin = admin(ctx, conn("SASL_PLAINTEXT", mech, null, null));
             Set<String> names = ctx.await(admin.listTopics().names(), ctx.step);
             String topic = ctx.topic(ctx.scenario);

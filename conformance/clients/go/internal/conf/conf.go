@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -136,6 +137,16 @@ func (s *Scenario) Step(format string, args ...any) {
 	defer s.mu.Unlock()
 	s.step = fmt.Sprintf(format, args...)
 	fmt.Fprintf(os.Stderr, "%s [%s] %s\n", time.Now().UTC().Format("15:04:05.000"), s.Name, s.step)
+}
+
+// Skip lists a check the client cannot do in the facts' skipped_checks (once).
+func (s *Scenario) Skip(check string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	skipped, _ := s.facts["skipped_checks"].([]string)
+	if !slices.Contains(skipped, check) {
+		s.facts["skipped_checks"] = append(skipped, check)
+	}
 }
 
 // TopicFor returns PREFIX.name.

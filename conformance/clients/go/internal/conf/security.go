@@ -13,12 +13,24 @@ import (
 
 // Mechanisms are the SASL mechanisms of the security scenarios, in partition order (mechanism m
 // writes to partition m of T(security-sasl-*)).
-var Mechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+var Mechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}
 
-// User is one login of the --security file.
+// OAuthBearer is the token mechanism: its user has a principal and a token instead of a password.
+const OAuthBearer = "OAUTHBEARER"
+
+// User is one login of the --security file (OAUTHBEARER: the principal and a valid unsecured JWT).
 type User struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// Secret is what the user logs in with: the token for OAUTHBEARER, else the password.
+func (u User) Secret(mechanism string) string {
+	if mechanism == OAuthBearer {
+		return u.Token
+	}
+	return u.Password
 }
 
 // Security is the runner's --security file (SCENARIOS.md, "Security scenarios").
@@ -30,6 +42,8 @@ type Security struct {
 	Users         map[string]User `json:"users"`
 	WrongPassword string          `json:"wrong_password"`
 	UnknownUser   string          `json:"unknown_user"`
+	ExpiredToken  string          `json:"expired_token"`
+	BadToken      string          `json:"bad_token"`
 }
 
 func loadSecurity(path string) (*Security, error) {
@@ -79,6 +93,8 @@ func (s *Scenario) Secured() (*Security, error) {
 
 // SecurityClient is what the security scenarios need of a driver.
 type SecurityClient struct {
+	// OAuthBearer: the driver implements OAUTHBEARER (else it is a skipped check).
+	OAuthBearer bool
 	// Use makes every client the driver creates connect with the settings of the protocol's
 	// listener as user (mechanism "": no SASL) until the returned function is called.
 	Use func(sec *Security, protocol, mechanism string, user User) (restore func(), err error)
@@ -86,7 +102,8 @@ type SecurityClient struct {
 	Produce func(ctx context.Context, s *Scenario, recs []Record, p int32) ([]int64, error)
 	// Consume reads n records of partition p of s.Topic from offset 0.
 	Consume func(ctx context.Context, s *Scenario, p int32, n int) ([]Record, error)
-	// Attempt connects over SASL_PLAINTEXT with the mechanism as user/password (nil: logged in).
+	// Attempt connects over SASL_PLAINTEXT with the mechanism as user/password (nil: logged in);
+	// for OAUTHBEARER the password is the token to send.
 	Attempt func(ctx context.Context, sec *Security, mechanism, user, password string) error
 	// Login connects like Attempt and lists the topics (an error already described).
 	Login func(ctx context.Context, sec *Security, mechanism, user, password string) ([]string, error)
@@ -131,11 +148,25 @@ func (c *SecurityClient) SSL(ctx context.Context, s *Scenario) error {
 	return err
 }
 
+// mechanisms are the mechanisms the driver implements; the others are skipped checks of s.
+func (c *SecurityClient) mechanisms(s *Scenario) []string {
+	var usable []string
+	for _, mech := range Mechanisms {
+		if mech == OAuthBearer && !c.OAuthBearer {
+			s.Skip(mech + ": not implemented in this driver")
+			continue
+		}
+		usable = append(usable, mech)
+	}
+	return usable
+}
+
 // SASL is the security-sasl-plaintext or security-sasl-ssl scenario.
 func (c *SecurityClient) SASL(protocol string) Func {
 	return func(ctx context.Context, s *Scenario) error {
 		var used []string
-		for m, mech := range Mechanisms {
+		for _, mech := range c.mechanisms(s) {
+			m := slices.Index(Mechanisms, mech)
 			s.Step("%s: produce and read back", mech)
 			if err := c.withSecured(s, protocol, mech, func() error {
 				return c.securedRoundtrip(ctx, s, 10, int32(m), mech)
@@ -156,12 +187,20 @@ func (c *SecurityClient) AuthFailureScenario(ctx context.Context, s *Scenario) e
 		return err
 	}
 	refused := map[string]string{}
-	for _, mech := range Mechanisms {
+	usable := c.mechanisms(s)
+	for _, mech := range usable {
 		u := sec.Users[mech]
-		for _, a := range []struct{ what, user, password string }{
+		attempts := []struct{ what, user, password string }{
 			{"wrong password", u.Username, sec.WrongPassword},
 			{"unknown user", sec.UnknownUser, u.Password},
-		} {
+		}
+		if mech == OAuthBearer {
+			attempts = []struct{ what, user, password string }{
+				{"expired token", u.Username, sec.ExpiredToken},
+				{"signed token", u.Username, sec.BadToken},
+			}
+		}
+		for _, a := range attempts {
 			s.Step("%s %s: authentication error", mech, a.what)
 			err := c.Attempt(ctx, sec, mech, a.user, a.password)
 			if err == nil {
@@ -172,8 +211,8 @@ func (c *SecurityClient) AuthFailureScenario(ctx context.Context, s *Scenario) e
 			}
 			refused[mech+" "+a.what] = c.Refused(err)
 		}
-		s.Step("%s: metadata with the right password after the refusals", mech)
-		topics, err := c.Login(ctx, sec, mech, u.Username, u.Password)
+		s.Step("%s: metadata with the right credentials after the refusals", mech)
+		topics, err := c.Login(ctx, sec, mech, u.Username, u.Secret(mech))
 		if err != nil {
 			return fmt.Errorf("%s login after the refusals: %v", mech, err)
 		}
@@ -185,6 +224,6 @@ func (c *SecurityClient) AuthFailureScenario(ctx context.Context, s *Scenario) e
 		}
 	}
 	s.Fact("refused", refused)
-	s.Fact("mechanisms", Mechanisms)
+	s.Fact("mechanisms", usable)
 	return nil
 }
