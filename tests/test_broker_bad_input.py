@@ -420,9 +420,26 @@ def test_fetch_beyond_the_high_watermark_is_offset_out_of_range(port: int) -> No
 def test_acks_zero_gets_no_response(port: int) -> None:
     with Raw(port) as raw:
         raw.send_request(0, PRODUCE_V, 1, produce_body(bytes(batch()), acks=0))
-        raw.send_request(0, PRODUCE_V, 2, produce_body(bytes(b"\x01" + batch()[1:]), acks=0))  # bad, still silent
         response = raw.call(3, 12, 3, MetadataRequest(topics=[MetadataRequestTopic(name=TOPIC)]))
         assert response.topics[0].name == TOPIC
+
+
+def test_acks_zero_produce_that_fails_closes_the_connection(port: int) -> None:
+    """``KafkaApis.handleProduceRequest``: an acks=0 produce with an error gets no response, the connection
+    is closed so the producer notices and refreshes its metadata; requests behind it are not processed."""
+    with Raw(port) as raw:
+        ok = raw.call(3, 12, 1, MetadataRequest(topics=[MetadataRequestTopic(name=TOPIC)]))
+        assert ok.topics[0].name == TOPIC
+        corrupt = batch()
+        corrupt[17] ^= 0x01  # a CRC byte: CORRUPT_MESSAGE
+        raw.send_request(0, PRODUCE_V, 2, produce_body(bytes(corrupt), acks=0))
+        raw.send_request(3, 12, 3, MetadataRequest(topics=[MetadataRequestTopic(name=TOPIC)]))
+        raw.assert_closed()
+    with Raw(port) as raw:
+        raw.send_request(0, PRODUCE_V, 5, produce_body(bytes(batch()), topic="no-such-topic", acks=0))
+        raw.assert_closed()
+    with Raw(port) as raw:  # the broker keeps serving others
+        assert raw.call(3, 12, 4, MetadataRequest(topics=[MetadataRequestTopic(name=TOPIC)])).topics[0].name == TOPIC
 
 
 def test_pipelined_responses_arrive_in_request_order(port: int) -> None:

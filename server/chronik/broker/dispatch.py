@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 from chronik.protocol.connection import Request, error_response
 from chronik.protocol.errors import ErrorCode
 
-__all__ = ["NO_RESPONSE", "Dispatcher", "Handler", "HandlerFn", "RequestContext"]
+__all__ = ["NO_RESPONSE", "CloseConnection", "Dispatcher", "Handler", "HandlerFn", "RequestContext"]
 
 log = logging.getLogger("chronik.broker.dispatch")
 
@@ -50,6 +50,14 @@ class _NoResponse:
 
 
 NO_RESPONSE: Final = _NoResponse()
+
+
+@dataclass(frozen=True, slots=True)
+class CloseConnection:
+    """No response, and the connection is closed with ``reason`` logged: Kafka's answer to an acks=0 Produce
+    that failed, so that the producer notices and refreshes its metadata (``KafkaApis.handleProduceRequest``)."""
+
+    reason: str
 
 
 @dataclass(slots=True, eq=False)

@@ -52,7 +52,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chronik.broker.dispatch import ANONYMOUS, NO_RESPONSE, Dispatcher, RequestContext
+from chronik.broker.dispatch import ANONYMOUS, NO_RESPONSE, CloseConnection, Dispatcher, RequestContext
 from chronik.protocol.connection import (
     DEFAULT_MAX_REQUEST_SIZE,
     Close,
@@ -281,6 +281,8 @@ class KafkaServerProtocol(Protocol):
     # -- requests and responses -------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> None:
+        if self.closing:  # e.g. an earlier acks=0 produce failed: Kafka reads nothing more
+            return
         if self._held is not None:  # muted for a quota (KIP-219): Kafka would not have read it yet
             self._held.append(request)
             return
@@ -317,6 +319,14 @@ class KafkaServerProtocol(Protocol):
         throttle = 0 if ctx is None else ctx.throttle_ms
         if throttle > 0 and getattr(result, "throttle_time_ms", throttle) < throttle:
             result.throttle_time_ms = throttle
+        if isinstance(result, CloseConnection):  # acks=0 produce that failed: flush what is ready, then close
+            data = conn.no_response(request)
+            batch = self._batch if self._batch is not None else []
+            if data:
+                batch.append(data)
+            self._flush(batch)
+            self.close(result.reason)
+            return
         if result is NO_RESPONSE:
             data = conn.no_response(request)
         else:

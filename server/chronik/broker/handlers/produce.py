@@ -2,10 +2,11 @@
 
 Kafka 4 advertises Produce from v0 (KAFKA-18659: older librdkafka stops compressing
 otherwise) but rejects v0-2 (KIP-896) with UNSUPPORTED_VERSION; so do we. Each partition's
-batch goes through :func:`chronik.broker.log_append.append_records`. acks=0 gets no response;
-acks=1 and acks=-1 (all: the single replica) answer once the batch is appended and — when the
-topic flushes every message (``flush.messages``/``log.flush.interval.messages`` = 1) — once a
-group commit has made it durable. v13 names topics by id (UNKNOWN_TOPIC_ID; a known id with an
+batch goes through :func:`chronik.broker.log_append.append_records`. acks=0 gets no response, or,
+when any partition failed, a closed connection (so the producer refreshes its metadata); acks=1
+and acks=-1 (all: the single replica) answer once the batch is appended and — when the topic
+flushes every message (``flush.messages``/``log.flush.interval.messages`` = 1) — once a group
+commit has made it durable. v13 names topics by id (UNKNOWN_TOPIC_ID; a known id with an
 unknown partition is UNKNOWN_TOPIC_OR_PARTITION). Acks other than -1/0/1 get INVALID_REQUIRED_ACKS
 for every existing partition (``ReplicaManager.appendRecords``). Failed partitions answer base
 offset -1; CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE (Kafka's
@@ -24,7 +25,7 @@ from typing import Any
 
 from chronik.broker.authz import denied
 from chronik.broker.core import Broker
-from chronik.broker.dispatch import NO_RESPONSE, Dispatcher, Handler, RequestContext
+from chronik.broker.dispatch import NO_RESPONSE, CloseConnection, Dispatcher, Handler, RequestContext
 from chronik.broker.handlers import HandlerEnv
 from chronik.broker.log_append import append_records
 from chronik.protocol.errors import ErrorCode
@@ -94,8 +95,9 @@ def _denied_topics(broker: Broker, ctx: RequestContext, version: int, req: Produ
 
 def handle(
     broker: Broker, version: int, req: ProduceRequest, denied_topics: frozenset[str] = frozenset()
-) -> tuple[ProduceResponse | None, bool]:
-    """Append every partition's batch; return (response or None for acks=0, needs_sync).
+) -> tuple[ProduceResponse | CloseConnection | None, bool]:
+    """Append every partition's batch; return (response, needs_sync). For acks=0 the response is None, or
+    :class:`CloseConnection` when a partition failed.
 
     ``denied_topics`` (no WRITE) answer TOPIC_AUTHORIZATION_FAILED before any existence check,
     after an unknown v13 topic id (UNKNOWN_TOPIC_ID), as ``KafkaApis.handleProduceRequest``."""
@@ -152,8 +154,22 @@ def handle(
             parts.append(result)
         topics.append(TopicProduceResponse(name=td.name, topic_id=td.topic_id, partition_responses=parts))
     if req.acks == 0:
-        return None, needs_sync
+        return _acks_zero_outcome(topics), needs_sync
     return ProduceResponse(responses=topics), needs_sync
+
+
+def _acks_zero_outcome(topics: list[TopicProduceResponse]) -> CloseConnection | None:
+    """acks=0: nothing to send, unless a partition failed — then Kafka closes the connection."""
+    failed = [
+        f"{t.name or t.topic_id}-{p.index}: {ErrorCode(p.error_code).name}"
+        for t in topics
+        for p in t.partition_responses
+        if p.error_code
+    ]
+    if not failed:
+        return None
+    shown = ", ".join(failed[:8]) + (f" and {len(failed) - 8} more" if len(failed) > 8 else "")
+    return CloseConnection(f"error in an acks=0 produce, closing so the producer refreshes metadata ({shown})")
 
 
 def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
@@ -168,7 +184,8 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
                 tid is None
                 or not broker.authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, tid)
             ):
-                return _all_failed(body, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                failed = _all_failed(body, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                return _acks_zero_outcome(failed.responses) if body.acks == 0 else failed
             denied_topics = _denied_topics(broker, ctx, ctx.api_version, body)
         response, needs_sync = handle(broker, ctx.api_version, body, denied_topics)
         quota = broker.quotas.produce
@@ -176,10 +193,12 @@ def register(dispatcher: Dispatcher, env: HandlerEnv) -> None:
             throttle = quota.record(user_of(ctx.principal), ctx.client_id, ctx.request.size, broker.now_ms())
             if throttle > 0:
                 ctx.throttle_ms = throttle
-                if response is not None:
+                if isinstance(response, ProduceResponse):
                     response.throttle_time_ms = throttle
         if response is None:
             return NO_RESPONSE
+        if isinstance(response, CloseConnection):
+            return response
         if needs_sync and group is not None:
             return group.wait().addCallback(lambda _: response)
         return response
